@@ -1,0 +1,66 @@
+"""The free-text ``content_type`` -> JATS ``@article-type`` table (crosswalks.md §3.3).
+
+This is the one place the table lives. Deployments extend or override it with
+``OAI_ARTICLE_TYPES`` (``CrosswalkSettings.article_types``). Values are from the JATS tag
+library's suggested list; the Persian keys are educated guesses except ``مقالات مروری``,
+which the real sample attests.
+"""
+from __future__ import annotations
+
+import re
+import typing as t
+
+from metadata_formats.common import clean
+
+#: Used when nothing matches (TL-ARTTYPE: "the 'other' value may be used").
+FALLBACK = "other"
+
+_TABLE: dict[str, tuple[str, ...]] = {
+    "research-article": (
+        "research article", "original article", "original research article",
+        "original research", "research paper", "original paper",
+        "مقاله پژوهشی", "مقالات پژوهشی", "مقاله اصیل", "مقالات اصیل",
+    ),
+    "review-article": (
+        "review article", "review", "systematic review", "meta-analysis",
+        "meta analysis", "systematic review and meta-analysis",
+        "مقاله مروری", "مقالات مروری",
+    ),
+    "case-report": ("case report", "case study", "گزارش مورد", "گزارش موردی"),
+    "brief-report": (
+        "short communication", "brief communication", "brief report",
+        "short article", "short paper", "مقاله کوتاه",
+    ),
+    "letter": ("letter to editor", "letter to the editor", "letter", "نامه به سردبیر"),
+    "editorial": ("editorial", "سرمقاله"),
+    "correction": ("erratum", "correction", "corrigendum"),
+}
+
+# Arabic Yeh/Kaf are folded to their Persian forms only for matching (input-format.md Q20).
+_FOLD = str.maketrans({"\u064a": "\u06cc", "\u0643": "\u06a9", "\u0649": "\u06cc"})
+
+
+def match_key(text: str) -> str:
+    """Return the comparison key for a type label: case-folded, ZWNJ removed, spaces collapsed."""
+    text = text.casefold().translate(_FOLD).replace("\u200c", " ")
+    return " ".join(re.sub(r"[\s\-–]+", " ", text).split())
+
+
+_DEFAULTS: dict[str, str] = {
+    match_key(label): jats_type for jats_type, labels in _TABLE.items() for label in labels
+}
+
+
+def article_type(
+    type_en: str | None, type_fa: str | None, overrides: t.Mapping[str, str] | None = None
+) -> str:
+    """Return the JATS @article-type for a content type, trying English first, then Persian."""
+    table = dict(_DEFAULTS)
+    for label, jats_type in (overrides or {}).items():
+        if clean(label) and clean(jats_type):
+            table[match_key(label)] = clean(jats_type)  # type: ignore[assignment]
+    for label in (type_en, type_fa):
+        label = clean(label)
+        if label and match_key(label) in table:
+            return table[match_key(label)]
+    return FALLBACK

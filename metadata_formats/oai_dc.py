@@ -1,0 +1,167 @@
+"""The ``oai_dc`` crosswalk (crosswalks.md §2; decisions D1, D5-D8, D12).
+
+OpenAIRE v3 / DRIVER flavour of simple Dublin Core, as OJS emits it, with one ``dc:creator``
+per author, plain-text abstracts and ISO 639-3 ``dc:language``.
+"""
+from __future__ import annotations
+
+import typing as t
+
+from lxml import etree
+
+from metadata_formats import CrosswalkSettings, MetadataFormat
+from metadata_formats import common as c
+
+if t.TYPE_CHECKING:
+    from oaiserver.model import Article, Author
+
+NAMESPACE = "http://www.openarchives.org/OAI/2.0/oai_dc/"
+SCHEMA = "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
+DC = "http://purl.org/dc/elements/1.1/"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+EU_REPO = "info:eu-repo/semantics/"
+
+#: One DC statement: (element name, value, xml:lang or None).
+Field = t.Tuple[str, t.Optional[str], t.Optional[str]]
+
+
+def render(article: Article, settings: CrosswalkSettings) -> str:
+    """Render ``article`` as an ``oai_dc:dc`` element (every article can be expressed)."""
+    root = etree.Element(f"{{{NAMESPACE}}}dc", nsmap={"oai_dc": NAMESPACE, "dc": DC, "xsi": XSI})
+    root.set(f"{{{XSI}}}schemaLocation", f"{NAMESPACE} {SCHEMA}")
+    for name, value, lang in fields(article, settings):
+        value = c.clean(value)
+        if value:
+            element = etree.SubElement(root, f"{{{DC}}}{name}")
+            element.text = value
+            if lang:
+                element.set(XML_LANG, lang)
+    return etree.tostring(root, encoding="unicode")
+
+
+def fields(article: Article, settings: CrosswalkSettings) -> list[Field]:
+    """Return every DC statement for ``article`` in output order (empty values are dropped later)."""
+    slots = c.slot_order(article)
+    return [
+        *(("title", getattr(article, f"title_{s}"), s) for s in slots),
+        *_creators(article),
+        *_subjects(article, slots),
+        *(("description", _plain_abstract(article, s), s) for s in slots),
+        _publisher(article, settings),
+        ("date", article.issue.pub_date.iso() if _gregorian(article) else None, None),
+        ("type", EU_REPO + "article", None),  # D12: always "article"; the free text says "review"
+        ("type", EU_REPO + "publishedVersion", None),
+        *(("type", getattr(article, f"type_{s}"), s) for s in slots),
+        *_identifiers(article),
+        *_sources(article, slots),
+        ("language", c.iso639_3(c.lang_tag(article.language)), None),
+        *_relations(article),
+        ("rights", settings.rights, None),  # never invented: deployment config only
+        ("rights", settings.license_url, None),
+    ]
+
+
+def creator(author: Author) -> Field | None:
+    """Return ``"Family Suffix, Given Middle"`` in Latin script, else in Persian (D5)."""
+    for slot, lang in (("en", None), ("fa", "fa")):
+        name = inverted_name(*(c.field(author, part, slot) for part in ("surname", "given", "suffix")))
+        if name:
+            return ("creator", name, lang)
+    return None
+
+
+def inverted_name(surname: str | None, given: str | None, suffix: str | None) -> str | None:
+    """Return the inverted form of a name; the suffix follows the surname ("Smit Jr., J.")."""
+    if surname:
+        family = f"{surname} {suffix}" if suffix else surname
+        return f"{family}, {given}" if given else family
+    if given:
+        return f"{given} {suffix}" if suffix else given
+    return None
+
+
+def _creators(article: Article) -> list[Field]:
+    return [f for f in (creator(a) for a in article.authors) if f]
+
+
+def _subjects(article: Article, slots: tuple[str, str]) -> list[Field]:
+    """Keywords (primary language first), then the journal's subject category per language."""
+    keywords = [("subject", k, s) for s in slots for k in getattr(article, f"keywords_{s}")]
+    return keywords + [("subject", getattr(article, f"subject_{s}"), s) for s in slots]
+
+
+def _plain_abstract(article: Article, slot: str) -> str | None:
+    """Return the abstract as one plain-text paragraph, section labels inline (D8)."""
+    pieces = []
+    for block in getattr(article, f"abstract_{slot}"):
+        label, text = c.section_label(block.label), c.block_text(block)
+        pieces.append(f"{label}: {text}" if label and text else label or text)
+    return c.collapse(" ".join(p for p in pieces if p)) or None
+
+
+def _publisher(article: Article, settings: CrosswalkSettings) -> Field:
+    """Configured publisher, else the journal title in the journal's own language (OJS fallback)."""
+    if c.clean(settings.publisher):
+        return ("publisher", settings.publisher, None)
+    journal = article.journal
+    for slot in c.journal_slot_order(article):
+        if c.field(journal, "title", slot):
+            return ("publisher", c.field(journal, "title", slot), slot)
+    return ("publisher", None, None)
+
+
+def _gregorian(article: Article) -> bool:
+    """True when the issue has a Gregorian date (a Jalali year never goes into dc:date)."""
+    date = article.issue.pub_date
+    return date is not None and date.calendar == "gregorian"
+
+
+def _identifiers(article: Article) -> list[Field]:
+    """Landing page first (OA3), then the DOI as a resolvable URL (D7)."""
+    doi = c.valid_doi(article.doi)
+    return [("identifier", article.web_url, None), ("identifier", doi and f"https://doi.org/{doi}", None)]
+
+
+def _sources(article: Article, slots: tuple[str, str]) -> list[Field]:
+    """The citation per language (``Journal; Vol. 18 No. 2 (2026); 12-25``), then bare ISSNs."""
+    tail = [p for p in (issue_designation(article), page_range(article)) if p]
+    titles = [(s, c.field(article.journal, "title", s)) for s in slots]
+    citations: list[Field] = [("source", "; ".join([title, *tail]), s) for s, title in titles if title]
+    if not citations and tail:
+        citations.append(("source", "; ".join(tail), None))
+    return citations + [("source", issn, None) for issn in _issns(article)]
+
+
+def issue_designation(article: Article) -> str | None:
+    """Return ``Vol. 18 No. 2 (2026)``, leaving out whatever part is unknown."""
+    issue = article.issue
+    parts = [f"{label} {value}" for label, value in (("Vol.", c.clean(issue.volume)), ("No.", c.clean(issue.number))) if value]
+    year = str(issue.pub_date.year) if _gregorian(article) else None
+    if year:
+        parts.append(f"({year})" if parts else year)
+    return " ".join(parts) or None
+
+
+def page_range(article: Article) -> str | None:
+    """Return ``first-last`` (or the single page) as given."""
+    first, last = c.clean(article.first_page), c.clean(article.last_page)
+    if first and last and first != last:
+        return f"{first}-{last}"
+    return first
+
+
+def _issns(article: Article) -> list[str]:
+    values = (c.valid_issn(article.journal.issn_print), c.valid_issn(article.journal.issn_electronic))
+    return [v for v in values if v]
+
+
+def _relations(article: Article) -> list[Field]:
+    """Alternative identifiers in the OpenAIRE ``info:eu-repo`` form (OA3)."""
+    journal, base = article.journal, EU_REPO + "altIdentifier/"
+    pairs = (("pissn", c.valid_issn(journal.issn_print)), ("eissn", c.valid_issn(journal.issn_electronic)),
+             ("doi", c.valid_doi(article.doi)))
+    return [("relation", f"{base}{scheme}/{value}", None) for scheme, value in pairs if value]
+
+
+FORMAT = MetadataFormat(prefix="oai_dc", schema=SCHEMA, namespace=NAMESPACE, render=render)

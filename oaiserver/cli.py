@@ -1,0 +1,221 @@
+"""Admin commands: `oaiserver …` or `flask --app oaiserver …` (the same click commands)."""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import sqlite3
+import sys
+import typing as t
+from importlib import resources
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+from werkzeug.serving import run_simple
+
+from metadata_formats import CrosswalkSettings
+from oaiserver import db
+from oaiserver.ingest import Counts, Store
+from oaiserver.parsing import IngestError, parse_issue
+
+#: The largest issue file ingest reads; bigger files are refused with a message.
+MAX_FILE_BYTES = 256 * 1024 * 1024
+
+
+def init_app(app: Flask) -> None:
+    """Register the admin commands on the app's CLI group."""
+    for command in (init_db_command, ingest_command, withdraw_command, restore_command,
+                    reindex_command, serve_command, show_command):
+        app.cli.add_command(command)
+
+
+def open_store() -> Store:
+    """Open the configured database for writing."""
+    config = current_app.config
+    return Store(
+        db.connect_writer(config["DATABASE"]),
+        config["OAI_REPOSITORY_IDENTIFIER"],
+        CrosswalkSettings.from_config(config),
+    )
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create the database and its tables (safe to run again)."""
+    open_store()
+    click.echo(f"database ready: {current_app.config['DATABASE']}")
+
+
+def expand_paths(paths: t.Iterable[str]) -> t.Iterator[tuple[str, Path | None]]:
+    """Yield (name, path) for files, directories (recursively) and glob patterns; '-' is stdin."""
+    for name in paths:
+        if name == "-":
+            yield name, None
+            continue
+        path = Path(name)
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                if not any(part.startswith(".") for part in child.relative_to(path).parts):
+                    yield str(child), child
+        elif path.exists() or not glob.has_magic(name):
+            yield name, path
+        else:
+            matches = sorted(glob.glob(name, recursive=True))
+            if not matches:
+                yield name, path  # reported as "no such file"
+            for match in matches:
+                yield from expand_paths([match])
+
+
+def read_input(name: str, path: Path | None) -> bytes:
+    """Read one input file (or stdin), refusing what ingest cannot take."""
+    if path is None:
+        data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    else:
+        if not path.exists():
+            raise IngestError("no such file")
+        if not path.is_file():
+            raise IngestError("not a regular file")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise IngestError(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise IngestError(f"cannot be read: {error.strerror}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise IngestError(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+    return data
+
+
+@click.command("ingest")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--dry-run", is_flag=True, help="Parse and check the files; write nothing.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors and the total.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file and a total.")
+def ingest_command(paths: tuple[str, ...], dry_run: bool, quiet: bool, as_json: bool) -> None:
+    """Ingest issue XML files (files, directories, globs; '-' reads stdin).
+
+    Each file is one transaction: it goes in whole or, on any error, not at all.
+    """
+    store = None if dry_run else open_store()
+    total, failed, files = Counts(), 0, 0
+    for name, path in expand_paths(paths):
+        files += 1
+        try:
+            issue = parse_issue(read_input(name, path))
+            counts = Counts(added=len(issue.articles)) if store is None else store.save_issue(issue)
+        except IngestError as error:
+            failed += 1
+            _report_error(name, str(error), as_json)
+            continue
+        except sqlite3.Error as error:
+            failed += 1
+            _report_error(name, f"database error: {error}", as_json)
+            continue
+        total += counts
+        if as_json:
+            click.echo(json.dumps({"file": name, "ok": True, **vars(counts)}))
+        elif not quiet:
+            prefix = "would ingest: " if dry_run else ""
+            click.echo(f"{name}: {prefix}{counts.summary()}")
+    if as_json:
+        click.echo(json.dumps({"total": True, "files": files, "failed": failed, **vars(total)}))
+    else:
+        word = "checked" if dry_run else "total"
+        click.echo(f"{word}: {files} file(s), {failed} failed: {total.summary()}")
+    if failed:
+        sys.exit(1)
+
+
+def _report_error(name: str, message: str, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"file": name, "ok": False, "error": message}))
+    else:
+        click.echo(f"{name}: error: {message}", err=True)
+
+
+@click.command("withdraw")
+@click.argument("identifiers", nargs=-1, required=True)
+def withdraw_command(identifiers: tuple[str, ...]) -> None:
+    """Withdraw records: they become deleted and stay so when their issue is re-ingested."""
+    store, unknown = open_store(), 0
+    for identifier in identifiers:
+        outcome = store.withdraw(identifier)
+        unknown += outcome == "unknown"
+        click.echo(f"{identifier}: {outcome}", err=outcome == "unknown")
+    if unknown:
+        sys.exit(1)
+
+
+@click.command("restore")
+@click.argument("identifiers", nargs=-1, required=True)
+def restore_command(identifiers: tuple[str, ...]) -> None:
+    """Undo `withdraw`: the records are live again with a new datestamp."""
+    store, unknown = open_store(), 0
+    for identifier in identifiers:
+        outcome = store.restore(identifier)
+        unknown += outcome == "unknown"
+        click.echo(f"{identifier}: {outcome}", err=outcome == "unknown")
+    if unknown:
+        sys.exit(1)
+
+
+@click.command("reindex")
+def reindex_command() -> None:
+    """Re-render every record; only records whose output changed get a new datestamp."""
+    counts = open_store().reindex()
+    click.echo(f"reindexed: {counts.summary()}")
+
+
+@click.command("show")
+@click.argument("identifier")
+@click.option("--format", "prefix", default="oai_dc", show_default=True,
+              help="The metadataPrefix (oai_dc or jats).")
+def show_command(identifier: str, prefix: str) -> None:
+    """Print one record as GetRecord serves it."""
+    from lxml import etree
+
+    client = current_app.test_client()
+    response = client.get(
+        "/oai", query_string={"verb": "GetRecord", "identifier": identifier, "metadataPrefix": prefix}
+    )
+    tree = etree.fromstring(response.data)
+    click.echo(etree.tostring(tree, pretty_print=True, encoding="unicode"))
+    ns = {"o": "http://www.openarchives.org/OAI/2.0/"}
+    if tree.find("o:error", ns) is not None:
+        sys.exit(1)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve_command(host: str, port: int) -> None:
+    """Run the development server; on an empty database, ingest the bundled demo issue first."""
+    store = open_store()
+    empty = store.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+    if empty and current_app.config["OAI_LOAD_DEMO"]:
+        demo = resources.files("oaiserver") / "demo" / "nkums-v18n2.xml"
+        counts = store.save_issue(parse_issue(demo.read_bytes()))
+        click.echo(f"demo issue ingested: {counts.summary()}")
+    store.db.close()
+    click.echo(f"OAI-PMH base URL: http://{host}:{port}/oai")
+    # app.run() refuses to start under a click command, so call Werkzeug directly.
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
+
+
+def _create_app() -> Flask:
+    from oaiserver import create_app
+
+    return create_app()
+
+
+cli = FlaskGroup(create_app=_create_app, add_default_commands=False, load_dotenv=False,
+                 help="oaiserver: an OAI-PMH 2.0 repository for journal issues.")
+
+
+def main() -> None:
+    """Entry point of the `oaiserver` console script."""
+    os.environ.setdefault("FLASK_RUN_FROM_CLI", "false")
+    cli.main()

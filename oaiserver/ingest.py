@@ -1,0 +1,296 @@
+"""Save parsed issues into the store: one transaction per file (design.md §1, §2).
+
+A record's datestamp moves only when what the server disseminates for it changes (its
+rendered formats or its sets), when it is deleted, or when it comes back.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import typing as t
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from metadata_formats import FORMATS, CrosswalkSettings
+from oaiserver import datestamps, xmltext
+from oaiserver.datestamps import format_datestamp
+from oaiserver.model import Article, Issue, article_from_dict, to_dict
+from oaiserver.sets import SetInfo, article_sets
+
+# Bump when a crosswalk changes its output, so that the next ingest re-renders every
+# record even where the source is unchanged (`oaiserver reindex` does it at once).
+RENDER_VERSION = "1"
+
+
+@dataclass
+class Counts:
+    """What one ingest did to the records."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple())))
+
+    def as_tuple(self) -> tuple[int, int, int, int]:
+        """Return (added, updated, unchanged, deleted)."""
+        return (self.added, self.updated, self.unchanged, self.deleted)
+
+    def summary(self) -> str:
+        """Return "added 3, updated 1, unchanged 16, deleted 0"."""
+        return (
+            f"added {self.added}, updated {self.updated}, "
+            f"unchanged {self.unchanged}, deleted {self.deleted}"
+        )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Everything the server disseminates for one live article."""
+
+    sets: list[SetInfo]
+    renditions: dict[str, str]
+    content_hash: str
+
+
+def render_article(article: Article, settings: CrosswalkSettings) -> Rendered:
+    """Render every metadata format and the set membership of one article."""
+    renditions = {}
+    for prefix, fmt in FORMATS.items():
+        xml = fmt.render(article, settings)
+        if xml is not None:
+            renditions[prefix] = xml
+    sets = article_sets(article)
+    digest = hashlib.sha256()
+    for info in sets:
+        digest.update(f"set\0{info.spec}\0".encode())
+    for prefix in sorted(renditions):
+        digest.update(f"format\0{prefix}\0{renditions[prefix]}\0".encode())
+    return Rendered(sets, renditions, digest.hexdigest())
+
+
+def render_header(identifier: str, datestamp: str, specs: t.Iterable[str], deleted: bool) -> str:
+    """Return the pre-rendered ``<header>`` element of a record."""
+    status = ' status="deleted"' if deleted else ""
+    spec_xml = "".join(xmltext.element("setSpec", s) for s in _ordered(specs))
+    return (
+        f"<header{status}>{xmltext.element('identifier', identifier)}"
+        f"<datestamp>{datestamp}</datestamp>{spec_xml}</header>"
+    )
+
+
+class Store:
+    """The writer side of the database: ingest, withdraw, restore and reindex."""
+
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        repository_identifier: str,
+        settings: CrosswalkSettings,
+        clock: t.Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.db = db
+        self.conn = db.conn
+        self.repository_identifier = repository_identifier
+        self.settings = settings
+        # Looked up at call time so tests can move the clock with monkeypatch.
+        self.clock = clock or (lambda: datestamps.now())
+        self._fingerprint = hashlib.sha256(
+            f"{RENDER_VERSION}\0{settings!r}".encode()
+        ).hexdigest()[:16]
+
+    def identifier(self, article: Article) -> str:
+        """Return the OAI identifier of an article (design.md §2)."""
+        return f"oai:{self.repository_identifier}:{article.journal.key}/{article.key}"
+
+    def save_issue(self, issue: Issue) -> Counts:
+        """Save one parsed issue in one transaction; return what changed."""
+        with self._transaction():
+            return self._save_issue(issue, format_datestamp(self.clock()))
+
+    def _save_issue(self, issue: Issue, datestamp: str) -> Counts:
+        issue_id = self._issue_id(issue)
+        counts = Counts()
+        seen = set()
+        for article in issue.articles:
+            identifier = self.identifier(article)
+            seen.add(identifier)
+            outcome = self._save_article(identifier, article, issue_id, datestamp)
+            setattr(counts, outcome, getattr(counts, outcome) + 1)
+        rows = self.conn.execute(
+            "SELECT id, identifier FROM records WHERE issue_id = ? AND deleted = 0",
+            (issue_id,),
+        ).fetchall()
+        for record_id, identifier in rows:
+            if identifier not in seen:
+                self._mark_deleted(record_id, identifier, datestamp)
+                counts.deleted += 1
+        return counts
+
+    def _issue_id(self, issue: Issue) -> int:
+        key = (issue.journal.key, issue.info.volume or "", issue.info.number or "")
+        self.conn.execute(
+            "INSERT INTO issues (journal_key, volume, number) VALUES (?, ?, ?) "
+            "ON CONFLICT (journal_key, volume, number) DO NOTHING",
+            key,
+        )
+        return self.conn.execute(
+            "SELECT id FROM issues WHERE journal_key = ? AND volume = ? AND number = ?", key
+        ).fetchone()[0]
+
+    def _save_article(self, identifier: str, article: Article, issue_id: int, datestamp: str) -> str:
+        article_json = json.dumps(to_dict(article), ensure_ascii=False, sort_keys=True)
+        source_hash = hashlib.sha256(
+            f"{self._fingerprint}\0{article_json}".encode()
+        ).hexdigest()
+        row = self.conn.execute(
+            "SELECT id, source_hash, content_hash, deleted, issue_id, withdrawn "
+            "FROM records WHERE identifier = ?",
+            (identifier,),
+        ).fetchone()
+        if row is not None and (row[5] or (not row[3] and row[1] == source_hash)):
+            # Unchanged source (or withdrawn by the admin): nothing to render or move.
+            if row[4] != issue_id:
+                self.conn.execute("UPDATE records SET issue_id = ? WHERE id = ?", (issue_id, row[0]))
+            return "unchanged"
+        rendered = render_article(article, self.settings)
+        if row is not None and not row[3] and row[2] == rendered.content_hash:
+            # The source changed in a way no format shows: keep the datestamp.
+            self.conn.execute(
+                "UPDATE records SET source_hash = ?, article = ?, issue_id = ? WHERE id = ?",
+                (source_hash, article_json, issue_id, row[0]),
+            )
+            return "unchanged"
+        values = {
+            "identifier": identifier,
+            "datestamp": datestamp,
+            "deleted": 0,
+            "withdrawn": 0,
+            "issue_id": issue_id,
+            "journal_key": article.journal.key,
+            "article_key": article.key,
+            "source_hash": source_hash,
+            "content_hash": rendered.content_hash,
+            "article": article_json,
+            "header": render_header(identifier, datestamp, [s.spec for s in rendered.sets], False),
+        }
+        if row is None:
+            record_id = self.db["records"].insert(values).last_pk
+        else:
+            record_id = row[0]
+            self.db["records"].update(record_id, values)
+        self._write_renditions(record_id, rendered.renditions)
+        self._write_sets(record_id, identifier, datestamp, rendered.sets)
+        return "added" if row is None else "updated"
+
+    def _write_renditions(self, record_id: int, renditions: dict[str, str]) -> None:
+        self.conn.execute("DELETE FROM renditions WHERE record_id = ?", (record_id,))
+        self.conn.executemany(
+            "INSERT INTO renditions (record_id, prefix, xml) VALUES (?, ?, ?)",
+            [(record_id, prefix, xml) for prefix, xml in renditions.items()],
+        )
+
+    def _write_sets(self, record_id: int, identifier: str, datestamp: str, sets: list[SetInfo]) -> None:
+        self.conn.execute("DELETE FROM record_sets WHERE record_id = ?", (record_id,))
+        self.conn.executemany(
+            "INSERT INTO record_sets (set_spec, datestamp, identifier, record_id) VALUES (?, ?, ?, ?)",
+            [(info.spec, datestamp, identifier, record_id) for info in sets],
+        )
+        self.conn.executemany(
+            "INSERT INTO sets (spec, name, description) VALUES (?, ?, ?) "
+            "ON CONFLICT (spec) DO UPDATE SET name = excluded.name, "
+            "description = excluded.description "
+            "WHERE name IS NOT excluded.name OR description IS NOT excluded.description",
+            [(info.spec, info.name, info.description) for info in sets],
+        )
+
+    def _mark_deleted(self, record_id: int, identifier: str, datestamp: str) -> None:
+        specs = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT set_spec FROM record_sets WHERE record_id = ? ORDER BY set_spec",
+                (record_id,),
+            )
+        ]
+        self.conn.execute(
+            "UPDATE records SET deleted = 1, datestamp = ?, header = ? WHERE id = ?",
+            (datestamp, render_header(identifier, datestamp, specs, True), record_id),
+        )
+        self.conn.execute(
+            "UPDATE record_sets SET datestamp = ? WHERE record_id = ?", (datestamp, record_id)
+        )
+
+    def withdraw(self, identifier: str) -> str:
+        """Delete one record by hand; it stays deleted until restored. Return what happened."""
+        with self._transaction():
+            row = self.conn.execute(
+                "SELECT id, deleted FROM records WHERE identifier = ?", (identifier,)
+            ).fetchone()
+            if row is None:
+                return "unknown"
+            self.conn.execute("UPDATE records SET withdrawn = 1 WHERE id = ?", (row[0],))
+            if row[1]:
+                return "already deleted"
+            self._mark_deleted(row[0], identifier, format_datestamp(self.clock()))
+            return "withdrawn"
+
+    def restore(self, identifier: str) -> str:
+        """Undo a withdrawal: the record is live again with a new datestamp."""
+        with self._transaction():
+            row = self.conn.execute(
+                "SELECT id, withdrawn, article, issue_id FROM records WHERE identifier = ?",
+                (identifier,),
+            ).fetchone()
+            if row is None:
+                return "unknown"
+            if not row[1]:
+                return "not withdrawn"
+            self.conn.execute("UPDATE records SET withdrawn = 0 WHERE id = ?", (row[0],))
+            article = article_from_dict(json.loads(row[2]))
+            self.conn.execute("UPDATE records SET source_hash = '' WHERE id = ?", (row[0],))
+            self.conn.execute("UPDATE records SET deleted = 1 WHERE id = ?", (row[0],))
+            self._save_article(identifier, article, row[3], format_datestamp(self.clock()))
+            return "restored"
+
+    def reindex(self) -> Counts:
+        """Re-render every live record from its stored article; move changed datestamps."""
+        counts = Counts()
+        with self._transaction():
+            datestamp = format_datestamp(self.clock())
+            rows = self.conn.execute(
+                "SELECT identifier, article, issue_id FROM records "
+                "WHERE deleted = 0 AND withdrawn = 0 ORDER BY id"
+            ).fetchall()
+            for identifier, article_json, issue_id in rows:
+                self.conn.execute(
+                    "UPDATE records SET source_hash = '' WHERE identifier = ?", (identifier,)
+                )
+                article = article_from_dict(json.loads(article_json))
+                outcome = self._save_article(identifier, article, issue_id, datestamp)
+                setattr(counts, outcome, getattr(counts, outcome) + 1)
+        return counts
+
+    def _transaction(self) -> t.ContextManager[None]:
+        return _immediate(self.conn)
+
+
+def _ordered(specs: t.Iterable[str]) -> list[str]:
+    # One stable order for live and deleted headers: by root, then depth, then name.
+    return sorted(specs, key=lambda s: (s.split(":")[0], s.count(":"), s))
+
+
+class _immediate:
+    """BEGIN IMMEDIATE … COMMIT: take the write lock up front so readers never see half a file."""
+
+    def __init__(self, conn: t.Any) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: t.Any, exc: t.Any, tb: t.Any) -> None:
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -1,0 +1,271 @@
+"""Small pure helpers that clean the leaf values of an issue file (input-format.md §6).
+
+Every function takes ``str | None`` and returns a cleaned value or ``None``; none of them raises
+on odd input, because a bad leaf must never sink a whole issue.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import jdatetime
+
+from .model import PubDate
+
+ZWNJ = "\u200c"
+
+# Invisible characters that are noise at the edges of a value (zero-width space/joiners, word
+# joiner, BOM); inside a word ZWNJ is meaningful Persian orthography and is kept (Q3).
+_EDGE_NOISE = "\u200b\u200c\u200d\u2060\ufeff"
+_EDGE_RE = re.compile(rf"^[\s{_EDGE_NOISE}]+|[\s{_EDGE_NOISE}]+$")
+_SPACE_RUN_RE = re.compile(r"\s+")  # str patterns: \s covers Unicode whitespace incl. NBSP
+_PLACEHOLDER_RE = re.compile(r"^[-\u2010-\u2015]+$")  # "-", "---", dashes (Q17)
+
+# Characters XML 1.0 forbids (C0 controls except tab/LF/CR, lone surrogates, U+FFFE/U+FFFF).
+_XML_ILLEGAL_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+_DIGITS = str.maketrans(
+    "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9"  # Extended Arabic-Indic (fa)
+    "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669",  # Arabic-Indic (ar)
+    "01234567890123456789",
+)
+# Arabic Yeh/Kaf (and Alef Maksura) folded to the Persian letters, for matching keys only (Q20).
+_ARABIC_FOLD = str.maketrans({"\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9"})
+
+
+def strip_xml_illegal(text: str) -> str:
+    """Remove the characters that cannot appear in an XML 1.0 document."""
+    return _XML_ILLEGAL_RE.sub("", text)
+
+
+def clean_text(value: str | None, collapse: bool = False) -> str | None:
+    """Trim Unicode whitespace and edge ZWNJ; empty, ``-`` and ``---`` become ``None``.
+
+    With ``collapse`` every inner whitespace run (tabs, newlines, NBSP) becomes one space, which
+    is right for one-line fields such as titles and names.
+    """
+    if value is None:
+        return None
+    text = _EDGE_RE.sub("", strip_xml_illegal(value))
+    if collapse:
+        text = _SPACE_RUN_RE.sub(" ", text)
+    if not text or _PLACEHOLDER_RE.match(text):
+        return None
+    return text
+
+
+def ascii_digits(value: str | None) -> str | None:
+    """Turn Persian and Arabic-Indic digits into ASCII ones (numeric fields only, Q19)."""
+    if value is None:
+        return None
+    return value.translate(_DIGITS)
+
+
+def clean_number(value: str | None) -> str | None:
+    """Clean a numeric-ish field (volume, number, page): trim, placeholders out, ASCII digits."""
+    return clean_text(ascii_digits(value), collapse=True)
+
+
+def parse_int(value: str | None) -> int | None:
+    """Read a small non-negative integer (a date part), else ``None``."""
+    text = clean_number(value)
+    if text is None or not text.isascii() or not text.isdigit() or len(text) > 6:
+        return None
+    return int(text)
+
+
+def match_key(value: str | None) -> str:
+    """Fold a string for matching only (never display): casefold, no ZWNJ/whitespace, fa letters."""
+    if not value:
+        return ""
+    text = unicodedata.normalize("NFKC", value).translate(_ARABIC_FOLD).translate(_DIGITS)
+    text = text.casefold().replace(ZWNJ, "")
+    return _SPACE_RUN_RE.sub("", text)
+
+
+_ORCID_PREFIX_RE = re.compile(r"^(?:https?://)?(?:www\.)?orcid\.org/", re.IGNORECASE)
+_ORCID_RE = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
+
+
+def orcid_checksum(base_digits: str) -> str:
+    """Return the ISO 7064 mod 11-2 check character for the first 15 ORCID digits."""
+    total = 0
+    for digit in base_digits:
+        total = (total + int(digit)) * 2
+    result = (12 - total % 11) % 11
+    return "X" if result == 10 else str(result)
+
+
+def normalise_orcid(value: str | None) -> str | None:
+    """Return a bare, checksum-valid ORCID iD (``0000-0002-1825-0097``), else ``None`` (Q8)."""
+    text = clean_text(value)
+    if text is None:
+        return None
+    text = _ORCID_PREFIX_RE.sub("", _SPACE_RUN_RE.sub("", text)).upper()
+    if not _ORCID_RE.match(text):
+        return None
+    digits = text.replace("-", "")
+    return text if orcid_checksum(digits[:15]) == digits[15] else None
+
+
+_DOI_PREFIX_RE = re.compile(
+    r"^(?:(?:https?://)?(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE
+)
+_DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+
+
+def normalise_doi(value: str | None) -> str | None:
+    """Return a bare DOI ``10.xxxx/…`` (resolver prefixes and ``doi:`` removed), else ``None``."""
+    text = clean_text(value)
+    if text is None:
+        return None
+    text = _DOI_PREFIX_RE.sub("", text).strip()
+    return text if _DOI_RE.match(text) else None
+
+
+_ISSN_RE = re.compile(r"^\d{4}-\d{3}[\dX]$")
+_DASHES_RE = re.compile(r"[\u2010-\u2015\u2212]")
+
+
+def normalise_issn(value: str | None) -> str | None:
+    """Return an ISSN as ``NNNN-NNNC`` (upper-case X), else ``None``.
+
+    The check digit is deliberately not verified: the shape is what the brief asks for, and a
+    typo'd ISSN is still the journal's published identifier.
+    """
+    text = clean_text(ascii_digits(value))
+    if text is None:
+        return None
+    text = re.sub(r"^issn[\s:]*", "", text, flags=re.IGNORECASE)
+    text = _DASHES_RE.sub("-", _SPACE_RUN_RE.sub("", text)).upper()
+    if len(text) == 8 and "-" not in text:
+        text = f"{text[:4]}-{text[4:]}"
+    return text if _ISSN_RE.match(text) else None
+
+
+_EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+
+
+def normalise_email(value: str | None) -> str | None:
+    """Return the first syntactically valid e-mail address in the field, else ``None``."""
+    text = clean_text(value)
+    if text is None:
+        return None
+    # A field sometimes holds "a@x.ir; b@y.com" or a "mailto:" link: keep the first good one.
+    for candidate in re.split(r"[\s,;]+", text):
+        candidate = re.sub(r"^mailto:", "", candidate, flags=re.IGNORECASE).strip("<>()[]")
+        if len(candidate) <= 254 and _EMAIL_RE.match(candidate) and ".." not in candidate:
+            return candidate
+    return None
+
+
+_KEYWORD_SPLIT_RE = re.compile(r"[,،;؛]")
+# A "Keywords:" label in front of the list (Parser A cuts it); only known label words are cut,
+# because a colon inside a real keyword ("COVID-19: vaccines") is content.
+_KEYWORD_LABEL_RE = re.compile(
+    r"^\s*(?:key\s*-?\s*words?|index\s+terms|"
+    r"کلید[\s\u200c]*واژه(?:[\s\u200c]*(?:ها|های))?|کلمات[\s\u200c]*کلیدی|"
+    r"واژه(?:[\s\u200c]*(?:ها|های))[\s\u200c]*کلیدی|واژگان[\s\u200c]*کلیدی)\s*[:：]",
+    re.IGNORECASE,
+)
+
+
+def split_keywords(value: str | None) -> tuple[str, ...]:
+    """Split a keyword string on ``, ، ; ؛``; drop a label, empties and duplicates (Q11)."""
+    text = clean_text(value, collapse=True)
+    if text is None:
+        return ()
+    text = _KEYWORD_LABEL_RE.sub("", text)
+    seen: set[str] = set()
+    result: list[str] = []
+    for part in _KEYWORD_SPLIT_RE.split(text):
+        keyword = clean_text(part, collapse=True)
+        key = match_key(keyword)
+        if keyword is None or key in seen:
+            continue
+        seen.add(key)
+        result.append(keyword)
+    return tuple(result)
+
+
+def parse_flag(value: str | None) -> bool:
+    """Read a yes/no flag case-insensitively (``Yes\\n``, ``true``, ``1`` are true, Q7)."""
+    text = clean_text(value)
+    return text is not None and text.casefold() in {"yes", "y", "true", "1"}
+
+
+_LANGUAGE_ALIASES = {
+    "fa": "fa", "fas": "fa", "per": "fa", "persian": "fa", "farsi": "fa",
+    "en": "en", "eng": "en", "english": "en",
+    "ar": "ar", "ara": "ar", "arabic": "ar",
+}
+
+
+def normalise_language(value: str | None) -> str | None:
+    """Map a language token to ``fa``/``en``/``ar`` (ISO 639-1/-2 codes and names), else None."""
+    text = clean_text(value)
+    if text is None:
+        return None
+    return _LANGUAGE_ALIASES.get(text.casefold().split("-")[0].split("_")[0])
+
+
+def resolve_language(article_lang: str | None, journal_lang: str | None) -> tuple[str, bool]:
+    """Resolve the article language per crosswalks.md D1: ``(bcp47, inferred)``.
+
+    ``fa``/``en``/``ar`` are taken literally; anything else (``other``, empty, an unknown code)
+    falls back to the journal language, else ``und``; both fallbacks are flagged as inferred.
+    """
+    own = normalise_language(article_lang)
+    if own is not None:
+        return own, False
+    return normalise_language(journal_lang) or "und", True
+
+
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_BARE_HOST_RE = re.compile(r"^(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:[/?#:]|$)")
+
+
+def clean_url(value: str | None) -> str | None:
+    """Clean a web URL: fix JSON/HTML escaping artefacts (Q18), keep case, http(s) only."""
+    text = clean_text(value)
+    if text is None:
+        return None
+    text = re.sub(r"\\u0026|%5cu0026|&amp;", "&", text, flags=re.IGNORECASE)
+    text = _SPACE_RUN_RE.sub("%20", text)
+    if not _SCHEME_RE.match(text) and _BARE_HOST_RE.match(text):
+        text = "http://" + text  # "journal.example.ac.ir/…" typed without a scheme
+    # Only web links are kept: a "javascript:" or "file:" value must never reach a harvester.
+    return text if re.match(r"^https?://[^/\s]", text, re.IGNORECASE) else None
+
+
+def jalali_to_gregorian(year: int, month: int | None = None, day: int | None = None) -> PubDate | None:
+    """Convert a Jalali date to a derived Gregorian :class:`PubDate` of the same precision.
+
+    A missing day converts the month's first day and keeps only year-month; a missing month
+    converts 1 Farvardin and keeps only the year. Invalid dates give ``None``.
+    """
+    try:
+        converted = jdatetime.date(year, month or 1, day or 1).togregorian()
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return PubDate(
+        calendar="gregorian",
+        year=converted.year,
+        month=converted.month if month else None,
+        day=converted.day if month and day else None,
+        derived=True,
+    )
+
+
+def valid_jalali(year: int, month: int | None, day: int | None) -> bool:
+    """Tell whether a (possibly partial) Jalali date exists."""
+    if month is None and day is not None:
+        return False
+    try:
+        jdatetime.date(year, month or 1, day or 1)
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return True

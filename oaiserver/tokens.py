@@ -1,0 +1,83 @@
+"""Stateless, signed resumption tokens holding a keyset position (design.md §5).
+
+A token carries the original list arguments (pinned ``until`` included), the position of
+the last item sent, the cursor and the complete list size; it is signed with the app's
+SECRET_KEY so it works after a restart, on any worker and on any host with the same key.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+from dataclasses import dataclass, replace
+
+import itsdangerous
+
+from oaiserver.errors import BadResumptionToken
+
+SALT = "oaiserver.resumption-token.v1"
+
+
+@dataclass(frozen=True)
+class ListState:
+    """Where a list request stands: its arguments and its position."""
+
+    verb: str
+    prefix: str | None = None
+    set_spec: str | None = None
+    from_: str | None = None  # inclusive lower bound, seconds granularity
+    until: str | None = None  # inclusive upper bound, seconds granularity (pinned)
+    last: tuple[str, ...] | None = None  # (datestamp, identifier), or (setSpec,) for ListSets
+    cursor: int = 0  # items sent before the page this state asks for
+    total: int = 0  # completeListSize, counted on the first page
+
+    def advance(self, last: tuple[str, ...], sent: int) -> ListState:
+        """Return the state of the next page."""
+        return replace(self, last=last, cursor=self.cursor + sent)
+
+
+class TokenCodec:
+    """Encode and decode resumption tokens with one secret and lifetime."""
+
+    def __init__(self, secret: str | bytes, ttl: int) -> None:
+        self.ttl = ttl
+        self.serializer = itsdangerous.URLSafeTimedSerializer(secret, salt=SALT)
+
+    def encode(self, state: ListState) -> tuple[str, dt.datetime]:
+        """Return the token for ``state`` and the moment it expires."""
+        token = self.serializer.dumps(
+            [state.verb, state.prefix, state.set_spec, state.from_, state.until,
+             list(state.last or ()), state.cursor, state.total]
+        )
+        _, issued = self.serializer.loads(token, return_timestamp=True)
+        return token, issued + dt.timedelta(seconds=self.ttl)
+
+    def decode(self, token: str, verb: str) -> ListState:
+        """Check signature, age and shape of ``token``; raise badResumptionToken if wrong."""
+        try:
+            payload = self.serializer.loads(token, max_age=self.ttl)
+        except itsdangerous.SignatureExpired:
+            raise BadResumptionToken("the resumptionToken has expired; start the list again") from None
+        except itsdangerous.BadData:
+            raise BadResumptionToken("the resumptionToken is not one this repository issued") from None
+        state = _state_from_payload(payload)
+        if state is None:
+            raise BadResumptionToken("the resumptionToken is malformed")
+        if state.verb != verb:
+            raise BadResumptionToken(f"the resumptionToken belongs to {state.verb}, not {verb}")
+        return state
+
+
+def _state_from_payload(payload: t.Any) -> ListState | None:
+    # A signed token was made by us, but an older release (or another app sharing the key)
+    # could have made a different shape: check it instead of trusting it.
+    if not isinstance(payload, list) or len(payload) != 8:
+        return None
+    verb, prefix, set_spec, from_, until, last, cursor, total = payload
+    strings = (prefix, set_spec, from_, until)
+    if not isinstance(verb, str) or not all(s is None or isinstance(s, str) for s in strings):
+        return None
+    if not isinstance(last, list) or not all(isinstance(p, str) for p in last):
+        return None
+    if not all(isinstance(n, int) and n >= 0 for n in (cursor, total)):
+        return None
+    return ListState(verb, prefix, set_spec, from_, until, tuple(last) or None, cursor, total)

@@ -1,0 +1,247 @@
+"""The six OAI-PMH verbs: a request's checked arguments in, the response document out.
+
+Free of Flask: ``handle`` takes the request's arguments, a read connection and the
+repository's settings, so it is tested and benchmarked without a web server.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import typing as t
+from dataclasses import dataclass, field
+
+import metadata_formats
+from oaiserver import arguments, envelope, store, xmltext
+from oaiserver.arguments import OAIRequest
+from oaiserver.datestamps import SECONDS, format_datestamp, lower_bound, upper_bound
+from oaiserver.errors import (
+    BadArgument,
+    BadVerb,
+    CannotDisseminateFormat,
+    IdDoesNotExist,
+    NoMetadataFormats,
+    NoRecordsMatch,
+    OAIError,
+    OAIErrors,
+)
+from oaiserver.tokens import ListState, TokenCodec
+
+NS_OAI_ID = "http://www.openarchives.org/OAI/2.0/oai-identifier"
+OAI_ID_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai-identifier.xsd"
+
+
+@dataclass(frozen=True)
+class Repository:
+    """What the verbs need to know about this repository (from the configuration)."""
+
+    name: str
+    base_url: str
+    admin_emails: tuple[str, ...]
+    repository_identifier: str
+    page_size: int
+    identifiers_page_size: int
+    codec: TokenCodec
+    compression: tuple[str, ...] = ()
+    stylesheet: str | None = None
+    formats: t.Mapping[str, metadata_formats.MetadataFormat] = field(
+        default_factory=lambda: metadata_formats.FORMATS
+    )
+
+
+@dataclass(frozen=True)
+class Context:
+    """One request's view of the repository: settings, a read connection and the time."""
+
+    repo: Repository
+    conn: sqlite3.Connection
+    now: dt.datetime
+
+
+def handle(params: t.Mapping[str, t.Sequence[str]], ctx: Context) -> bytes:
+    """Answer one OAI-PMH request; protocol errors become ``<error>`` elements."""
+    request_attrs: dict[str, str] | None = None
+    try:
+        request = arguments.parse(params)
+        request_attrs = {"verb": request.verb, **request.args}
+        # One read transaction per response, so all its queries see one snapshot.
+        ctx.conn.execute("BEGIN")
+        try:
+            body = VERBS[request.verb](request, ctx)
+        finally:
+            ctx.conn.execute("COMMIT")
+    except (BadVerb, BadArgument) as error:
+        request_attrs, body = None, envelope.errors([error])
+    except OAIErrors as error:
+        if any(isinstance(e, (BadVerb, BadArgument)) for e in error.errors):
+            request_attrs = None
+        body = envelope.errors(error.errors)
+    except OAIError as error:
+        body = envelope.errors([error])
+    return envelope.document(ctx.repo.base_url, ctx.now, request_attrs, body, ctx.repo.stylesheet)
+
+
+def identify(request: OAIRequest, ctx: Context) -> str:
+    """Identify (§4.2)."""
+    repo = ctx.repo
+    earliest = store.earliest_datestamp(ctx.conn) or format_datestamp(ctx.now)
+    sample = store.sample_identifier(ctx.conn) or f"oai:{repo.repository_identifier}:1234-5678/A-1"
+    parts = [
+        xmltext.element("repositoryName", repo.name),
+        xmltext.element("baseURL", repo.base_url),
+        "<protocolVersion>2.0</protocolVersion>",
+        *(xmltext.element("adminEmail", email) for email in repo.admin_emails),
+        f"<earliestDatestamp>{earliest}</earliestDatestamp>",
+        "<deletedRecord>persistent</deletedRecord>",
+        f"<granularity>{SECONDS}</granularity>",
+        *(xmltext.element("compression", c) for c in repo.compression),
+        "<description>"
+        f'<oai-identifier xmlns="{NS_OAI_ID}" '
+        f'xsi:schemaLocation="{NS_OAI_ID} {OAI_ID_SCHEMA}">'
+        "<scheme>oai</scheme>"
+        f"{xmltext.element('repositoryIdentifier', repo.repository_identifier)}"
+        "<delimiter>:</delimiter>"
+        f"{xmltext.element('sampleIdentifier', sample)}"
+        "</oai-identifier></description>",
+    ]
+    return f"<Identify>{''.join(parts)}</Identify>"
+
+
+def list_metadata_formats(request: OAIRequest, ctx: Context) -> str:
+    """ListMetadataFormats (§4.4), for the repository or for one item."""
+    prefixes = list(ctx.repo.formats)
+    identifier = request.get("identifier")
+    if identifier is not None:
+        available = store.formats_of(ctx.conn, identifier)
+        if available is None:
+            raise IdDoesNotExist(f"no item has the identifier {identifier!r}")
+        prefixes = [p for p in prefixes if p in available]
+        if not prefixes:
+            raise NoMetadataFormats(f"the item {identifier!r} is in no metadata format")
+    body = "".join(
+        "<metadataFormat>"
+        f"{xmltext.element('metadataPrefix', fmt.prefix)}"
+        f"{xmltext.element('schema', fmt.schema)}"
+        f"{xmltext.element('metadataNamespace', fmt.namespace)}"
+        "</metadataFormat>"
+        for fmt in (ctx.repo.formats[p] for p in prefixes)
+    )
+    return f"<ListMetadataFormats>{body}</ListMetadataFormats>"
+
+
+def list_sets(request: OAIRequest, ctx: Context) -> str:
+    """ListSets (§4.6), paged by setSpec."""
+    token = request.get("resumptionToken")
+    if token is not None:
+        state = ctx.repo.codec.decode(token, "ListSets")
+    else:
+        state = ListState("ListSets", total=store.count_sets(ctx.conn))
+    size = ctx.repo.identifiers_page_size
+    rows = store.sets_page(ctx.conn, state.last[0] if state.last else None, size + 1)
+    if not rows:
+        raise NoRecordsMatch("the list of sets has changed; start ListSets again")
+    body = "".join(
+        f"<set>{xmltext.element('setSpec', spec)}{xmltext.element('setName', name)}"
+        f"{f'<setDescription>{description}</setDescription>' if description else ''}</set>"
+        for spec, name, description in rows[:size]
+    )
+    body += _token(ctx, state, [(r[0],) for r in rows], size, token is not None)
+    return f"<ListSets>{body}</ListSets>"
+
+
+def get_record(request: OAIRequest, ctx: Context) -> str:
+    """GetRecord (§4.1)."""
+    identifier, prefix = request.args["identifier"], request.args["metadataPrefix"]
+    errors: list[OAIError] = []
+    if prefix not in ctx.repo.formats:
+        errors.append(_unknown_format(prefix))
+    found = store.get_record(ctx.conn, identifier, prefix)
+    if found is None:
+        errors.append(IdDoesNotExist(f"no item has the identifier {identifier!r}"))
+    if errors:
+        raise OAIErrors(errors)
+    header, deleted, xml = found
+    if deleted:
+        return f"<GetRecord><record>{header}</record></GetRecord>"
+    if xml is None:
+        raise CannotDisseminateFormat(f"the item {identifier!r} is not available as {prefix}")
+    return f"<GetRecord><record>{header}<metadata>{xml}</metadata></record></GetRecord>"
+
+
+def list_identifiers(request: OAIRequest, ctx: Context) -> str:
+    """ListIdentifiers (§4.3)."""
+    return _list(request, ctx, with_xml=False)
+
+
+def list_records(request: OAIRequest, ctx: Context) -> str:
+    """ListRecords (§4.5)."""
+    return _list(request, ctx, with_xml=True)
+
+
+def _list(request: OAIRequest, ctx: Context, with_xml: bool) -> str:
+    token = request.get("resumptionToken")
+    if token is not None:
+        state = ctx.repo.codec.decode(token, request.verb)
+    else:
+        state = _first_state(request, ctx)
+    selection = store.ListFilter(state.prefix or "", state.set_spec, state.from_ or "", state.until or "")
+    if token is not None and state.prefix not in ctx.repo.formats:
+        raise _unknown_format(state.prefix or "")
+    size = ctx.repo.page_size if with_xml else ctx.repo.identifiers_page_size
+    items = store.page(ctx.conn, selection, state.last, size + 1, with_xml)
+    if not items:
+        # Only a list whose remaining items all moved past the pinned until can end so.
+        raise NoRecordsMatch("no records match the request")
+    if with_xml:
+        body = "".join(
+            f"<record>{i.header}<metadata>{i.xml}</metadata></record>" if i.xml is not None
+            else f"<record>{i.header}</record>"
+            for i in items[:size]
+        )
+    else:
+        body = "".join(i.header for i in items[:size])
+    body += _token(ctx, state, [(i.datestamp, i.identifier) for i in items], size, token is not None)
+    return f"<{request.verb}>{body}</{request.verb}>"
+
+
+def _first_state(request: OAIRequest, ctx: Context) -> ListState:
+    prefix = request.args["metadataPrefix"]
+    set_spec = request.get("set")
+    errors: list[OAIError] = []
+    if prefix not in ctx.repo.formats:
+        errors.append(_unknown_format(prefix))
+    if set_spec is not None and not store.set_exists(ctx.conn, set_spec):
+        errors.append(NoRecordsMatch(f"there is no set {set_spec!r}"))
+    if errors:
+        raise OAIErrors(errors)
+    from_ = lower_bound(request.args["from"]) if "from" in request.args else ""
+    # Without until, pin the list to this moment: records that change during the
+    # harvest are left for the next incremental harvest instead of being chased.
+    until = upper_bound(request.args["until"]) if "until" in request.args else format_datestamp(ctx.now)
+    total = store.count(ctx.conn, store.ListFilter(prefix, set_spec, from_, until))
+    if total == 0:
+        raise NoRecordsMatch("no records match the request")
+    return ListState(request.verb, prefix, set_spec, from_, until, total=total)
+
+
+def _token(ctx: Context, state: ListState, keys: list[tuple[str, ...]], size: int, resumed: bool) -> str:
+    # `keys` holds up to size + 1 positions: the extra one only says that more follow.
+    if len(keys) > size:
+        token, expires = ctx.repo.codec.encode(state.advance(keys[size - 1], size))
+        return envelope.resumption_token(token, state.cursor, state.total, expires)
+    if resumed:
+        return envelope.resumption_token("", state.cursor, state.total, None)
+    return ""
+
+
+def _unknown_format(prefix: str) -> CannotDisseminateFormat:
+    return CannotDisseminateFormat(f"the metadata format {prefix!r} is not supported here")
+
+
+VERBS: dict[str, t.Callable[[OAIRequest, Context], str]] = {
+    "Identify": identify,
+    "ListMetadataFormats": list_metadata_formats,
+    "ListSets": list_sets,
+    "GetRecord": get_record,
+    "ListIdentifiers": list_identifiers,
+    "ListRecords": list_records,
+}
