@@ -17,7 +17,9 @@ from .normalise import clean_text, strip_xml_illegal
 
 log = logging.getLogger(__name__)
 
-_STYLE_TAGS = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "sup": "sup", "sub": "sub"}
+_STYLE_TAGS = {
+    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "sup": "sup", "sub": "sub",
+}
 # Their whole subtree is dropped. Tables are dropped with their text: cell text glued into a
 # paragraph ("ESR85 mm/h") is garbage, and an abstract's tables belong in the full text.
 _DROP_TAGS = {
@@ -29,6 +31,8 @@ _BLOCK_TAGS = {
     "p", "div", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
     "blockquote", "pre", "section", "article", "header", "footer", "aside", "nav", "main",
     "figure", "figcaption", "address", "hr", "center", "body", "html",
+    # Dropped, but still a paragraph boundary: text around a table is two paragraphs.
+    "table", "form", "iframe", "object", "embed", "video", "audio", "canvas",
 }
 _BREAK = object()  # marker for a paragraph break in the flattened run list
 _WS_RE = re.compile(r"\s+")
@@ -38,10 +42,15 @@ _LABEL_MAX_CHARS = 60
 _LABEL_MAX_WORDS = 6
 _COLONS = ":\uff1a"
 
-_PARSER = etree.HTMLParser(
-    recover=True, no_network=True, remove_comments=True, remove_pis=True,
-    encoding="utf-8", default_doctype=False,
-)
+
+
+def _html_parser() -> etree.HTMLParser:
+    """Build an HTML parser; one per call because lxml parsers must not be shared by threads."""
+    return etree.HTMLParser(
+        recover=True, no_network=True, remove_comments=True, remove_pis=True,
+        encoding="utf-8", default_doctype=False,
+    )
+
 
 _Run = tuple[str, tuple[str, ...]]
 
@@ -77,7 +86,7 @@ def _blocks(value: str | None) -> list[list[_Run]]:
     if clean_text(text) is None:  # "---", "-", only whitespace/NBSP (Q17)
         return []
     # Bytes with an explicit parser encoding: a <meta charset> in the value cannot override it.
-    root = etree.fromstring(text.encode("utf-8", "replace"), _PARSER)
+    root = etree.fromstring(text.encode("utf-8", "replace"), _html_parser())
     if root is None:
         return []
     blocks: list[list[_Run]] = [[]]
@@ -86,7 +95,10 @@ def _blocks(value: str | None) -> list[list[_Run]]:
             blocks.append([])
         else:
             blocks[-1].append(item)
-    return [_normalise_block(b) for b in blocks]
+    result = [_normalise_block(b) for b in blocks]
+    if clean_text(" ".join(t for b in result for t, _ in b)) is None:
+        return []  # "<p>---</p>": a placeholder wrapped in markup
+    return result
 
 
 def _flatten(root: etree._Element) -> list[object]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
 from metadata_formats import CrosswalkSettings
@@ -42,6 +42,7 @@ def open_store() -> Store:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create the database and its tables (safe to run again)."""
     open_store()
@@ -94,6 +95,7 @@ def read_input(name: str, path: Path | None) -> bytes:
 @click.option("--dry-run", is_flag=True, help="Parse and check the files; write nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and the total.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file and a total.")
+@with_appcontext
 def ingest_command(paths: tuple[str, ...], dry_run: bool, quiet: bool, as_json: bool) -> None:
     """Ingest issue XML files (files, directories, globs; '-' reads stdin).
 
@@ -138,6 +140,7 @@ def _report_error(name: str, message: str, as_json: bool) -> None:
 
 @click.command("withdraw")
 @click.argument("identifiers", nargs=-1, required=True)
+@with_appcontext
 def withdraw_command(identifiers: tuple[str, ...]) -> None:
     """Withdraw records: they become deleted and stay so when their issue is re-ingested."""
     store, unknown = open_store(), 0
@@ -151,6 +154,7 @@ def withdraw_command(identifiers: tuple[str, ...]) -> None:
 
 @click.command("restore")
 @click.argument("identifiers", nargs=-1, required=True)
+@with_appcontext
 def restore_command(identifiers: tuple[str, ...]) -> None:
     """Undo `withdraw`: the records are live again with a new datestamp."""
     store, unknown = open_store(), 0
@@ -163,6 +167,7 @@ def restore_command(identifiers: tuple[str, ...]) -> None:
 
 
 @click.command("reindex")
+@with_appcontext
 def reindex_command() -> None:
     """Re-render every record; only records whose output changed get a new datestamp."""
     counts = open_store().reindex()
@@ -173,6 +178,7 @@ def reindex_command() -> None:
 @click.argument("identifier")
 @click.option("--format", "prefix", default="oai_dc", show_default=True,
               help="The metadataPrefix (oai_dc or jats).")
+@with_appcontext
 def show_command(identifier: str, prefix: str) -> None:
     """Print one record as GetRecord serves it."""
     from lxml import etree
@@ -191,6 +197,7 @@ def show_command(identifier: str, prefix: str) -> None:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
 def serve_command(host: str, port: int) -> None:
     """Run the development server; on an empty database, ingest the bundled demo issue first."""
     store = open_store()

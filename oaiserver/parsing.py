@@ -44,6 +44,11 @@ _DOCTYPE_MSG = "DOCTYPE declarations are not allowed (possible entity attack)"
 _MARKUP_RE = re.compile(r"</?[A-Za-z][^<>]*>|&(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
 _NAMED_REF_RE = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
 _XML_PREDEFINED = {b"amp", b"lt", b"gt", b"quot", b"apos"}
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
 def parse_issue(data: bytes) -> Issue:
@@ -56,7 +61,8 @@ def parse_issue(data: bytes) -> Issue:
         raise
     except Exception as exc:  # a bug or an lxml surprise: still one clear line for the operator
         log.exception("unexpected error while parsing an issue file")
-        raise IngestError(f"internal error while reading the file ({type(exc).__name__}: {exc})") from exc
+        reason = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+        raise IngestError(f"internal error while reading the file ({reason})") from exc
 
 
 def _parse_xml(data: bytes) -> etree._Element:
@@ -78,8 +84,7 @@ def _parse_xml(data: bytes) -> etree._Element:
 
 def _sniff_text(data: bytes) -> str:
     """Decode the document loosely for pre-checks (UTF-16/32 by BOM or NULs, else Latin-1)."""
-    for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
-                       (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, codec in _BOMS:  # UTF-32 before UTF-16: BOM_UTF32_LE starts with BOM_UTF16_LE
         if data.startswith(bom):
             return data[len(bom):].decode(codec, "replace")
     if data[:2] == b"<\x00":

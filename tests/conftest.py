@@ -128,7 +128,7 @@ def check_response(response, oai_schema: etree.XMLSchema) -> etree._Element:
     assert response.headers["Content-Type"] == "text/xml; charset=utf-8"
     tree = etree.fromstring(response.data)
     if not oai_schema.validate(tree):
-        raise AssertionError(f"schema-invalid response: {oai_schema.error_log}\n{response.data[:3000]!r}")
+        raise AssertionError(f"schema-invalid response: {oai_schema.error_log}\n{response.data[:400]!r}")
     return tree
 
 
@@ -145,3 +145,11 @@ def identifiers(tree: etree._Element) -> list[str]:
 def token_of(tree: etree._Element) -> etree._Element | None:
     """Return the resumptionToken element of a list response, or None."""
     return tree.find(".//o:resumptionToken", NS)
+
+
+def harvest(oai, verb: str = "ListRecords", method: str = "GET", **params: t.Any):
+    """Follow resumption tokens to the end; return (identifiers, pages)."""
+    pages = [oai(method, verb=verb, **params)]
+    while (token := token_of(pages[-1])) is not None and token.text:
+        pages.append(oai(method, verb=verb, resumptionToken=token.text))
+    return [i for p in pages for i in identifiers(p)], pages
