@@ -226,3 +226,7 @@ def main() -> None:
     """Entry point of the `oaiserver` console script."""
     os.environ.setdefault("FLASK_RUN_FROM_CLI", "false")
     cli.main()
+
+
+if __name__ == "__main__":
+    main()

@@ -37,12 +37,10 @@ def a_code(web_url: str | None) -> str | None:
 
 
 def yektaweb_key(web_url: str | None) -> str | None:
-    """Return ``article-{site}-{id}`` for Yektaweb article URLs, else ``None``.
-
-    Both URL forms of the platform give the same key: ``…/article-1-2201-en.html`` and
-    ``…/browse.php?a_id=2201&sid=1``. The language suffix is dropped (it names the page, not
-    the article) and the site id is kept so the key still points at the platform's record.
-    """
+    """Return ``article-{site}-{id}`` for Yektaweb article URLs, else ``None``."""
+    # Both URL forms of the platform give the same key: ".../article-1-2201-en.html" and
+    # ".../browse.php?a_id=2201&sid=1". The language suffix is dropped (it names the page, not
+    # the article); the site id is kept so the key still points at the platform's record.
     if not web_url:
         return None
     try:
@@ -76,11 +74,8 @@ def _host(web_url: str | None) -> str | None:
 
 
 def journal_key(issn_print: str | None, issn_electronic: str | None, web_url: str | None) -> str:
-    """Return the journal key: print ISSN, else electronic ISSN, else host of ``web_url``.
-
-    Arguments are expected to be normalised already (``normalise_issn``, ``clean_url``).
-    Raises ``ValueError`` when none of them gives a key.
-    """
+    """Return the journal key: print ISSN, else electronic ISSN, else host of ``web_url``."""
+    # Arguments are normalised already (normalise_issn, clean_url); ValueError if none works.
     for candidate in (issn_print, issn_electronic, _host(web_url)):
         if candidate and SAFE_KEY_RE.match(candidate):
             return candidate
@@ -116,12 +111,10 @@ _SLUG_MAX = 64
 
 
 def slug(text_en: str | None, text_fa: str | None) -> str:
-    """Return a setSpec-safe slug: from the English text, else ``h-`` + 8 hex of the Persian.
-
-    ``"Review Article"`` gives ``review-article``; accents are folded to ASCII. Persian is not
-    transliterated (no reliable scheme), so it gets a stable hash of its folded form. Raises
-    ``ValueError`` when both are empty.
-    """
+    """Return a setSpec-safe slug: from the English text, else ``h-`` + 8 hex of the Persian."""
+    # "Review Article" -> "review-article"; accents fold to ASCII. Persian is not transliterated
+    # (no reliable scheme), so it gets a stable hash of its folded form (match_key, so Arabic
+    # Yeh/Kaf and ZWNJ variants share a set). ValueError when both values are empty.
     english = clean_text(text_en)
     if english:
         ascii_text = unicodedata.normalize("NFKD", english).encode("ascii", "ignore").decode()

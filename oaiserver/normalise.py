@@ -39,11 +39,9 @@ def strip_xml_illegal(text: str) -> str:
 
 
 def clean_text(value: str | None, collapse: bool = False) -> str | None:
-    """Trim Unicode whitespace and edge ZWNJ; empty, ``-`` and ``---`` become ``None``.
-
-    With ``collapse`` every inner whitespace run (tabs, newlines, NBSP) becomes one space, which
-    is right for one-line fields such as titles and names.
-    """
+    """Trim Unicode whitespace and edge ZWNJ; empty, ``-`` and ``---`` become ``None``."""
+    # ``collapse`` turns every inner whitespace run (tabs, newlines, NBSP) into one space: right
+    # for one-line fields such as titles and names, wrong for nothing we read.
     if value is None:
         return None
     text = _EDGE_RE.sub("", strip_xml_illegal(value))
@@ -128,11 +126,9 @@ _DASHES_RE = re.compile(r"[\u2010-\u2015\u2212]")
 
 
 def normalise_issn(value: str | None) -> str | None:
-    """Return an ISSN as ``NNNN-NNNC`` (upper-case X), else ``None``.
-
-    The check digit is deliberately not verified: the shape is what the brief asks for, and a
-    typo'd ISSN is still the journal's published identifier.
-    """
+    """Return an ISSN as ``NNNN-NNNC`` (upper-case X), else ``None``."""
+    # The check digit is deliberately not verified: a mistyped ISSN is still the identifier
+    # the journal prints, and dropping it would change the journal key of existing records.
     text = clean_text(ascii_digits(value))
     if text is None:
         return None
@@ -213,11 +209,10 @@ def normalise_language(value: str | None) -> str | None:
 
 
 def resolve_language(article_lang: str | None, journal_lang: str | None) -> tuple[str, bool]:
-    """Resolve the article language per crosswalks.md D1: ``(bcp47, inferred)``.
-
-    ``fa``/``en``/``ar`` are taken literally; anything else (``other``, empty, an unknown code)
-    falls back to the journal language, else ``und``; both fallbacks are flagged as inferred.
-    """
+    """Resolve the article language per crosswalks.md D1: ``(bcp47, inferred)``."""
+    # fa/en/ar are taken literally; anything else ("other", empty, an unknown code) falls back
+    # to the journal language, else "und"; both fallbacks are flagged as inferred. Only these
+    # three codes (and "und") come out, because the crosswalks map them to ISO 639-3.
     own = normalise_language(article_lang)
     if own is not None:
         return own, False
@@ -242,11 +237,9 @@ def clean_url(value: str | None) -> str | None:
 
 
 def jalali_to_gregorian(year: int, month: int | None = None, day: int | None = None) -> PubDate | None:
-    """Convert a Jalali date to a derived Gregorian :class:`PubDate` of the same precision.
-
-    A missing day converts the month's first day and keeps only year-month; a missing month
-    converts 1 Farvardin and keeps only the year. Invalid dates give ``None``.
-    """
+    """Convert a Jalali date to a derived Gregorian :class:`PubDate` of the same precision."""
+    # A missing day converts the month's first day and keeps only year-month; a missing month
+    # converts 1 Farvardin and keeps only the year, so no precision is invented.
     try:
         converted = jdatetime.date(year, month or 1, day or 1).togregorian()
     except (ValueError, TypeError, OverflowError):
