@@ -12,8 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from .normalise import clean_text, match_key
 
-SAFE_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_YEKTAWEB_PATH_RE = re.compile(r"/article-(\d{1,9})-(\d{1,12})(?:-[A-Za-z]{2,8})?\.html?$", re.IGNORECASE)
+SAFE_KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # use with fullmatch
+_YEKTAWEB_PATH_RE = re.compile(
+    r"/article-(\d{1,9})-(\d{1,12})(?:-[a-z]{2,8})?\.html?\Z", re.IGNORECASE | re.ASCII
+)
 _HASH_PREFIX = "h-"  # hash keys can never look like an a_code ("A-…") or a Yektaweb key
 
 
@@ -33,7 +35,7 @@ def a_code(web_url: str | None) -> str | None:
     code = clean_text(values[0]) if values else None
     # A code that needs escaping is not used (rather than altered, which could make two codes
     # collide): the next rule of the chain applies instead.
-    return code if code and SAFE_KEY_RE.match(code) else None
+    return code if code and SAFE_KEY_RE.fullmatch(code) else None
 
 
 def yektaweb_key(web_url: str | None) -> str | None:
@@ -70,14 +72,14 @@ def _host(web_url: str | None) -> str | None:
     if not host:
         return None
     host = host.rstrip(".")
-    return host if SAFE_KEY_RE.match(host) else None
+    return host if SAFE_KEY_RE.fullmatch(host) else None
 
 
 def journal_key(issn_print: str | None, issn_electronic: str | None, web_url: str | None) -> str:
     """Return the journal key: print ISSN, else electronic ISSN, else host of ``web_url``."""
     # Arguments are normalised already (normalise_issn, clean_url); ValueError if none works.
     for candidate in (issn_print, issn_electronic, _host(web_url)):
-        if candidate and SAFE_KEY_RE.match(candidate):
+        if candidate and SAFE_KEY_RE.fullmatch(candidate):
             return candidate
     raise ValueError("no journal key: the journal has no ISSN and no usable web_url")
 

@@ -1,10 +1,11 @@
 """Small pure helpers that clean the leaf values of an issue file (input-format.md §6).
 
-Every function takes ``str | None`` and returns a cleaned value or ``None``; none of them raises
-on odd input, because a bad leaf must never sink a whole issue.
+The helpers take raw ``str | None`` leaves and return a cleaned value or ``None``; none of them
+raises on odd input, because one bad leaf must never sink a whole issue.
 """
 from __future__ import annotations
 
+import datetime
 import re
 import unicodedata
 
@@ -262,3 +263,31 @@ def valid_jalali(year: int, month: int | None, day: int | None) -> bool:
     except (ValueError, TypeError, OverflowError):
         return False
     return True
+
+
+_CALENDARS = {
+    "gregorian": "gregorian", "miladi": "gregorian", "میلادی": "gregorian",
+    "jalali": "persian", "persian": "persian", "shamsi": "persian", "solar": "persian",
+    "شمسی": "persian", "خورشیدی": "persian",
+}
+
+
+def parse_pubdate(
+    calendar: str | None, year: str | None, month: str | None, day: str | None
+) -> PubDate | None:
+    """Build a :class:`PubDate` from the raw ``<pubdate>`` leaves; invalid dates give ``None``."""
+    y, m, d = parse_int(year), parse_int(month), parse_int(day)
+    if y is None or not 1000 <= y <= 9999:
+        return None
+    kind = _CALENDARS.get((clean_text(calendar) or "").casefold())
+    if kind is None:  # no or unknown type: the year tells (Jalali years are ~621 lower)
+        kind = "persian" if y < 1700 else "gregorian"
+    if m is None:
+        d = None  # a day without a month means nothing
+    if kind == "persian":
+        return PubDate("persian", y, m, d) if valid_jalali(y, m, d) else None
+    try:
+        datetime.date(y, m or 1, d or 1)
+    except ValueError:
+        return None
+    return PubDate("gregorian", y, m, d)

@@ -7,7 +7,6 @@ one-line reason; the caller prefixes the file name.
 from __future__ import annotations
 
 import codecs
-import datetime
 import html.entities
 import logging
 import re
@@ -16,11 +15,11 @@ from lxml import etree
 
 from . import identity
 from .abstracts import html_to_text, parse_abstract
-from .model import Article, Author, Issue, IssueInfo, Journal, PubDate
+from .model import Article, Author, Issue, IssueInfo, Journal
 from .normalise import (
     clean_number, clean_text, clean_url, jalali_to_gregorian, normalise_doi, normalise_email,
-    normalise_issn, normalise_language, normalise_orcid, parse_flag, parse_int, resolve_language,
-    split_keywords, valid_jalali,
+    normalise_issn, normalise_language, normalise_orcid, parse_flag, parse_pubdate,
+    resolve_language, split_keywords,
 )
 
 log = logging.getLogger(__name__)
@@ -235,7 +234,7 @@ def _issue_info(root: etree._Element) -> IssueInfo:
         raise IngestError("issue has neither a volume nor a number")
     gregorian = persian = None
     for el in root.findall("pubdate"):
-        date = _pubdate(el)
+        date = parse_pubdate(*(_raw(el, part) for part in ("type", "year", "month", "day")))
         if date is None:
             continue
         if date.calendar == "gregorian" and gregorian is None:
@@ -249,32 +248,6 @@ def _issue_info(root: etree._Element) -> IssueInfo:
         volume=volume, number=number, pub_date=gregorian, pub_date_persian=persian,
         publication_format="print" if publish_type in {"print", "چاپی"} else "electronic",
     )
-
-
-_CALENDARS = {
-    "gregorian": "gregorian", "miladi": "gregorian", "میلادی": "gregorian",
-    "jalali": "persian", "persian": "persian", "shamsi": "persian", "solar": "persian",
-    "شمسی": "persian", "خورشیدی": "persian",
-}
-
-
-def _pubdate(el: etree._Element) -> PubDate | None:
-    """Read one ``<pubdate>``; an invalid date is ignored (``None``), never fatal."""
-    year, month, day = (parse_int(_raw(el, part)) for part in ("year", "month", "day"))
-    if year is None or not 1000 <= year <= 9999:
-        return None
-    calendar = _CALENDARS.get((clean_text(_raw(el, "type")) or "").casefold())
-    if calendar is None:  # no/unknown type: the year tells (Jalali years are ~621 lower)
-        calendar = "persian" if year < 1700 else "gregorian"
-    if month is None:
-        day = None
-    if calendar == "persian":
-        return PubDate("persian", year, month, day) if valid_jalali(year, month, day) else None
-    try:
-        datetime.date(year, month or 1, day or 1)
-    except ValueError:
-        return None
-    return PubDate("gregorian", year, month, day)
 
 
 # ---------------------------------------------------------------------------- article level

@@ -7,7 +7,7 @@ from oaiserver.model import PubDate
 from oaiserver.normalise import (
     ascii_digits, clean_number, clean_text, clean_url, jalali_to_gregorian, match_key,
     normalise_doi, normalise_email, normalise_issn, normalise_language, normalise_orcid,
-    orcid_checksum, parse_flag, parse_int, resolve_language, split_keywords, strip_xml_illegal,
+    orcid_checksum, parse_flag, parse_int, parse_pubdate, resolve_language, split_keywords, strip_xml_illegal,
     valid_jalali,
 )
 
@@ -234,3 +234,17 @@ def test_valid_jalali() -> None:
     assert valid_jalali(1405, None, None)
     assert not valid_jalali(1405, None, 3)
     assert not valid_jalali(1405, 7, 31)  # months 7-11 have 30 days
+
+
+def test_parse_pubdate() -> None:
+    assert parse_pubdate("jalali", "1405", "4", "1") == PubDate("persian", 1405, 4, 1)
+    assert parse_pubdate(" Gregorian\n", "2026", "07", "1") == PubDate("gregorian", 2026, 7, 1)
+    assert parse_pubdate("shamsi", "۱۴۰۵", "۴", "") == PubDate("persian", 1405, 4)
+    assert parse_pubdate(None, "1403", None, None) == PubDate("persian", 1403)
+    assert parse_pubdate("", "2025", "2", None) == PubDate("gregorian", 2025, 2)
+    assert parse_pubdate("gregorian", "2025", None, "9") == PubDate("gregorian", 2025)
+    assert parse_pubdate("gregorian", "2025", "2", "29") is None
+    assert parse_pubdate("jalali", "1405", "12", "30") is None
+    assert parse_pubdate("gregorian", "25", "1", "1") is None
+    assert parse_pubdate("gregorian", "twenty", None, None) is None
+    assert parse_pubdate("gregorian", None, "1", "1") is None

@@ -312,7 +312,7 @@ def test_iso_8859_1_file() -> None:
 def test_utf16_file() -> None:
     text = _issue(_article(title_fa="سلول\u200cهای بنیادی"),
                   declaration='<?xml version="1.0" encoding="utf-16"?>')
-    for data in (text.encode("utf-16"), text.encode("utf-16-be").join([b"\xfe\xff", b""])):
+    for data in (text.encode("utf-16"), b"\xfe\xff" + text.encode("utf-16-be")):
         issue = parse_issue(data)
         assert issue.articles[0].title_fa == "سلول\u200cهای بنیادی"  # ZWNJ kept where present
 
