@@ -27,7 +27,7 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 def init_app(app: Flask) -> None:
     """Register the admin commands on the app's CLI group."""
     for command in (init_db_command, ingest_command, withdraw_command, restore_command,
-                    reindex_command, serve_command, show_command):
+                    reindex_command, serve_command, show_command, stats_command):
         app.cli.add_command(command)
 
 
@@ -95,40 +95,60 @@ def read_input(name: str, path: Path | None) -> bytes:
 @click.option("--dry-run", is_flag=True, help="Parse and check the files; write nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and the total.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file and a total.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar instead of a line per file (default: on a terminal).")
 @with_appcontext
-def ingest_command(paths: tuple[str, ...], dry_run: bool, quiet: bool, as_json: bool) -> None:
+def ingest_command(paths: tuple[str, ...], dry_run: bool, quiet: bool, as_json: bool,
+                   progress: bool | None) -> None:
     """Ingest issue XML files (files, directories, globs; '-' reads stdin).
 
-    Each file is one transaction: it goes in whole or, on any error, not at all.
+    Each file is one transaction: it goes in whole or, on any error, not at all. Prints one
+    line per file (added, updated, unchanged, deleted) or its error, then a total; the exit
+    status is 1 if any file failed.
     """
-    store = None if dry_run else open_store()
-    total, failed, files = Counts(), 0, 0
-    for name, path in expand_paths(paths):
-        files += 1
-        try:
-            issue = parse_issue(read_input(name, path))
-            counts = Counts(added=len(issue.articles)) if store is None else store.save_issue(issue)
-        except IngestError as error:
-            failed += 1
-            _report_error(name, str(error), as_json)
-            continue
-        except sqlite3.Error as error:
-            failed += 1
-            _report_error(name, f"database error: {error}", as_json)
-            continue
-        total += counts
-        if as_json:
-            click.echo(json.dumps({"file": name, "ok": True, **vars(counts)}))
-        elif not quiet:
-            prefix = "would ingest: " if dry_run else ""
-            click.echo(f"{name}: {prefix}{counts.summary()}")
+    # A dry run checks against the database when there is one (then rolls back), so its
+    # counts say what a real ingest would do; it never creates the database.
+    exists = os.path.exists(current_app.config["DATABASE"])
+    store = open_store() if exists or not dry_run else None
+    inputs = list(expand_paths(paths))
+    if progress is None:
+        progress = sys.stdout.isatty() and not (quiet or as_json)
+    total, failed = Counts(), 0
+    with click.progressbar(inputs, label="ingesting", file=sys.stderr, show_pos=True,
+                           item_show_func=lambda item: item[0] if item else None,
+                           hidden=not progress) as bar:
+        for name, path in bar:
+            outcome = _ingest_one(store, name, path, dry_run)
+            if isinstance(outcome, str):
+                failed += 1
+                _report_error(name, outcome, as_json)
+                continue
+            total += outcome
+            if as_json:
+                click.echo(json.dumps({"file": name, "ok": True, **vars(outcome)}))
+            elif not (quiet or progress):
+                prefix = "would ingest: " if dry_run else ""
+                click.echo(f"{name}: {prefix}{outcome.summary()}")
     if as_json:
-        click.echo(json.dumps({"total": True, "files": files, "failed": failed, **vars(total)}))
+        click.echo(json.dumps({"total": True, "files": len(inputs), "failed": failed, **vars(total)}))
     else:
         word = "checked" if dry_run else "total"
-        click.echo(f"{word}: {files} file(s), {failed} failed: {total.summary()}")
+        click.echo(f"{word}: {len(inputs)} file(s), {failed} failed: {total.summary()}")
     if failed:
         sys.exit(1)
+
+
+def _ingest_one(store: Store | None, name: str, path: Path | None, dry_run: bool) -> Counts | str:
+    """Ingest (or only check) one file; return its counts or the error."""
+    try:
+        issue = parse_issue(read_input(name, path))
+        if store is None:
+            return Counts(added=len(issue.articles))
+        return store.save_issue(issue, dry_run=dry_run)
+    except IngestError as error:
+        return str(error)
+    except sqlite3.Error as error:
+        return f"database error: {error}"
 
 
 def _report_error(name: str, message: str, as_json: bool) -> None:
@@ -172,6 +192,22 @@ def reindex_command() -> None:
     """Re-render every record; only records whose output changed get a new datestamp."""
     counts = open_store().reindex()
     click.echo(f"reindexed: {counts.summary()}")
+
+
+@click.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@with_appcontext
+def stats_command(as_json: bool) -> None:
+    """Show records per journal and issue, live and deleted, formats, datestamps, size."""
+    from oaiserver import stats
+
+    path = current_app.config["DATABASE"]
+    conn = db.connect_reader(path)
+    try:
+        collected = stats.collect(conn, path)
+    finally:
+        conn.close()
+    click.echo(json.dumps(collected, indent=2) if as_json else stats.render_text(collected))
 
 
 @click.command("show")

@@ -107,9 +107,12 @@ class Store:
         """Return the OAI identifier of an article (design.md §2)."""
         return f"oai:{self.repository_identifier}:{article.journal.key}/{article.key}"
 
-    def save_issue(self, issue: Issue) -> Counts:
-        """Save one parsed issue in one transaction; return what changed."""
-        with self._transaction():
+    def save_issue(self, issue: Issue, dry_run: bool = False) -> Counts:
+        """Save one parsed issue in one transaction; return what changed.
+
+        With ``dry_run`` the transaction is rolled back: the counts say what would change.
+        """
+        with _immediate(self.conn, commit=not dry_run):
             return self._save_issue(issue, format_datestamp(self.clock()))
 
     def _save_issue(self, issue: Issue, datestamp: str) -> Counts:
@@ -286,11 +289,12 @@ def _ordered(specs: t.Iterable[str]) -> list[str]:
 class _immediate:
     """BEGIN IMMEDIATE … COMMIT: take the write lock up front so readers never see half a file."""
 
-    def __init__(self, conn: t.Any) -> None:
+    def __init__(self, conn: t.Any, commit: bool = True) -> None:
         self.conn = conn
+        self.commit = commit
 
     def __enter__(self) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: t.Any, exc: t.Any, tb: t.Any) -> None:
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        self.conn.execute("COMMIT" if self.commit and not exc_type else "ROLLBACK")
