@@ -19,7 +19,8 @@ _TABLE: dict[str, tuple[str, ...]] = {
     "research-article": (
         "research article", "original article", "original research article",
         "original research", "research paper", "original paper",
-        "مقاله پژوهشی", "مقالات پژوهشی", "مقاله اصیل", "مقالات اصیل",
+        "مقاله پژوهشی", "مقالات پژوهشی",
+        "مقاله اصیل", "مقالات اصیل",
     ),
     "review-article": (
         "review article", "review", "systematic review", "meta-analysis",

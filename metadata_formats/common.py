@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import typing as t
+from urllib.parse import quote, urlsplit, urlunsplit
 
 if t.TYPE_CHECKING:
     from oaiserver.model import AbstractBlock, Article
@@ -24,6 +25,11 @@ _ISSN = re.compile(r"\d{4}-\d{3}[\dX]")
 _ORCID = re.compile(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]")
 _DOI = re.compile(r"10\.\d{4,9}/\S+")
 _PAGE = re.compile(r"[0-9]+")
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# RFC 3986 pchar plus "/" and "?" (and "%", already-escaped); anything else gets percent-encoded.
+_URI_SAFE = "/?:@!$&'()*+,;=-._~%"
+# [userinfo@]host[:port] with an ASCII host name or a bracketed IPv6 literal.
+_NETLOC = re.compile(r"(?:[A-Za-z0-9._~!$&'()*+,;=:%-]*@)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?")
 
 
 def xml_safe(text: str) -> str:
@@ -80,6 +86,21 @@ def journal_slot_order(article: Article) -> tuple[str, str]:
 def field(obj: object, name: str, slot: str) -> str | None:
     """Return the cleaned value of ``<name>_<slot>`` on a model object."""
     return clean(getattr(obj, f"{name}_{slot}"))
+
+
+def web_uri(value: str | None) -> str | None:
+    """Return an absolute http(s) URL as a valid xs:anyURI (percent-encoded), else None."""
+    value = clean(value)
+    if not value:
+        return None
+    try:
+        parts = urlsplit(_BAD_PERCENT.sub("%25", value))
+    except ValueError:  # e.g. "http://[::1" (unbalanced bracket)
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not _NETLOC.fullmatch(parts.netloc):
+        return None
+    path, query, fragment = (quote(p, safe=_URI_SAFE) for p in (parts.path, parts.query, parts.fragment))
+    return urlunsplit((parts.scheme.lower(), parts.netloc, path, query, fragment))
 
 
 def valid_issn(value: str | None) -> str | None:

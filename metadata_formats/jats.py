@@ -48,8 +48,8 @@ def render(article: Article, settings: CrosswalkSettings) -> str | None:
 
 def issns(journal: Journal) -> list[tuple[str, str]]:
     """Return the valid ISSNs as (publication-format, ISSN), print first."""
-    pairs = (("print", c.valid_issn(journal.issn_print)), ("electronic", c.valid_issn(journal.issn_electronic)))
-    return [(fmt, issn) for fmt, issn in pairs if issn]
+    pairs = (("print", journal.issn_print), ("electronic", journal.issn_electronic))
+    return [(fmt, issn) for fmt, issn in ((f, c.valid_issn(v)) for f, v in pairs) if issn]
 
 
 def titles(obj: Article | Journal, slots: tuple[str, str]) -> list[tuple[str, str]]:
@@ -83,11 +83,9 @@ def journal_publisher_id(journal: Journal, settings: CrosswalkSettings) -> str:
 
 
 def url_host(url: str | None) -> str | None:
-    """Return the host name of ``url``, or None when it has none."""
-    try:
-        return c.clean(urlsplit(c.clean(url) or "").hostname)
-    except ValueError:  # e.g. an unbalanced "[" in the netloc
-        return None
+    """Return the host name of an http(s) URL, or None."""
+    uri = c.web_uri(url)
+    return c.clean(urlsplit(uri).hostname) if uri else None
 
 
 def add_journal_titles(meta: etree._Element, article: Article) -> None:
@@ -99,7 +97,8 @@ def add_journal_titles(meta: etree._Element, article: Article) -> None:
     group = sub(meta, "journal-title-group")
     add_title_pair(group, "journal-title", found, article.language)
     if abbrev:
-        sub(group, "abbrev-journal-title", abbrev, {"abbrev-type": "publisher", **lang_attr("en", article.language)})
+        attrs = {"abbrev-type": "publisher", **lang_attr("en", article.language)}
+        sub(group, "abbrev-journal-title", abbrev, attrs)
 
 
 def abbreviation(journal: Journal) -> str | None:
@@ -118,9 +117,10 @@ def add_title_pair(group: etree._Element, tag: str, found: list[tuple[str, str]]
 
 
 def add_self_uri(meta: etree._Element, url: str | None) -> None:
-    """Append ``<self-uri xlink:href>`` when there is a URL."""
-    if c.clean(url):
-        sub(meta, "self-uri", None, {XLINK_HREF: c.clean(url)})
+    """Append ``<self-uri xlink:href>`` for an http(s) URL (percent-encoded to a valid anyURI)."""
+    uri = c.web_uri(url)
+    if uri:
+        sub(meta, "self-uri", None, {XLINK_HREF: uri})
 
 
 # --- article-meta ---------------------------------------------------------------------------

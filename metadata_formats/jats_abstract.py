@@ -16,7 +16,7 @@ if t.TYPE_CHECKING:
 _STYLE_ORDER = ("bold", "italic", "sup", "sub")
 
 #: A section: its title (None for the leading unlabelled paragraphs) and its paragraphs.
-Section = t.Tuple[t.Optional[str], t.List[t.Tuple["Inline", ...]]]
+Section = tuple[str | None, list[tuple["Inline", ...]]]
 
 
 def add_abstracts(meta: etree._Element, article: Article, slots: tuple[str, str]) -> None:

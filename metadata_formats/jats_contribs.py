@@ -14,12 +14,15 @@ if t.TYPE_CHECKING:
     from oaiserver.model import Article, Author
 
 #: (Latin, Persian) affiliation strings of one author; the dedup key (input-format.md Q12).
-AffKey = t.Tuple[t.Optional[str], t.Optional[str]]
+AffKey = tuple[str | None, str | None]
 
 # A trailing country after a comma (Latin or Arabic) or as the whole string. Only Iran is
 # recognised: it is the only country this input is known to carry.
 _IRAN = re.compile(
-    r"(?:^|(?<=[,،;؛]))(\s*)(Iran|I\.\s?R\.\s?Iran|IR Iran|Islamic Republic of Iran|ایران|جمهوری اسلامی ایران)(\s*\.?\s*)$",
+    r"(?:^|(?<=[,،;؛]))(\s*)"
+    r"(Iran|I\.\s?R\.\s?Iran|IR Iran|Islamic Republic of Iran"
+    r"|ایران|جمهوری اسلامی ایران)"
+    r"(\s*\.?\s*)$",
     re.IGNORECASE,
 )
 
@@ -29,7 +32,7 @@ def add_contrib_group(meta: etree._Element, article: Article, settings: Crosswal
     authors = [a for a in article.authors if names(a)]
     if not authors:
         return  # an author without any name part cannot be told apart from the others
-    affs = aff_ids(authors)
+    affs = aff_ids(authors, id_suffix(article))
     group = sub(meta, "contrib-group")
     for author in authors:
         add_contrib(group, author, affs.get(aff_key(author)), settings)
@@ -39,7 +42,8 @@ def add_contrib_group(meta: etree._Element, article: Article, settings: Crosswal
 
 def add_contrib(group: etree._Element, author: Author, rid: str | None, settings: CrosswalkSettings) -> None:
     """Append one ``<contrib>`` in content-model order: id, name(s), email, xref."""
-    contrib = sub(group, "contrib", None, {"contrib-type": "author", "corresp": "yes" if author.corresponding else None})
+    corresp = "yes" if author.corresponding else None
+    contrib = sub(group, "contrib", None, {"contrib-type": "author", "corresp": corresp})
     orcid = c.orcid_uri(author.orcid)
     if orcid:
         sub(contrib, "contrib-id", orcid, {"contrib-id-type": "orcid", "authenticated": "false"})
@@ -66,7 +70,8 @@ def add_names(contrib: etree._Element, found: list[tuple[str, str | None, str | 
     parent = sub(contrib, "name-alternatives") if len(found) > 1 else contrib
     for lang, surname, given, suffix in found:
         # Persian names are given-then-family too, hence "western"; no surname -> "given-only".
-        name = sub(parent, "name", None, {"name-style": "western" if surname else "given-only", XML_LANG: lang})
+        style = "western" if surname else "given-only"
+        name = sub(parent, "name", None, {"name-style": style, XML_LANG: lang})
         if surname:
             sub(name, "surname", surname)
         if given:
@@ -80,14 +85,23 @@ def aff_key(author: Author) -> AffKey:
     return (c.clean(author.affiliation_en), c.clean(author.affiliation_fa))
 
 
-def aff_ids(authors: list[Author]) -> dict[AffKey, str]:
-    """Number the distinct non-empty affiliation pairs ``aff1``, ``aff2``… in byline order."""
+def aff_ids(authors: list[Author], suffix: str) -> dict[AffKey, str]:
+    """Number the distinct non-empty affiliation pairs ``aff1-<suffix>``… in byline order."""
     ids: dict[AffKey, str] = {}
     for author in authors:
         key = aff_key(author)
         if any(key) and key not in ids:
-            ids[key] = f"aff{len(ids) + 1}"
+            ids[key] = f"aff{len(ids) + 1}-{suffix}"
     return ids
+
+
+def id_suffix(article: Article) -> str:
+    """Return ``<journal key>-<article key>`` as NCName characters.
+
+    xs:ID values must be unique in the whole document, and a ListRecords response holds many
+    records, so a bare ``aff1`` would repeat; the OAI identifier's two keys make it unique.
+    """
+    return re.sub(r"[^A-Za-z0-9._-]", "_", f"{article.journal.key}-{article.key}")
 
 
 def add_aff(group: etree._Element, key: AffKey, rid: str) -> None:

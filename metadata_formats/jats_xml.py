@@ -18,10 +18,12 @@ ALI = "http://www.niso.org/schemas/ali/1.0/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 XLINK_HREF = f"{{{XLINK}}}href"
 
-Attrs = t.Mapping[str, t.Optional[str]]
+Attrs = t.Mapping[str, str | None]
 
 
-def sub(parent: etree._Element, tag: str, text: str | None = None, attrs: Attrs | None = None) -> etree._Element:
+def sub(
+    parent: etree._Element, tag: str, text: str | None = None, attrs: Attrs | None = None
+) -> etree._Element:
     """Append a JATS element (or a Clark-named one, e.g. ALI) with text and attributes."""
     element = etree.SubElement(parent, tag if tag.startswith("{") else f"{{{JATS}}}{tag}")
     for name, value in (attrs or {}).items():

@@ -23,7 +23,7 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 EU_REPO = "info:eu-repo/semantics/"
 
 #: One DC statement: (element name, value, xml:lang or None).
-Field = t.Tuple[str, t.Optional[str], t.Optional[str]]
+Field = tuple[str, str | None, str | None]
 
 
 def render(article: Article, settings: CrosswalkSettings) -> str:
@@ -82,6 +82,7 @@ def inverted_name(surname: str | None, given: str | None, suffix: str | None) ->
 
 
 def _creators(article: Article) -> list[Field]:
+    """One creator per author in byline order; authors without any name are skipped."""
     return [f for f in (creator(a) for a in article.authors) if f]
 
 
@@ -136,7 +137,8 @@ def _sources(article: Article, slots: tuple[str, str]) -> list[Field]:
 def issue_designation(article: Article) -> str | None:
     """Return ``Vol. 18 No. 2 (2026)``, leaving out whatever part is unknown."""
     issue = article.issue
-    parts = [f"{label} {value}" for label, value in (("Vol.", c.clean(issue.volume)), ("No.", c.clean(issue.number))) if value]
+    numbers = (("Vol.", c.clean(issue.volume)), ("No.", c.clean(issue.number)))
+    parts = [f"{label} {value}" for label, value in numbers if value]
     year = str(issue.pub_date.year) if _gregorian(article) else None
     if year:
         parts.append(f"({year})" if parts else year)
@@ -152,6 +154,7 @@ def page_range(article: Article) -> str | None:
 
 
 def _issns(article: Article) -> list[str]:
+    """The valid ISSNs, print first."""
     values = (c.valid_issn(article.journal.issn_print), c.valid_issn(article.journal.issn_electronic))
     return [v for v in values if v]
 

@@ -26,6 +26,7 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 @functools.lru_cache(maxsize=None)
 def _load_schema() -> etree.XMLSchema | None:
+    """Load oai-bundle.xsd once (offline), or return None when it is absent."""
     path = SCHEMAS_DIR / "oai-bundle.xsd"
     if not path.is_file():
         return None
@@ -41,29 +42,37 @@ def oai_schema() -> etree.XMLSchema:
     return schema
 
 
-def getrecord(fragment: str, prefix: str) -> etree._Element:
-    """Wrap a rendered metadata fragment in a complete GetRecord response."""
+def response(fragments: list[str], prefix: str) -> etree._Element:
+    """Wrap rendered metadata fragments in a complete OAI-PMH response (GetRecord for one)."""
+    verb = "GetRecord" if len(fragments) == 1 else "ListRecords"
     root = etree.Element(f"{{{OAI}}}OAI-PMH", nsmap={None: OAI, "xsi": XSI})
     root.set(f"{{{XSI}}}schemaLocation", f"{OAI} http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd")
     etree.SubElement(root, f"{{{OAI}}}responseDate").text = "2026-11-26T10:00:00Z"
-    request = etree.SubElement(root, f"{{{OAI}}}request", verb="GetRecord", metadataPrefix=prefix,
-                               identifier="oai:oaiserver.localhost:2008-8701/A-10-25-972")
+    request = etree.SubElement(root, f"{{{OAI}}}request", verb=verb, metadataPrefix=prefix)
     request.text = "https://oaiserver.localhost/oai"
-    record = etree.SubElement(etree.SubElement(root, f"{{{OAI}}}GetRecord"), f"{{{OAI}}}record")
-    header = etree.SubElement(record, f"{{{OAI}}}header")
-    etree.SubElement(header, f"{{{OAI}}}identifier").text = request.get("identifier")
-    etree.SubElement(header, f"{{{OAI}}}datestamp").text = "2026-11-26T10:00:00Z"
-    etree.SubElement(record, f"{{{OAI}}}metadata").append(etree.fromstring(fragment))
+    container = etree.SubElement(root, f"{{{OAI}}}{verb}")
+    for number, fragment in enumerate(fragments):
+        record = etree.SubElement(container, f"{{{OAI}}}record")
+        header = etree.SubElement(record, f"{{{OAI}}}header")
+        etree.SubElement(header, f"{{{OAI}}}identifier").text = f"oai:oaiserver.localhost:j/{number}"
+        etree.SubElement(header, f"{{{OAI}}}datestamp").text = "2026-11-26T10:00:00Z"
+        etree.SubElement(record, f"{{{OAI}}}metadata").append(etree.fromstring(fragment))
+    if verb == "GetRecord":
+        request.set("identifier", "oai:oaiserver.localhost:j/0")
     return root
+
+
+def assert_valid_response(fragments: list[str], prefix: str) -> None:
+    """Assert that the fragments make a schema-valid OAI-PMH response."""
+    schema = oai_schema()
+    if not schema.validate(response(fragments, prefix)):
+        errors = "\n".join(f"{e.line}: {e.message}" for e in schema.error_log)
+        raise AssertionError(f"{prefix} response is invalid:\n{errors}\n" + "\n".join(fragments))
 
 
 def assert_valid(fragment: str, prefix: str) -> None:
     """Assert that ``fragment`` makes a schema-valid GetRecord response."""
-    schema = oai_schema()
-    response = getrecord(fragment, prefix)
-    if not schema.validate(response):
-        errors = "\n".join(f"{e.line}: {e.message}" for e in schema.error_log)
-        raise AssertionError(f"{prefix} record is invalid:\n{errors}\n{fragment}")
+    assert_valid_response([fragment], prefix)
 
 
 # --- the real sample (crosswalks.md §5; /work/shared/samples/nkums-v18n2.xml) --------------
@@ -100,6 +109,7 @@ INTERNAL_VALUES = ("100319475328460031467", "100319475328460031468", "1003194753
 
 
 def _blocks(pairs: tuple[tuple[str, str], ...]) -> tuple[AbstractBlock, ...]:
+    """Labelled abstract blocks of one unstyled run each, as the parser builds them."""
     return tuple(AbstractBlock(label, (Inline(text),)) for label, text in pairs)
 
 

@@ -18,6 +18,7 @@ from tests.crosswalk_helpers import (
     SAMPLES_DIR,
     articles,
     assert_valid,
+    assert_valid_response,
     forbidden_values,
     nkums_article,
 )
@@ -27,9 +28,10 @@ J = {"j": NS, "xlink": "http://www.w3.org/1999/xlink", "ali": "http://www.niso.o
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 DEFAULT = CrosswalkSettings()
 
-#: crosswalks.md §5 verbatim except: the OAI namespace of D4 on <article>, and the abstracts
-#: (abridged in §5), which test_sample_abstracts checks against the full text.
-WORKED_EXAMPLE = """
+#: crosswalks.md §5 verbatim except: the OAI namespace of D4 on <article>; the abstracts
+#: (abridged in §5), which test_sample_abstracts checks against the full text; and the aff ids,
+#: which carry a per-record suffix (see AFF_SUFFIX).
+WORKED_EXAMPLE_5 = """
 <article xmlns="https://jats.nlm.nih.gov/ns/publishing/1.3/" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:mml="http://www.w3.org/1998/Math/MathML"
   xmlns:ali="http://www.niso.org/schemas/ali/1.0/" article-type="review-article" dtd-version="1.3" xml:lang="fa">
  <front>
@@ -114,6 +116,9 @@ WORKED_EXAMPLE = """
  </front>
 </article>
 """
+#: xs:ID must be unique across a whole ListRecords response, so "aff1" becomes "aff1-<journal>-<article>".
+AFF_SUFFIX = "-2008-8701-A-10-25-972"
+WORKED_EXAMPLE = WORKED_EXAMPLE_5.replace('"aff1"', f'"aff1{AFF_SUFFIX}"').replace('"aff2"', f'"aff2{AFF_SUFFIX}"')
 
 
 def parse(xml: str) -> etree._Element:
@@ -182,6 +187,14 @@ def test_sample_every_element_is_namespaced_and_nothing_internal_leaks() -> None
     assert "break" not in xml
     for value in INTERNAL_VALUES:
         assert value not in xml
+
+
+def test_records_of_one_response_have_distinct_ids() -> None:
+    article = nkums_article()
+    other = replace(article, key="A-10-25-973")
+    other_journal = replace(article, journal=replace(article.journal, key="2008-8698"))
+    fragments = [jats.render(a, DEFAULT) for a in (article, other, other_journal)]
+    assert_valid_response(fragments, "jats")  # a repeated xs:ID would make the response invalid
 
 
 def test_sample_fixture_equals_the_parser_output() -> None:
@@ -323,9 +336,10 @@ def test_affiliations_are_deduplicated_and_single_language_ones_are_plain_aff() 
         Author(given_en="E"),
     )
     root = render(replace(nkums_article(), authors=authors))
-    assert find(root, "//j:xref/@rid") == ["aff1", "aff1", "aff2", "aff3"]
-    assert [(e.get("id"), e.get(XML_LANG)) for e in find(root, "//j:contrib-group/j:aff")] == [("aff1", "en"), ("aff2", "fa")]
-    assert find(root, "//j:aff-alternatives/@id") == ["aff3"]
+    ids = [f"aff{n}{AFF_SUFFIX}" for n in (1, 2, 3)]
+    assert find(root, "//j:xref/@rid") == [ids[0], ids[0], ids[1], ids[2]]
+    assert [(e.get("id"), e.get(XML_LANG)) for e in find(root, "//j:contrib-group/j:aff")] == [(ids[0], "en"), (ids[1], "fa")]
+    assert find(root, "//j:aff-alternatives/@id") == [ids[2]]
     assert texts(root, "//j:country") == ["Iran", "ایران", "Iran", "ایران"]
 
 
@@ -386,7 +400,7 @@ def test_unlabelled_blocks_are_paragraphs_and_styles_nest() -> None:
     )
     root = render(replace(nkums_article(), language="en", abstract_en=blocks))
     (abstract,) = find(root, "//j:abstract")
-    assert etree.tostring(abstract, encoding="unicode", method="c14n").replace(f' xmlns="{NS}"', "") == (
+    assert canonical(abstract).decode().replace(f' xmlns="{NS}"', "") == (
         "<abstract><p>E = mc<bold><italic><sup>2</sup></italic></bold> holds.</p><p>Second.</p>"
         "<sec><title>Results</title><p>fine</p><p>continued</p></sec></abstract>"
     )
@@ -421,6 +435,7 @@ def test_any_article_renders_a_valid_record_or_none(article) -> None:
 
 
 def _parse_issue():
+    """Return ``oaiserver.parsing.parse_issue``, skipping when the parser is not there yet."""
     parsing = pytest.importorskip("oaiserver.parsing", reason="the parser is not available yet")
     return parsing.parse_issue
 
