@@ -163,13 +163,7 @@ def _report_error(name: str, message: str, as_json: bool) -> None:
 @with_appcontext
 def withdraw_command(identifiers: tuple[str, ...]) -> None:
     """Withdraw records: they become deleted and stay so when their issue is re-ingested."""
-    store, unknown = open_store(), 0
-    for identifier in identifiers:
-        outcome = store.withdraw(identifier)
-        unknown += outcome == "unknown"
-        click.echo(f"{identifier}: {outcome}", err=outcome == "unknown")
-    if unknown:
-        sys.exit(1)
+    _each_identifier(identifiers, open_store().withdraw)
 
 
 @click.command("restore")
@@ -177,9 +171,14 @@ def withdraw_command(identifiers: tuple[str, ...]) -> None:
 @with_appcontext
 def restore_command(identifiers: tuple[str, ...]) -> None:
     """Undo `withdraw`: the records are live again with a new datestamp."""
-    store, unknown = open_store(), 0
+    _each_identifier(identifiers, open_store().restore)
+
+
+def _each_identifier(identifiers: tuple[str, ...], action: t.Callable[[str], str]) -> None:
+    """Apply ``action`` to each identifier, print its outcome; exit 1 if any was unknown."""
+    unknown = 0
     for identifier in identifiers:
-        outcome = store.restore(identifier)
+        outcome = action(identifier)
         unknown += outcome == "unknown"
         click.echo(f"{identifier}: {outcome}", err=outcome == "unknown")
     if unknown:
