@@ -26,8 +26,10 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 
 def init_app(app: Flask) -> None:
     """Register the admin commands on the app's CLI group."""
+    from oaiserver.checker.command import check_command
+
     for command in (init_db_command, ingest_command, withdraw_command, restore_command,
-                    reindex_command, serve_command, show_command, stats_command):
+                    reindex_command, serve_command, show_command, stats_command, check_command):
         app.cli.add_command(command)
 
 

@@ -1,0 +1,62 @@
+"""The `oaiserver check BASE_URL` command (also `python -m oaiserver.checker BASE_URL`)."""
+from __future__ import annotations
+
+import json
+import sys
+import urllib.parse
+from pathlib import Path
+
+import click
+
+from oaiserver.checker.checks import Options, Unreachable
+from oaiserver.checker.report import as_json, as_text
+from oaiserver.checker.runner import run_checks
+from oaiserver.checker.schemas import SchemaError
+
+
+def _base_url(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter("must be an http:// or https:// URL")
+    if parts.fragment:
+        raise click.BadParameter("must not have a #fragment")
+    return value
+
+
+@click.command("check")
+@click.argument("base_url", callback=_base_url)
+@click.option("--schemas", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              envvar="OAISERVER_SCHEMAS", show_envvar=True,
+              help="Validate every response against the XML Schemas in this folder "
+                   "(oai-bundle.xsd, else OAI-PMH.xsd plus the known format schemas found).")
+@click.option("--json", "as_json_output", is_flag=True, help="Print one JSON document instead of lines.")
+@click.option("--max-pages", default=1000, show_default=True, type=click.IntRange(1),
+              help="Pages followed per list before a harvest stops.")
+@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(0.1),
+              help="Seconds to wait for each response.")
+@click.option("--sample", default=5, show_default=True, type=click.IntRange(0),
+              help="Records fetched with GetRecord per format (0: none).")
+@click.option("--max-sets", default=5, show_default=True, type=click.IntRange(0),
+              help="Sets harvested to check set membership.")
+@click.option("--format", "formats", multiple=True, metavar="PREFIX",
+              help="Harvest only this metadataPrefix (repeatable); default: every format listed.")
+@click.option("--delay", default=0.0, show_default=True, type=click.FloatRange(0),
+              help="Seconds to wait between requests, to go easy on someone else's server.")
+def check_command(base_url: str, schemas: Path | None, as_json_output: bool, max_pages: int,
+                  timeout: float, sample: int, max_sets: int, formats: tuple[str, ...],
+                  delay: float) -> None:
+    """Check the OAI-PMH endpoint at BASE_URL for conformance (any repository, not only this one).
+
+    Prints PASS, FAIL or SKIP for each check and a summary. Exit status: 0 when nothing
+    failed, 1 when a check failed, 2 on a usage error or when the endpoint cannot be reached.
+    """
+    options = Options(base_url, timeout, max_pages, sample, max_sets, formats, schemas, delay)
+    try:
+        report = run_checks(options)
+    except (Unreachable, SchemaError) as error:
+        if as_json_output:
+            click.echo(json.dumps({"base_url": base_url, "ok": False, "error": str(error)}))
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    click.echo(as_json(report) if as_json_output else as_text(report))
+    sys.exit(1 if report.failed else 0)

@@ -1,0 +1,36 @@
+"""Run every check against one endpoint, in an order where each step feeds the next."""
+from __future__ import annotations
+
+from oaiserver.checker import probes, protocol, sampling, schemas
+from oaiserver.checker.checks import Options, Run
+from oaiserver.checker.harvest import Harvest
+from oaiserver.checker.http import Fetcher
+from oaiserver.checker.report import Report
+
+
+def run_checks(options: Options) -> Report:
+    """Check the endpoint; raise checks.Unreachable or schemas.SchemaError when it cannot start."""
+    validator = schemas.load(options.schemas) if options.schemas else None
+    run = Run(options, Fetcher(options.base_url, options.timeout, options.delay), validator)
+    protocol.check_identify(run)
+    formats = protocol.check_formats(run)
+    sets = protocol.check_sets(run)
+    prefixes = list(options.formats or formats)
+    harvests: dict[str, tuple[Harvest, Harvest]] = {
+        prefix: protocol.check_format(run, prefix, formats.get(prefix)) for prefix in prefixes
+    }
+    headers = [h for pair in harvests.values() for harvest in pair for h in harvest.headers]
+    protocol.check_identify_late(run, headers)
+    for prefix, (identifiers, records) in harvests.items():
+        sampling.check_get_record(run, prefix, identifiers, records)
+    live = {prefix: {h.identifier for h in ids.headers if not h.deleted}
+            for prefix, (ids, _) in harvests.items()}
+    sampling.check_item_formats(run, live, formats)
+    main = "oai_dc" if "oai_dc" in harvests else next(iter(harvests), "oai_dc")
+    full = harvests[main][0] if main in harvests else Harvest("list-identifiers", "ListIdentifiers")
+    sampling.check_set_harvests(run, main, full, sets)
+    sampling.check_windows(run, main, full)
+    sample = next((h.identifier for h in full.headers if not h.deleted), None)
+    probes.check_errors(run, main, sample)
+    run.finish()
+    return Report(options.base_url, run.results, run.fetcher.requests)

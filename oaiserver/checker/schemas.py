@@ -1,0 +1,140 @@
+"""Schema validation of whole OAI-PMH responses, with the strict wildcard mapped to known formats.
+
+OAI-PMH.xsd declares the content of ``<metadata>``, ``<about>``, ``<description>`` and
+``<setDescription>`` as ``xs:any namespace="##other" processContents="strict"``: a validator
+must find a global declaration for the embedded root element, so validating against
+OAI-PMH.xsd alone fails on every record. The checker therefore builds, in memory, a wrapper
+schema that imports OAI-PMH.xsd together with every known format schema present in the
+schemas folder (the "strict wildcard mapping"): embedded content in those namespaces is
+validated strictly against the real format schema. If the folder holds ``oai-bundle.xsd``
+(a wrapper that already imports OAI-PMH.xsd and the formats this project serves), the
+wrapper imports that instead. Embedded elements in namespaces with no schema in the folder
+are swapped for a placeholder before validation and reported as not validated; elements
+with no namespace are left in place, because OAI-PMH forbids them and the schema says so.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+from lxml import etree
+
+OAI_NS = "http://www.openarchives.org/OAI/2.0/"
+XS = "http://www.w3.org/2001/XMLSchema"
+PLACEHOLDER_NS = "urn:oaiserver:checker:not-validated"
+BUNDLE = "oai-bundle.xsd"
+
+#: Known formats: namespace -> schema files to look for, relative to the schemas folder.
+KNOWN_FORMATS: dict[str, tuple[str, ...]] = {
+    "http://www.openarchives.org/OAI/2.0/oai_dc/": ("oai_dc.xsd", "oai/oai_dc.xsd"),
+    "http://www.openarchives.org/OAI/2.0/oai-identifier": (
+        "oai-identifier.xsd", "oai/oai-identifier.xsd"),
+    "https://jats.nlm.nih.gov/ns/publishing/1.3/": (
+        "jats/jats-publishing-1.3-ns.xsd", "jats-publishing-1.3-ns.xsd"),
+    "http://www.openarchives.org/OAI/2.0/provenance": ("provenance.xsd", "oai/provenance.xsd"),
+    "http://www.openarchives.org/OAI/2.0/friends/": ("friends.xsd", "oai/friends.xsd"),
+    "http://www.openarchives.org/OAI/2.0/branding/": ("branding.xsd", "oai/branding.xsd"),
+    "http://www.openarchives.org/OAI/2.0/rights/": ("rights.xsd", "oai/rights.xsd"),
+}
+OAI_SCHEMA_FILES = ("OAI-PMH.xsd", "oai/OAI-PMH.xsd")
+_WILDCARD_PARENTS = tuple(f"{{{OAI_NS}}}{n}" for n in ("metadata", "about", "description",
+                                                      "setDescription"))
+
+
+class SchemaError(Exception):
+    """The schemas folder cannot be used."""
+
+
+class Validator:
+    """Validate OAI-PMH response trees; remember namespaces that could not be validated."""
+
+    def __init__(self, schema: etree.XMLSchema, known: frozenset[str], source: str) -> None:
+        self.schema = schema
+        self.known = known | {OAI_NS}
+        self.source = source
+        self.unvalidated: set[str] = set()
+
+    def validate(self, root: etree._Element) -> str | None:
+        """Return None if ``root`` is valid, else the first error message."""
+        target = self._masked(root)
+        if self.schema.validate(target):
+            return None
+        errors = self.schema.error_log.filter_from_errors() or [self.schema.error_log.last_error]
+        return f"line {errors[0].line}: {errors[0].message}"
+
+    def _masked(self, root: etree._Element) -> etree._Element:
+        # Copy the tree only when something must be swapped for the placeholder.
+        unknown = [child for parent in root.iter(*_WILDCARD_PARENTS) for child in parent
+                   if isinstance(child.tag, str) and _ns(child) and _ns(child) not in self.known]
+        if not unknown:
+            return root
+        self.unvalidated.update(_ns(c) for c in unknown)
+        masked = copy.deepcopy(root)
+        for parent in masked.iter(*_WILDCARD_PARENTS):
+            for child in list(parent):
+                if isinstance(child.tag, str) and _ns(child) and _ns(child) not in self.known:
+                    parent.replace(child, etree.Element(f"{{{PLACEHOLDER_NS}}}not-validated"))
+        return masked
+
+
+def _ns(element: etree._Element) -> str:
+    return etree.QName(element).namespace or ""
+
+
+def load(folder: Path) -> Validator:
+    """Return a validator for the schemas in ``folder``; raise SchemaError if unusable."""
+    return Validator(*_load(folder.resolve()))
+
+
+@functools.lru_cache(maxsize=4)
+def _load(folder: Path) -> tuple[etree.XMLSchema, frozenset[str], str]:
+    # Cached per process: the JATS schemas take seconds to load.
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    try:
+        imports, known = _imports(folder)
+        schema = etree.XMLSchema(etree.fromstring(_wrapper(imports), parser))
+    except (etree.XMLSchemaParseError, etree.XMLSyntaxError, OSError) as error:
+        raise SchemaError(f"cannot load the schemas in {folder}: {error}") from None
+    return schema, known, ", ".join(str(p) for p in imports.values())
+
+
+def _imports(folder: Path) -> tuple[dict[str, Path], frozenset[str]]:
+    # Returns {namespace: schema file} to import and the namespaces validated strictly.
+    bundle = folder / BUNDLE
+    if bundle.is_file():
+        return {_target_namespace(bundle): bundle}, _bundle_namespaces(bundle)
+    oai = next((folder / f for f in OAI_SCHEMA_FILES if (folder / f).is_file()), None)
+    if oai is None:
+        raise SchemaError(f"{folder} has neither {BUNDLE} nor {' nor '.join(OAI_SCHEMA_FILES)}")
+    imports = {OAI_NS: oai}
+    for namespace, candidates in KNOWN_FORMATS.items():
+        found = next((folder / c for c in candidates if (folder / c).is_file()), None)
+        if found is not None:
+            imports[namespace] = found
+    return imports, frozenset(imports)
+
+
+def _wrapper(imports: dict[str, Path]) -> bytes:
+    # The wrapper's own namespace declares the placeholder for unvalidated content.
+    lines = [f'<xs:schema xmlns:xs="{XS}" targetNamespace="{PLACEHOLDER_NS}">']
+    for namespace, path in imports.items():
+        attr = f"namespace={quoteattr(namespace)} " if namespace else ""
+        lines.append(f"<xs:import {attr}schemaLocation={quoteattr(path.as_uri())}/>")
+    lines.append(
+        '<xs:element name="not-validated"><xs:complexType><xs:sequence>'
+        '<xs:any namespace="##any" processContents="skip" minOccurs="0" maxOccurs="unbounded"/>'
+        '</xs:sequence><xs:anyAttribute namespace="##any" processContents="skip"/>'
+        "</xs:complexType></xs:element></xs:schema>"
+    )
+    return "\n".join(lines).encode("utf-8")
+
+
+def _target_namespace(path: Path) -> str:
+    return etree.parse(str(path), etree.XMLParser(no_network=True)).getroot().get("targetNamespace", "")
+
+
+def _bundle_namespaces(path: Path) -> frozenset[str]:
+    root = etree.parse(str(path), etree.XMLParser(no_network=True)).getroot()
+    return frozenset(i.get("namespace", "") for i in root.iter(f"{{{XS}}}import"))

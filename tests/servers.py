@@ -1,0 +1,91 @@
+"""Start test servers on free 127.0.0.1 ports: gunicorn on a database, or any WSGI app on a thread."""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import typing as t
+import urllib.request
+from pathlib import Path
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from conftest import REPO
+
+START_TIMEOUT = 30
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def oaiserver_env(config: t.Mapping[str, t.Any], instance: Path) -> dict[str, str]:
+    """The OAISERVER_* environment that makes gunicorn serve what a test `config` describes."""
+    keys = ("DATABASE", "SECRET_KEY", "OAI_PAGE_SIZE", "OAI_IDENTIFIERS_PAGE_SIZE",
+            "OAI_REPOSITORY_IDENTIFIER")
+    env = {**os.environ, "OAISERVER_INSTANCE_PATH": str(instance)}
+    env.update({f"OAISERVER_{key}": str(config[key]) for key in keys if key in config})
+    return env
+
+
+@contextlib.contextmanager
+def gunicorn(env: t.Mapping[str, str], workers: int = 2) -> t.Iterator[str]:
+    """Serve `wsgi:app` with gunicorn; yield the OAI base URL once Identify answers."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "wsgi:app"],
+        env=dict(env), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}/oai"
+    try:
+        _wait_until_up(base, proc)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        proc.stdout.close()
+
+
+def _wait_until_up(base: str, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            with urllib.request.urlopen(base + "?verb=Identify", timeout=2) as response:
+                response.read()
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                proc.wait(timeout=10)
+                raise RuntimeError(f"gunicorn did not start: {proc.stdout.read().decode()[-2000:]}") from None
+            time.sleep(0.2)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: t.Any) -> None:
+        pass  # keep test output to what the test prints
+
+
+@contextlib.contextmanager
+def wsgi_thread(app: t.Callable, path: str = "/oai") -> t.Iterator[str]:
+    """Serve a WSGI app with werkzeug on a thread; yield the URL of ``path``."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}{path}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
