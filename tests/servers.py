@@ -41,7 +41,9 @@ def gunicorn(env: t.Mapping[str, str], workers: int = 2) -> t.Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "wsgi:app"],
-        env=dict(env), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        # No access log (gunicorn.conf.py turns it on): nobody reads this pipe until the end.
+        env={**env, "GUNICORN_ACCESSLOG": "off"}, cwd=REPO, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}/oai"
     try:

@@ -1,155 +1,202 @@
-"""Integration: the real CLI ingests, a real gunicorn serves, real harvesters harvest."""
+"""Integration: the real CLI ingests, gunicorn serves, the Python harvester libraries harvest.
+
+Sickle, oaipmh-scythe and oaipmh (the pyoai fork) are in the `test` extra; the harvesters
+that run as separate programs are in test_harvester_clients.py.
+"""
 from __future__ import annotations
 
-import os
 import socket
-import sqlite3
-import subprocess
-import sys
-import time
+import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
+from lxml import etree
 
-from conftest import GOOD_SAMPLES, REPO
-from issues import A, write_issue
+from conftest import NS
+from harvest_server import Expected, Server, populated_server
 
 pytestmark = pytest.mark.integration
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+PREFIXES = ["oai_dc", "jats"]
+ROOT_TAG = {"oai_dc": f"{{{NS['oai_dc']}}}dc", "jats": f"{{{NS['j']}}}article"}
+HTTP_TIMEOUT = 30  # seconds per request: a hung server fails the test instead of the CI job
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """Ingest the samples (and a withdrawn record) with the CLI; serve them with gunicorn."""
-    root = tmp_path_factory.mktemp("served")
-    env = {
-        **os.environ,
-        "OAISERVER_INSTANCE_PATH": str(root / "instance"),
-        "OAISERVER_DATABASE": str(root / "oai.sqlite3"),
-        "OAISERVER_OAI_PAGE_SIZE": "2",
-        "OAISERVER_OAI_IDENTIFIERS_PAGE_SIZE": "2",
-        "OAISERVER_OAI_REPOSITORY_IDENTIFIER": "journals.example.org",
-        "OAISERVER_SECRET_KEY": "integration-secret",
-    }
-    extra = write_issue(root / "extra.xml", [A(f"X-{i}") for i in range(4)], volume="2", number="5")
-    cli = [sys.executable, "-m", "oaiserver.cli"]
-    subprocess.run([*cli, "ingest", *map(str, GOOD_SAMPLES), extra], env=env, check=True,
-                   capture_output=True, cwd=REPO)
-    subprocess.run([*cli, "withdraw", "oai:journals.example.org:1234-5679/X-0"], env=env, check=True,
-                   capture_output=True, cwd=REPO)
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}/oai"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(base + "?verb=Identify", timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                proc.wait()
-                pytest.fail(f"gunicorn did not start: {proc.stdout.read().decode()[-2000:]}")
-            time.sleep(0.2)
-    conn = sqlite3.connect(root / "oai.sqlite3")
-    expected = {
-        "all": {r[0]: bool(r[1]) for r in conn.execute("SELECT identifier, deleted FROM records")},
-        "sets": [r[0] for r in conn.execute("SELECT spec FROM sets")],
-        "members": {},
-    }
-    for spec in expected["sets"]:
-        expected["members"][spec] = {
-            r[0] for r in conn.execute("SELECT identifier FROM record_sets WHERE set_spec = ?", (spec,))
-        }
-    conn.close()
-    yield base, expected
-    proc.terminate()
-    proc.wait(timeout=10)
-    proc.stdout.close()
+    """Samples, an extra issue, a withdrawn record and an emptied set, served by gunicorn."""
+    running = populated_server(tmp_path_factory.mktemp("served"))
+    yield running
+    running.stop()
 
 
-def live_formats(expected, prefix):
-    # Every record is available in both formats here (every sample has an ISSN).
-    return expected["all"]
+@pytest.fixture(scope="module")
+def expected(server: Server) -> Expected:
+    """The database's records, sets and set members."""
+    return server.expected()
 
 
-@pytest.mark.parametrize("prefix", ["oai_dc", "jats"])
-def test_sickle_full_harvest(server, prefix):
+def test_fixture_covers_the_hard_cases(expected: Expected):
+    """The served data has deleted records, nested sets and a set without records."""
+    assert expected.deleted and expected.live
+    assert any(spec.count(":") == 2 for spec in expected.sets)
+    assert any(not members for members in expected.members.values())
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_sickle_full_harvest(server, expected, prefix):
     """Sickle follows tokens through ListRecords; counts, no duplicates, deletes recognised."""
     from sickle import Sickle
 
-    base, expected = server
-    records = list(Sickle(base).ListRecords(metadataPrefix=prefix, ignore_deleted=False))
+    client = Sickle(server.base, timeout=HTTP_TIMEOUT)
+    records = list(client.ListRecords(metadataPrefix=prefix, ignore_deleted=False))
     ids = [r.header.identifier for r in records]
-    assert len(ids) == len(set(ids)) == len(expected["all"])
-    deleted = {r.header.identifier for r in records if r.header.deleted}
-    assert deleted == {i for i, d in expected["all"].items() if d} != set()
+    assert len(ids) == len(set(ids)) == len(expected.records)
+    assert {r.header.identifier for r in records if r.header.deleted} == expected.deleted
+    for record in records:
+        if not record.header.deleted:
+            assert record.xml.find("o:metadata", NS)[0].tag == ROOT_TAG[prefix]
 
 
-def test_sickle_identifiers_per_set(server):
-    """Sickle: ListIdentifiers over the whole repository and every set."""
+def test_sickle_identifiers_per_set(server, expected):
+    """Sickle: ListSets equals the database; ListIdentifiers of every set equals its members."""
     from sickle import Sickle
     from sickle.oaiexceptions import NoRecordsMatch
 
-    base, expected = server
-    client = Sickle(base)
-    assert {h.identifier for h in client.ListIdentifiers(metadataPrefix="oai_dc")} == set(expected["all"])
-    sets = [s.setSpec for s in client.ListSets()]
-    assert sorted(sets) == sorted(expected["sets"])
-    for spec in sets:
+    client = Sickle(server.base, timeout=HTTP_TIMEOUT)
+    assert sorted(s.setSpec for s in client.ListSets()) == expected.sets
+    for spec in expected.sets:
         try:
-            got = [h.identifier for h in client.ListIdentifiers(metadataPrefix="oai_dc", set=spec)]
+            got = [h.identifier for h in client.ListIdentifiers(metadataPrefix="oai_dc", set=spec,
+                                                                 ignore_deleted=False)]
         except NoRecordsMatch:
             got = []
-        assert len(got) == len(set(got)) and set(got) == expected["members"][spec], spec
+        assert len(got) == len(set(got)) and set(got) == expected.members[spec], spec
 
 
-@pytest.mark.parametrize("prefix", ["oai_dc", "jats"])
-def test_scythe_full_harvest(server, prefix):
-    """oaipmh-scythe: full ListRecords and ListIdentifiers per set."""
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_scythe_full_harvest(server, expected, prefix):
+    """oaipmh-scythe: full ListRecords with deletes, metadata in the asked format."""
     from oaipmh_scythe import Scythe
 
-    base, expected = server
-    with Scythe(base) as scythe:
+    with Scythe(server.base) as scythe:  # its default timeout: 60 s per request
         records = list(scythe.list_records(metadata_prefix=prefix, ignore_deleted=False))
-        ids = [r.header.identifier for r in records]
-        assert len(ids) == len(set(ids)) == len(expected["all"])
-        assert {r.header.identifier for r in records if r.header.deleted} == {
-            i for i, d in expected["all"].items() if d}
-        for spec in expected["sets"]:
-            if not expected["members"][spec]:
-                continue
-            got = [h.identifier for h in scythe.list_identifiers(metadata_prefix="oai_dc", set_=spec,
-                                                                  ignore_deleted=False)]
-            assert sorted(got) == sorted(expected["members"][spec]), spec
+    ids = [r.header.identifier for r in records]
+    assert len(ids) == len(set(ids)) == len(expected.records)
+    assert {r.header.identifier for r in records if r.header.deleted} == expected.deleted
+    for record in records:
+        if not record.header.deleted:
+            assert record.xml.find("o:metadata", NS)[0].tag == ROOT_TAG[prefix]
 
 
-def test_oaipmh_client_full_harvest(server):
-    """The oaipmh (pyoai fork) client, which sends POST: records, identifiers and sets."""
+def test_scythe_identifiers_per_set(server, expected):
+    """oaipmh-scythe: ListIdentifiers of every set, the empty one ending in noRecordsMatch."""
+    from oaipmh_scythe import Scythe
+    from oaipmh_scythe.exceptions import NoRecordsMatch
+
+    with Scythe(server.base) as scythe:  # its default timeout: 60 s per request
+        for spec in expected.sets:
+            try:
+                got = [h.identifier for h in scythe.list_identifiers(
+                    metadata_prefix="jats", set_=spec, ignore_deleted=False)]
+            except NoRecordsMatch:
+                got = []
+            assert len(got) == len(set(got)) and set(got) == expected.members[spec], spec
+
+
+@pytest.fixture
+def socket_timeout():
+    """The oaipmh client calls urlopen without a timeout: bound it through the socket default."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(HTTP_TIMEOUT)
+    yield
+    socket.setdefaulttimeout(previous)
+
+
+def _oaipmh_client(base: str):
     from oaipmh.client import Client
     from oaipmh.metadata import MetadataRegistry, oai_dc_reader
 
-    base, expected = server
     registry = MetadataRegistry()
     registry.registerReader("oai_dc", oai_dc_reader)
-    client = Client(base, registry)
-    identify = client.identify()
-    assert identify.baseURL() == base and identify.deletedRecord() == "persistent"
-    records = list(client.listRecords(metadataPrefix="oai_dc"))
+    registry.registerReader("jats", lambda element: element)  # keep the JATS tree as it is
+    return Client(base, registry)
+
+
+def test_oaipmh_client_identify(socket_timeout, server):
+    """oaipmh (pyoai fork, which sends POST): Identify as the client reads it."""
+    identify = _oaipmh_client(server.base).identify()
+    assert identify.baseURL() == server.base and identify.deletedRecord() == "persistent"
+    assert identify.granularity() == "YYYY-MM-DDThh:mm:ssZ"
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_oaipmh_client_full_harvest(socket_timeout, server, expected, prefix):
+    """oaipmh (pyoai fork): full ListRecords, deletes recognised, metadata read."""
+    records = list(_oaipmh_client(server.base).listRecords(metadataPrefix=prefix))
     ids = [header.identifier() for header, _, _ in records]
-    assert len(ids) == len(set(ids)) == len(expected["all"])
-    assert {h.identifier() for h, _, _ in records if h.isDeleted()} == {i for i, d in expected["all"].items() if d}
+    assert len(ids) == len(set(ids)) == len(expected.records)
+    assert {h.identifier() for h, _, _ in records if h.isDeleted()} == expected.deleted
     live = [m for h, m, _ in records if not h.isDeleted()]
-    assert all(m.getField("title") for m in live)
-    headers = list(client.listIdentifiers(metadataPrefix="jats", set="journal"))
-    assert {h.identifier() for h in headers} == expected["members"]["journal"]
-    assert {s[0] for s in client.listSets()} == set(expected["sets"])
+    if prefix == "oai_dc":
+        assert all(m.getField("title") for m in live)
+    else:
+        assert all(m[0].tag == ROOT_TAG["jats"] for m in live)
+
+
+def test_oaipmh_client_identifiers_per_set(socket_timeout, server, expected):
+    """oaipmh (pyoai fork): ListSets and ListIdentifiers of every set."""
+    from oaipmh.error import NoRecordsMatchError
+
+    client = _oaipmh_client(server.base)
+    assert sorted(s[0] for s in client.listSets()) == expected.sets
+    for spec in expected.sets:
+        try:
+            got = [h.identifier() for h in client.listIdentifiers(metadataPrefix="oai_dc", set=spec)]
+        except NoRecordsMatchError:
+            got = []
+        assert len(got) == len(set(got)) and set(got) == expected.members[spec], spec
+
+
+def _fetch(base: str, oai_schema: etree.XMLSchema, **params: str) -> etree._Element:
+    with urllib.request.urlopen(f"{base}?{urllib.parse.urlencode(params)}", timeout=HTTP_TIMEOUT) as response:
+        tree = etree.fromstring(response.read())
+    oai_schema.assertValid(tree)
+    return tree
+
+
+def _page(tree: etree._Element) -> tuple[list[str], str | None]:
+    ids = [e.text for e in tree.iterfind(".//o:header/o:identifier", NS)]
+    token = tree.find(".//o:resumptionToken", NS)
+    return ids, (token.text if token is not None else None)
+
+
+def test_token_continues_on_another_gunicorn(server, expected, oai_schema):
+    """§3.5.1 / design §5: a token from one gunicorn continues on a restarted or other one."""
+    first_ids, token = _page(_fetch(server.base, oai_schema, verb="ListRecords", metadataPrefix="jats"))
+    expected_next, _ = _page(_fetch(server.base, oai_schema, verb="ListRecords", resumptionToken=token))
+    other = Server(server.root, server.env, workers=1)
+    other.start()
+    try:
+        ids, next_token = _page(_fetch(other.base, oai_schema, verb="ListRecords", resumptionToken=token))
+        assert ids == expected_next
+        rest = []
+        for _ in range(len(expected.records)):  # bounded: one page per record at most
+            if not next_token:
+                break
+            page, next_token = _page(_fetch(other.base, oai_schema, verb="ListRecords",
+                                            resumptionToken=next_token))
+            rest += page
+    finally:
+        other.stop()
+    harvested = first_ids + ids + rest
+    assert len(harvested) == len(set(harvested)) and set(harvested) == set(expected.records)
+
+
+def test_token_survives_a_restart(server, oai_schema):
+    """§3.5.1: the same gunicorn, stopped and started again, accepts the tokens it gave out."""
+    _, token = _page(_fetch(server.base, oai_schema, verb="ListIdentifiers", metadataPrefix="oai_dc"))
+    before, _ = _page(_fetch(server.base, oai_schema, verb="ListIdentifiers", resumptionToken=token))
+    server.restart()
+    after, _ = _page(_fetch(server.base, oai_schema, verb="ListIdentifiers", resumptionToken=token))
+    assert after == before and after

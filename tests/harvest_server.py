@@ -1,0 +1,108 @@
+"""A real repository for the harvester tests: CLI ingest, then gunicorn on a free local port."""
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from conftest import GOOD_SAMPLES, REPO, REPOSITORY_IDENTIFIER
+from issues import A, write_issue
+from servers import gunicorn, oaiserver_env
+
+WITHDRAWN = f"oai:{REPOSITORY_IDENTIFIER}:1234-5679/X-0"
+
+
+@dataclass
+class Expected:
+    """What the database holds: identifier -> deleted, the sets and their members."""
+
+    records: dict[str, bool]
+    sets: list[str]
+    members: dict[str, set[str]] = field(default_factory=dict)
+
+    @property
+    def deleted(self) -> set[str]:
+        """The identifiers of the deleted records."""
+        return {i for i, d in self.records.items() if d}
+
+    @property
+    def live(self) -> set[str]:
+        """The identifiers of the records that are not deleted."""
+        return {i for i, d in self.records.items() if not d}
+
+
+@dataclass
+class Server:
+    """A running gunicorn serving one database; ``restart`` keeps database and key."""
+
+    root: Path
+    env: dict[str, str]
+    workers: int = 2
+    base: str = ""
+    _stack: contextlib.ExitStack | None = None
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        """Run an `oaiserver` CLI command on this server's database."""
+        return subprocess.run([sys.executable, "-m", "oaiserver.cli", *args], env=self.env, check=True,
+                              capture_output=True, cwd=REPO, timeout=120)
+
+    def start(self) -> None:
+        """Start gunicorn (tests/servers.py) and wait until Identify answers."""
+        self._stack = contextlib.ExitStack()
+        self.base = self._stack.enter_context(gunicorn(self.env, workers=self.workers))
+
+    def stop(self) -> None:
+        """Stop gunicorn."""
+        if self._stack is not None:
+            self._stack.close()
+            self._stack = None
+
+    def restart(self) -> None:
+        """Stop and start again: a new process on a new port, with the same key and data."""
+        self.stop()
+        self.start()
+
+    def expected(self) -> Expected:
+        """Read the records, sets and set members straight from the database."""
+        conn = sqlite3.connect(self.root / "oai.sqlite3")
+        try:
+            records = {r[0]: bool(r[1]) for r in conn.execute("SELECT identifier, deleted FROM records")}
+            sets = [r[0] for r in conn.execute("SELECT spec FROM sets ORDER BY spec")]
+            members = {spec: set() for spec in sets}
+            for spec, identifier in conn.execute("SELECT set_spec, identifier FROM record_sets"):
+                members[spec].add(identifier)
+        finally:
+            conn.close()
+        return Expected(records, sets, members)
+
+
+def environment(root: Path, page_size: int = 2, identifiers_page_size: int = 2) -> dict[str, str]:
+    """The OAISERVER_* environment of a test repository under ``root``."""
+    config = {
+        "DATABASE": str(root / "oai.sqlite3"),
+        "SECRET_KEY": "integration-secret",
+        "OAI_PAGE_SIZE": page_size,
+        "OAI_IDENTIFIERS_PAGE_SIZE": identifiers_page_size,
+        "OAI_REPOSITORY_IDENTIFIER": REPOSITORY_IDENTIFIER,
+    }
+    return oaiserver_env(config, root / "instance")
+
+
+def populated_server(root: Path, **sizes: int) -> Server:
+    """Ingest the samples, an extra issue, a withdrawn record and an emptied set; start gunicorn.
+
+    The extra issue is ingested twice: the second time its last article has another
+    subject, which leaves the set of the first subject in ListSets without any record.
+    """
+    server = Server(root, environment(root, **sizes))
+    extra = [A(f"X-{i}") for i in range(4)] + [A("X-4", subject="Short Report")]
+    first = write_issue(root / "extra.xml", extra, volume="2", number="5")
+    server.cli("ingest", *map(str, GOOD_SAMPLES), first)
+    extra[-1] = A("X-4", subject="Clinical Notes")
+    server.cli("ingest", write_issue(root / "extra.xml", extra, volume="2", number="5"))
+    server.cli("withdraw", WITHDRAWN)
+    server.start()
+    return server

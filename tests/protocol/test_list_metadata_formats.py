@@ -1,0 +1,86 @@
+"""§4.4 ListMetadataFormats: the formats of the repository or of one item."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import NS, REPOSITORY_IDENTIFIER, error_codes, identifiers
+from issues import A, write_issue
+from protocol.helpers import REVIEW, request_attrs, withdraw
+
+OAI_DC_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
+JATS_SCHEMA = "https://jats.nlm.nih.gov/publishing/1.3/xsd/JATS-journalpublishing1-3-mathml3.xsd"
+
+
+def formats(tree) -> dict[str, tuple[str, str]]:
+    """Map metadataPrefix -> (schema, metadataNamespace) of a ListMetadataFormats response."""
+    return {
+        f.findtext("o:metadataPrefix", namespaces=NS): (
+            f.findtext("o:schema", namespaces=NS), f.findtext("o:metadataNamespace", namespaces=NS))
+        for f in tree.iterfind(".//o:metadataFormat", NS)
+    }
+
+
+def test_list_metadata_formats(loaded, oai):
+    """§4.4: both formats with their schemas and namespaces (§3.4)."""
+    assert formats(oai(verb="ListMetadataFormats")) == {
+        "oai_dc": (OAI_DC_SCHEMA, NS["oai_dc"]),
+        "jats": (JATS_SCHEMA, NS["j"]),
+    }
+
+
+def test_formats_of_an_empty_repository(oai):
+    """§4.4: the repository's formats do not depend on it holding records."""
+    assert set(formats(oai(verb="ListMetadataFormats"))) == {"oai_dc", "jats"}
+
+
+def test_list_metadata_formats_for_item(loaded, oai):
+    """§4.4: with an identifier, the formats of that item, identifier echoed in <request>."""
+    identifier = identifiers(oai(verb="ListIdentifiers", metadataPrefix="oai_dc"))[0]
+    tree = oai(verb="ListMetadataFormats", identifier=identifier)
+    assert set(formats(tree)) == {"oai_dc", "jats"}
+    assert request_attrs(tree) == {"verb": "ListMetadataFormats", "identifier": identifier}
+
+
+def test_formats_of_an_item_without_jats(app, ingest, tmp_path, oai):
+    """§4.4: an article without an ISSN has no JATS rendition, so only oai_dc is listed."""
+    ingest(write_issue(tmp_path / "no-issn.xml", [A("N-1")], issn=""))
+    identifier = identifiers(oai(verb="ListIdentifiers", metadataPrefix="oai_dc"))[0]
+    assert set(formats(oai(verb="ListMetadataFormats", identifier=identifier))) == {"oai_dc"}
+    assert set(formats(oai(verb="ListMetadataFormats"))) == {"oai_dc", "jats"}
+
+
+def test_formats_of_a_deleted_item(loaded, oai, runner):
+    """§4.4 / §2.5.1: a deleted item is still known; its formats carry its deleted header."""
+    withdraw(runner, REVIEW)
+    tree = oai(verb="ListMetadataFormats", identifier=REVIEW)
+    assert error_codes(tree) == [] and set(formats(tree)) == {"oai_dc", "jats"}
+
+
+@pytest.mark.parametrize("identifier", [
+    "oai:arXiv.org:cs/0112017",
+    "oai:other.example.org:1234-5679/G-1",
+    f"oai:{REPOSITORY_IDENTIFIER}:1234-5679/NOPE",
+    "urn:nbn:de:1111-2004033116",
+    "info:doi/10.1000/182",
+    "https://doi.org/10.1000/182",
+])
+def test_unknown_item(loaded, oai, identifier):
+    """§4.4: an identifier of no item here (in whatever syntax) is idDoesNotExist, echoed."""
+    tree = oai(verb="ListMetadataFormats", identifier=identifier)
+    assert error_codes(tree) == ["idDoesNotExist"]
+    assert request_attrs(tree) == {"verb": "ListMetadataFormats", "identifier": identifier}
+
+
+@pytest.mark.parametrize("params", [
+    {"metadataPrefix": "oai_dc"},
+    {"set": "journal"},
+    {"resumptionToken": "abc"},
+    {"identifier": ""},
+    {"identifier": "has space"},
+], ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()))
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_bad_arguments(loaded, oai, params, method):
+    """§4.4 / §3.6: other arguments, or an identifier in illegal syntax, are badArgument."""
+    tree = oai(method, verb="ListMetadataFormats", **params)
+    assert set(error_codes(tree)) == {"badArgument"}
+    assert request_attrs(tree) == {}

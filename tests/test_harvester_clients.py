@@ -1,0 +1,90 @@
+"""Integration: harvester programs (Python, Node, Perl) harvest a real gunicorn.
+
+The programs come from tests/harvesters/install.sh; where one is missing its tests skip
+with the reason. Their output is parsed: several exit 0 after an error.
+"""
+from __future__ import annotations
+
+import pytest
+
+from harvest_server import Expected, populated_server
+from harvester_tools import TOOLS, NodeOaiPmh, Tool
+
+pytestmark = pytest.mark.integration
+
+IDENTIFIERS_PAGE = 2
+ROOTS = {"oai_dc": "dc", "jats": "article"}
+# The programs that say when a request failed (catmandu prints nothing and exits 0).
+REPORTS_ERRORS = {"oai-harvest", "node oai-pmh", "perl oai_pmh"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """Samples, an extra issue, a withdrawn record and an emptied set, served by gunicorn."""
+    running = populated_server(tmp_path_factory.mktemp("served-clients"),
+                               page_size=2, identifiers_page_size=IDENTIFIERS_PAGE)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def expected(server) -> Expected:
+    """The database's records, sets and set members."""
+    return server.expected()
+
+
+@pytest.fixture(params=TOOLS, ids=lambda tool: tool.name.replace(" ", "-"))
+def tool(request) -> Tool:
+    """Each harvester program, skipped with the reason when it is not installed."""
+    reason = request.param.missing()
+    if reason:
+        pytest.skip(reason)
+    return request.param
+
+
+@pytest.mark.parametrize("prefix", ["oai_dc", "jats"])
+def test_full_list_records(server, expected, tool, prefix):
+    """A full ListRecords harvest: every record once, deletes recognised, metadata in the format."""
+    got = tool.harvest(server.base, "ListRecords", prefix)
+    assert not got.errors, got.errors
+    assert len(got.ids) == len(set(got.ids)) == len(expected.records)
+    assert set(got.ids) == set(expected.records)
+    assert got.deleted == expected.deleted
+    assert got.roots == {identifier: ROOTS[prefix] for identifier in expected.live}
+
+
+def test_list_identifiers_per_set(server, expected, tool):
+    """Every set harvested on its own: its members exactly, deleted ones flagged, none twice."""
+    complete = 0
+    for spec in expected.sets:
+        members = expected.members[spec]
+        got = tool.harvest(server.base, "ListIdentifiers", "oai_dc", spec)
+        if not members:
+            # noRecordsMatch: some tools say so, some print nothing; none may invent records.
+            assert got.ids == [], spec
+            continue
+        if isinstance(tool, NodeOaiPmh) and _single_item_page_failure(got, len(members)):
+            # Everything before the one-header page arrived, once each.
+            assert len(got.ids) == len(set(got.ids)) == len(members) - 1, spec
+            assert set(got.ids) < members, spec
+            continue
+        assert not got.errors, (spec, got.errors)
+        assert len(got.ids) == len(set(got.ids)) and set(got.ids) == members, spec
+        assert got.deleted == members & expected.deleted, spec
+        complete += 1
+    # Whatever a client's limits, the big sets (whole journals, subjects, types) must work.
+    assert complete >= 3
+
+
+def _single_item_page_failure(got, size: int) -> bool:
+    # oai-pmh 2.0.3 parses with xml2js explicitArray=false: a page holding one header is an
+    # object, not a list, and its CLI stops with "... is not iterable" (a client bug).
+    return size % IDENTIFIERS_PAGE == 1 and any("is not iterable" in line for line in got.errors)
+
+
+def test_unknown_format_is_noticed(server, tool):
+    """cannotDisseminateFormat: no records; the tools that report errors say so (some exit 0)."""
+    got = tool.harvest(server.base, "ListRecords", "marc21")
+    assert got.ids == []
+    if tool.name in REPORTS_ERRORS:
+        assert got.errors
