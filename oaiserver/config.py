@@ -55,3 +55,8 @@ OAI_COMPRESSION = ["gzip", "deflate"]
 
 #: Ingest the bundled demo issue when `oaiserver serve` starts on an empty database.
 OAI_LOAD_DEMO = True
+
+#: Where every response's <?xml-stylesheet?> points, so a browser shows a readable page; an absolute
+#: path is taken below the app's root (SCRIPT_NAME). Empty leaves the instruction out. Browsers load
+#: XSLT only from the page's own origin, so keep it on this server.
+OAI_STYLESHEET = "/oai.xsl"

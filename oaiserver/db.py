@@ -4,12 +4,17 @@ The web app only ever opens the file read-only; ingest is the only writer (desig
 """
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 from pathlib import Path
 
 import sqlite_utils
 
 BUSY_TIMEOUT_MS = 30_000
+# Pages of 64 KiB hold a whole rendition (up to ~16 KB) without overflow pages, and a list page
+# reads a handful of them. Takes effect only when a new database file is created.
+PAGE_SIZE = 65536
 
 # Tables and indexes are declared here once; `create_schema` is idempotent.
 SCHEMA = """
@@ -34,14 +39,20 @@ CREATE TABLE IF NOT EXISTS records (
     article TEXT NOT NULL,
     header TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS records_by_datestamp ON records (datestamp, identifier);
+-- Covering index for list pages: a page walks this index alone (the header is in it) and
+-- never reads the wide records rows, whose article JSON sits before the header.
+CREATE INDEX IF NOT EXISTS records_listing ON records (datestamp, identifier, deleted, id, header);
 CREATE INDEX IF NOT EXISTS records_by_issue ON records (issue_id);
+-- Clustered by format, then record: the oai_dc renditions of records ingested together lie
+-- together, so a ListRecords page reads a few consecutive pages instead of one per record.
 CREATE TABLE IF NOT EXISTS renditions (
     record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
     prefix TEXT NOT NULL,
     xml TEXT NOT NULL,
-    PRIMARY KEY (record_id, prefix)
+    PRIMARY KEY (prefix, record_id)
 ) WITHOUT ROWID;
+-- A record's formats, and the narrow "is it rendered?" probe of ListIdentifiers.
+CREATE INDEX IF NOT EXISTS renditions_by_record ON renditions (record_id, prefix);
 CREATE TABLE IF NOT EXISTS sets (
     spec TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -57,7 +68,129 @@ CREATE TABLE IF NOT EXISTS record_sets (
     PRIMARY KEY (set_spec, datestamp, identifier)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS record_sets_by_record ON record_sets (record_id);
+-- The last file ingested for each issue, and what its records looked like right after:
+-- re-ingesting the same bytes onto the same state is skipped (ingest.Store.save_file).
+CREATE TABLE IF NOT EXISTS ingested_files (
+    digest TEXT PRIMARY KEY,
+    issue_id INTEGER NOT NULL,
+    articles INTEGER NOT NULL,
+    state TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ingested_files_by_issue ON ingested_files (issue_id);
 """
+
+
+# How many list items each (set, format, datestamp) holds, kept exact by the triggers below,
+# so completeListSize is a short SUM instead of a COUNT over the whole repository.
+# set_spec '' is the whole repository; prefix '' counts deleted records (listed in every format).
+# Created together with its triggers, so a reader that finds the table can trust it.
+LIST_SIZES = """
+CREATE TABLE list_sizes (
+    set_spec TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    datestamp TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (set_spec, prefix, datestamp)
+) WITHOUT ROWID"""
+
+
+def _bump(rows: str) -> str:
+    # `rows` selects (set_spec, prefix, datestamp, delta); it always has a WHERE clause, which
+    # keeps SQLite from reading ON CONFLICT as part of a join.
+    return (
+        f"INSERT INTO list_sizes (set_spec, prefix, datestamp, n) {rows} "
+        "ON CONFLICT (set_spec, prefix, datestamp) DO UPDATE SET n = n + excluded.n;"
+    )
+
+
+def _record(rec: str, sign: int, sets: bool) -> str:
+    """A record's items, in the whole repository or in its sets, from its own columns."""
+    if not sets:
+        return _bump(f"SELECT '', '', {rec}.datestamp, {sign} WHERE {rec}.deleted = 1") + _bump(
+            f"SELECT '', x.prefix, {rec}.datestamp, {sign} FROM renditions x "
+            f"WHERE x.record_id = {rec}.id AND {rec}.deleted = 0"
+        )
+    return _bump(
+        f"SELECT s.set_spec, '', s.datestamp, {sign} FROM record_sets s "
+        f"WHERE s.record_id = {rec}.id AND {rec}.deleted = 1"
+    ) + _bump(
+        f"SELECT s.set_spec, x.prefix, s.datestamp, {sign} FROM record_sets s "
+        f"JOIN renditions x ON x.record_id = s.record_id WHERE s.record_id = {rec}.id AND {rec}.deleted = 0"
+    )
+
+
+def _rendition(row: str, sign: int) -> str:
+    """The items one rendition makes: its record, in the repository and in each set, if live."""
+    return _bump(
+        f"SELECT '', {row}.prefix, r.datestamp, {sign} FROM records r "
+        f"WHERE r.id = {row}.record_id AND r.deleted = 0"
+    ) + _bump(
+        f"SELECT s.set_spec, {row}.prefix, s.datestamp, {sign} FROM record_sets s "
+        f"JOIN records r ON r.id = s.record_id WHERE s.record_id = {row}.record_id AND r.deleted = 0"
+    )
+
+
+def _membership(row: str, sign: int) -> str:
+    """The items one set membership makes: the record once if deleted, else once per format."""
+    return _bump(
+        f"SELECT {row}.set_spec, '', {row}.datestamp, {sign} FROM records r "
+        f"WHERE r.id = {row}.record_id AND r.deleted = 1"
+    ) + _bump(
+        f"SELECT {row}.set_spec, x.prefix, {row}.datestamp, {sign} FROM renditions x "
+        f"JOIN records r ON r.id = x.record_id WHERE x.record_id = {row}.record_id AND r.deleted = 0"
+    )
+
+
+def _trigger(name: str, event: str, body: str) -> str:
+    return f"CREATE TRIGGER list_sizes_{name} {event} BEGIN {body} END"
+
+
+# Every change to what a list holds goes through one of these, whichever code makes it.
+LIST_SIZE_TRIGGERS = [
+    _trigger("record_in", "AFTER INSERT ON records", _record("NEW", 1, False)),
+    _trigger(
+        "record_up",
+        "AFTER UPDATE OF datestamp, deleted ON records "
+        "WHEN OLD.datestamp IS NOT NEW.datestamp OR OLD.deleted IS NOT NEW.deleted",
+        _record("OLD", -1, False) + _record("NEW", 1, False),
+    ),
+    _trigger(
+        "record_sets_up",
+        "AFTER UPDATE OF deleted ON records WHEN OLD.deleted IS NOT NEW.deleted",
+        _record("OLD", -1, True) + _record("NEW", 1, True),
+    ),
+    # Drop the children first, while the record still says what they counted for.
+    _trigger(
+        "record_pre_out", "BEFORE DELETE ON records",
+        "DELETE FROM record_sets WHERE record_id = OLD.id; DELETE FROM renditions WHERE record_id = OLD.id;",
+    ),
+    _trigger("record_out", "AFTER DELETE ON records", _record("OLD", -1, False)),
+    _trigger("rendition_in", "AFTER INSERT ON renditions", _rendition("NEW", 1)),
+    _trigger("rendition_out", "AFTER DELETE ON renditions", _rendition("OLD", -1)),
+    _trigger(
+        "rendition_up", "AFTER UPDATE OF record_id, prefix ON renditions",
+        _rendition("OLD", -1) + _rendition("NEW", 1),
+    ),
+    _trigger("member_in", "AFTER INSERT ON record_sets", _membership("NEW", 1)),
+    _trigger("member_out", "AFTER DELETE ON record_sets", _membership("OLD", -1)),
+    _trigger(
+        "member_up", "AFTER UPDATE OF set_spec, datestamp, record_id ON record_sets",
+        _membership("OLD", -1) + _membership("NEW", 1),
+    ),
+]
+
+# Fills list_sizes from scratch, for a database made before the triggers existed.
+LIST_SIZES_BACKFILL = [
+    "INSERT INTO list_sizes SELECT '', '', datestamp, COUNT(*) FROM records WHERE deleted = 1 "
+    "GROUP BY datestamp",
+    "INSERT INTO list_sizes SELECT '', x.prefix, r.datestamp, COUNT(*) FROM records r "
+    "JOIN renditions x ON x.record_id = r.id WHERE r.deleted = 0 GROUP BY x.prefix, r.datestamp",
+    "INSERT INTO list_sizes SELECT s.set_spec, '', s.datestamp, COUNT(*) FROM record_sets s "
+    "JOIN records r ON r.id = s.record_id WHERE r.deleted = 1 GROUP BY s.set_spec, s.datestamp",
+    "INSERT INTO list_sizes SELECT s.set_spec, x.prefix, s.datestamp, COUNT(*) FROM record_sets s "
+    "JOIN records r ON r.id = s.record_id JOIN renditions x ON x.record_id = s.record_id "
+    "WHERE r.deleted = 0 GROUP BY s.set_spec, x.prefix, s.datestamp",
+]
 
 
 def _configure(conn: sqlite3.Connection) -> None:
@@ -78,8 +211,10 @@ def connect_writer(path: str | Path) -> sqlite_utils.Database:
 def create_schema(db: sqlite_utils.Database) -> None:
     """Create the tables and indexes (idempotent) and switch the file to WAL mode."""
     if db.journal_mode != "wal":
+        db.conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # a no-op on a non-empty file
         db.enable_wal()
-    db.conn.executescript(SCHEMA)
+    db.conn.executescript(SCHEMA + "DROP INDEX IF EXISTS records_by_datestamp;")
+    _install_list_size_triggers(db.conn)
     # The root sets always exist, so ListSets is never empty (noSetHierarchy cannot arise).
     from oaiserver.sets import ROOT_SETS
 
@@ -89,9 +224,56 @@ def create_schema(db: sqlite_utils.Database) -> None:
     )
 
 
+def _install_list_size_triggers(conn: sqlite3.Connection) -> None:
+    # Under the write lock, so two processes upgrading one file cannot both backfill.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        installed = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'list_sizes'"
+        ).fetchone()
+        if not installed:
+            for statement in [LIST_SIZES, *LIST_SIZES_BACKFILL, *LIST_SIZE_TRIGGERS]:
+                conn.execute(statement)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 def connect_reader(path: str | Path) -> sqlite3.Connection:
     """Open the database read-only for serving requests."""
     uri = Path(path).resolve().as_uri() + "?mode=ro"
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     _configure(conn)
+    # mode=ro covers this file only: also refuse writes anywhere and ATTACH (which could
+    # create a new file), should a query ever carry foreign SQL.
+    conn.execute("PRAGMA query_only = ON")
+    if hasattr(conn, "setlimit"):  # Python 3.11+
+        conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+    return conn
+
+
+_readers = threading.local()
+
+
+def cached_reader(path: str | Path) -> sqlite3.Connection:
+    """Return this thread's read-only connection to ``path``, opening it on first use.
+
+    Reused across requests (opening and closing one costs more than a small page). A
+    database file replaced under the same name (a new replica copied over) is a new inode:
+    the stale connection is closed and a new one opened on the new file.
+    """
+    key = str(path)
+    try:
+        stat = os.stat(key)
+        identity = (stat.st_dev, stat.st_ino)
+    except OSError:
+        identity = None
+    cached = getattr(_readers, "entry", None)
+    if cached is not None and cached[0] == key and cached[1] == identity:
+        return cached[2]
+    if cached is not None:
+        cached[2].close()
+    conn = connect_reader(path)
+    _readers.entry = (key, identity, conn)
     return conn

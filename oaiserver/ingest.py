@@ -16,7 +16,9 @@ import sqlite_utils
 from metadata_formats import FORMATS, CrosswalkSettings
 from oaiserver import datestamps, xmltext
 from oaiserver.datestamps import format_datestamp
-from oaiserver.model import Article, Issue, article_from_dict, to_dict
+from oaiserver.model import Article, Issue, article_from_dict
+from oaiserver.parsing import parse_issue
+from oaiserver.prepared import Prepared, PreparedIssue, issue_key, oai_identifier, prepare_article
 from oaiserver.sets import SetInfo, article_sets
 
 # Bump when a crosswalk changes its output, so that the next ingest re-renders every
@@ -105,7 +107,19 @@ class Store:
 
     def identifier(self, article: Article) -> str:
         """Return the OAI identifier of an article (design.md §2)."""
-        return f"oai:{self.repository_identifier}:{article.journal.key}/{article.key}"
+        return oai_identifier(self.repository_identifier, article)
+
+    @property
+    def fingerprint(self) -> str:
+        """What, besides an article, decides its renderings: render version and settings."""
+        return self._fingerprint
+
+    def prepare(self, article: Article, identifier: str | None = None) -> Prepared:
+        """Serialise and hash one article; it is rendered later, only if it changed."""
+        return prepare_article(article, identifier or self.identifier(article), self._fingerprint)
+
+    def _prepare_issue(self, issue: Issue) -> PreparedIssue:
+        return PreparedIssue(issue_key(issue), [self.prepare(a) for a in issue.articles])
 
     def save_issue(self, issue: Issue, dry_run: bool = False) -> Counts:
         """Save one parsed issue in one transaction; return what changed.
@@ -113,16 +127,66 @@ class Store:
         With ``dry_run`` the transaction is rolled back: the counts say what would change.
         """
         with _immediate(self.conn, commit=not dry_run):
-            return self._save_issue(issue, format_datestamp(self.clock()))
+            return self._save_issue(self._prepare_issue(issue), format_datestamp(self.clock()))
 
-    def _save_issue(self, issue: Issue, datestamp: str) -> Counts:
-        issue_id = self._issue_id(issue)
+    def save_file(self, data: bytes, dry_run: bool = False, prepared: PreparedIssue | None = None) -> Counts:
+        """Parse and save the bytes of one issue file; skip the work if it is known unchanged.
+
+        A file ingested before byte for byte (same settings, same render version), whose
+        issue's records are still exactly as that ingest left them, would change nothing:
+        its articles are all counted unchanged without parsing or rendering it again.
+        ``prepared`` is the file already parsed and rendered (by :func:`prepare_file`).
+        Raises :class:`~oaiserver.parsing.IngestError` for a file that cannot be ingested.
+        """
+        digest = self.file_digest(data)
+        unchanged = self.known_unchanged(digest)
+        if unchanged is not None:
+            return unchanged
+        if prepared is None:
+            prepared = self._prepare_issue(parse_issue(data))
+        with _immediate(self.conn, commit=not dry_run):
+            counts = self._save_issue(prepared, format_datestamp(self.clock()))
+            issue_id = self._issue_id(prepared.key)
+            # Only this file's latest state is worth remembering for its issue.
+            self.conn.execute("DELETE FROM ingested_files WHERE issue_id = ?", (issue_id,))
+            self.conn.execute(
+                "INSERT OR REPLACE INTO ingested_files (digest, issue_id, articles, state) "
+                "VALUES (?, ?, ?, ?)",
+                (digest, issue_id, len(prepared.articles), self._issue_state(issue_id)),
+            )
+            return counts
+
+    def file_digest(self, data: bytes) -> str:
+        """The key under which an ingested file is remembered (bytes and fingerprint)."""
+        return hashlib.sha256(f"{self._fingerprint}\0".encode() + data).hexdigest()
+
+    def known_unchanged(self, digest: str) -> Counts | None:
+        """The counts of re-ingesting a remembered file onto an unchanged issue, else None."""
+        known = self.conn.execute(
+            "SELECT issue_id, articles, state FROM ingested_files WHERE digest = ?", (digest,)
+        ).fetchone()
+        if known is not None and self._issue_state(known[0]) == known[2]:
+            return Counts(unchanged=known[1])
+        return None
+
+    def _issue_state(self, issue_id: int) -> str:
+        """A digest of everything about an issue's records that a re-ingest would look at."""
+        digest = hashlib.sha256()
+        for row in self.conn.execute(
+            "SELECT id, identifier, source_hash, deleted, withdrawn FROM records "
+            "WHERE issue_id = ? ORDER BY id",
+            (issue_id,),
+        ):
+            digest.update("\0".join(map(str, row)).encode() + b"\n")
+        return digest.hexdigest()
+
+    def _save_issue(self, issue: PreparedIssue, datestamp: str) -> Counts:
+        issue_id = self._issue_id(issue.key)
         counts = Counts()
         seen = set()
-        for article in issue.articles:
-            identifier = self.identifier(article)
-            seen.add(identifier)
-            outcome = self._save_article(identifier, article, issue_id, datestamp)
+        for prepared in issue.articles:
+            seen.add(prepared.identifier)
+            outcome = self._save_article(prepared, issue_id, datestamp)
             setattr(counts, outcome, getattr(counts, outcome) + 1)
         rows = self.conn.execute(
             "SELECT id, identifier FROM records WHERE issue_id = ? AND deleted = 0",
@@ -134,8 +198,7 @@ class Store:
                 counts.deleted += 1
         return counts
 
-    def _issue_id(self, issue: Issue) -> int:
-        key = (issue.journal.key, issue.info.volume or "", issue.info.number or "")
+    def _issue_id(self, key: tuple[str, str, str]) -> int:
         self.conn.execute(
             "INSERT INTO issues (journal_key, volume, number) VALUES (?, ?, ?) "
             "ON CONFLICT (journal_key, volume, number) DO NOTHING",
@@ -145,11 +208,9 @@ class Store:
             "SELECT id FROM issues WHERE journal_key = ? AND volume = ? AND number = ?", key
         ).fetchone()[0]
 
-    def _save_article(self, identifier: str, article: Article, issue_id: int, datestamp: str) -> str:
-        article_json = json.dumps(to_dict(article), ensure_ascii=False, sort_keys=True)
-        source_hash = hashlib.sha256(
-            f"{self._fingerprint}\0{article_json}".encode()
-        ).hexdigest()
+    def _save_article(self, prepared: Prepared, issue_id: int, datestamp: str) -> str:
+        identifier, article_json, source_hash = (
+            prepared.identifier, prepared.article_json, prepared.source_hash)
         row = self.conn.execute(
             "SELECT id, source_hash, content_hash, deleted, issue_id, withdrawn "
             "FROM records WHERE identifier = ?",
@@ -160,7 +221,8 @@ class Store:
             if row[4] != issue_id:
                 self.conn.execute("UPDATE records SET issue_id = ? WHERE id = ?", (issue_id, row[0]))
             return "unchanged"
-        rendered = render_article(article, self.settings)
+        # Rendered ahead by an ingest worker, or now: only a new or changed article gets here.
+        rendered = prepared.rendered or render_article(prepared.article, self.settings)
         if row is not None and not row[3] and row[2] == rendered.content_hash:
             # The source changed in a way no format shows: keep the datestamp.
             self.conn.execute(
@@ -174,18 +236,26 @@ class Store:
             "deleted": 0,
             "withdrawn": 0,
             "issue_id": issue_id,
-            "journal_key": article.journal.key,
-            "article_key": article.key,
+            "journal_key": prepared.journal_key,
+            "article_key": prepared.article_key,
             "source_hash": source_hash,
             "content_hash": rendered.content_hash,
             "article": article_json,
             "header": render_header(identifier, datestamp, [s.spec for s in rendered.sets], False),
         }
+        # Plain SQL rather than sqlite-utils' insert/update: this runs once per article.
+        columns = ", ".join(values)
         if row is None:
-            record_id = self.db["records"].insert(values).last_pk
+            record_id = self.conn.execute(
+                f"INSERT INTO records ({columns}) VALUES ({', '.join('?' * len(values))})",
+                tuple(values.values()),
+            ).lastrowid
         else:
             record_id = row[0]
-            self.db["records"].update(record_id, values)
+            self.conn.execute(
+                f"UPDATE records SET ({columns}) = ({', '.join('?' * len(values))}) WHERE id = ?",
+                (*values.values(), record_id),
+            )
         self._write_renditions(record_id, rendered.renditions)
         self._write_sets(record_id, identifier, datestamp, rendered.sets)
         return "added" if row is None else "updated"
@@ -256,7 +326,7 @@ class Store:
             article = article_from_dict(json.loads(row[2]))
             self.conn.execute("UPDATE records SET source_hash = '' WHERE id = ?", (row[0],))
             self.conn.execute("UPDATE records SET deleted = 1 WHERE id = ?", (row[0],))
-            self._save_article(identifier, article, row[3], format_datestamp(self.clock()))
+            self._save_article(self.prepare(article, identifier), row[3], format_datestamp(self.clock()))
             return "restored"
 
     def reindex(self) -> Counts:
@@ -273,7 +343,7 @@ class Store:
                     "UPDATE records SET source_hash = '' WHERE identifier = ?", (identifier,)
                 )
                 article = article_from_dict(json.loads(article_json))
-                outcome = self._save_article(identifier, article, issue_id, datestamp)
+                outcome = self._save_article(self.prepare(article, identifier), issue_id, datestamp)
                 setattr(counts, outcome, getattr(counts, outcome) + 1)
         return counts
 

@@ -18,7 +18,9 @@ ZWNJ = "\u200c"
 # Invisible characters that are noise at the edges of a value (zero-width space/joiners, word
 # joiner, BOM); inside a word ZWNJ is meaningful Persian orthography and is kept (Q3).
 _EDGE_NOISE = "\u200b\u200c\u200d\u2060\ufeff"
-_EDGE_RE = re.compile(rf"^[\s{_EDGE_NOISE}]+|[\s{_EDGE_NOISE}]+$")
+# The lookbehind makes the trailing branch start only where a run starts: without it, a long
+# inner run of spaces is rescanned from each of its positions (quadratic time on hostile input).
+_EDGE_RE = re.compile(rf"^[\s{_EDGE_NOISE}]+|(?<![\s{_EDGE_NOISE}])[\s{_EDGE_NOISE}]+$")
 _SPACE_RUN_RE = re.compile(r"\s+")  # str patterns: \s covers Unicode whitespace incl. NBSP
 _PLACEHOLDER_RE = re.compile(r"^[-\u2010-\u2015]+$")  # "-", "---", dashes (Q17)
 

@@ -59,7 +59,8 @@ def parse_issue(data: bytes) -> Issue:
     except IngestError:
         raise
     except Exception as exc:  # a bug or an lxml surprise: still one clear line for the operator
-        log.exception("unexpected error while parsing an issue file")
+        # The message below names the error; the traceback only at DEBUG ("never a traceback").
+        log.debug("unexpected error while parsing an issue file", exc_info=True)
         reason = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
         raise IngestError(f"internal error while reading the file ({reason})") from exc
 
@@ -71,6 +72,7 @@ def _parse_xml(data: bytes) -> etree._Element:
         raise IngestError("empty file")
     if _has_doctype(head):
         raise IngestError(_DOCTYPE_MSG)
+    _check_declared_encoding(data)
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
@@ -102,6 +104,28 @@ def _has_doctype(text: str) -> bool:
         return False
     element = re.search(r"<[A-Za-z_:]", text)
     return element is None or doctype.start() < element.start()
+
+
+_DECLARED_RE = re.compile(
+    rb"(?:\xef\xbb\xbf)?<\?xml[^>]*?\sencoding\s*=\s*[\"']([A-Za-z0-9._-]{1,40})[\"']"
+)
+
+
+def _check_declared_encoding(data: bytes) -> None:
+    """Refuse a file declaring a non-Unicode encoding whose bytes are really UTF-8 (mojibake)."""
+    # Persian in windows-1256 or Latin-1 text is practically never valid UTF-8 as a whole, so a
+    # non-ASCII file that decodes as UTF-8 has a wrong declaration; parsing it would garble it.
+    match = _DECLARED_RE.match(data)
+    if match is None or data.isascii():
+        return
+    declared = match.group(1).decode("ascii")
+    try:
+        if codecs.lookup(declared).name.startswith("utf"):
+            return
+        data.decode("utf-8")
+    except (LookupError, UnicodeDecodeError):
+        return  # unknown names are lxml's to report; non-UTF-8 bytes may well be `declared`
+    raise IngestError(f"the XML declaration says encoding {declared!r} but the file is UTF-8")
 
 
 def _syntax_message(exc: etree.XMLSyntaxError) -> str:

@@ -78,6 +78,8 @@ def _state_from_payload(payload: t.Any) -> ListState | None:
         return None
     if not isinstance(last, list) or not all(isinstance(p, str) for p in last):
         return None
+    if last and len(last) != (1 if verb == "ListSets" else 2):  # (setSpec,) or (datestamp, identifier)
+        return None
     if not all(isinstance(n, int) and n >= 0 for n in (cursor, total)):
         return None
     return ListState(verb, prefix, set_spec, from_, until, tuple(last) or None, cursor, total)

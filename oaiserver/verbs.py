@@ -167,17 +167,17 @@ def get_record(request: OAIRequest, ctx: Context) -> str:
     return f"<GetRecord><record>{header}<metadata>{xml}</metadata></record></GetRecord>"
 
 
-def list_identifiers(request: OAIRequest, ctx: Context) -> str:
+def list_identifiers(request: OAIRequest, ctx: Context) -> bytes:
     """ListIdentifiers (§4.3)."""
     return _list(request, ctx, with_xml=False)
 
 
-def list_records(request: OAIRequest, ctx: Context) -> str:
+def list_records(request: OAIRequest, ctx: Context) -> bytes:
     """ListRecords (§4.5)."""
     return _list(request, ctx, with_xml=True)
 
 
-def _list(request: OAIRequest, ctx: Context, with_xml: bool) -> str:
+def _list(request: OAIRequest, ctx: Context, with_xml: bool) -> bytes:
     token = request.get("resumptionToken")
     if token is not None:
         state = ctx.repo.codec.decode(token, request.verb)
@@ -191,16 +191,20 @@ def _list(request: OAIRequest, ctx: Context, with_xml: bool) -> str:
     if not items:
         # Only a list whose remaining items all moved past the pinned until can end so.
         raise NoRecordsMatch("no records match the request")
+    # Bytes from the store straight into the page: the stored UTF-8 is never decoded.
+    parts = [f"<{request.verb}>".encode()]
     if with_xml:
-        body = "".join(
-            f"<record>{i.header}<metadata>{i.xml}</metadata></record>" if i.xml is not None
-            else f"<record>{i.header}</record>"
-            for i in items[:size]
-        )
+        for i in items[:size]:
+            if i.xml is None:
+                parts += (b"<record>", i.header, b"</record>")
+            else:
+                parts += (b"<record>", i.header, b"<metadata>", i.xml, b"</metadata></record>")
     else:
-        body = "".join(i.header for i in items[:size])
-    body += _token(ctx, state, [(i.datestamp, i.identifier) for i in items], size, token is not None)
-    return f"<{request.verb}>{body}</{request.verb}>"
+        parts += [i.header for i in items[:size]]
+    keys = [(i.datestamp, i.identifier) for i in items]
+    parts.append(_token(ctx, state, keys, size, token is not None).encode())
+    parts.append(f"</{request.verb}>".encode())
+    return b"".join(parts)
 
 
 def _first_state(request: OAIRequest, ctx: Context) -> ListState:
@@ -237,7 +241,7 @@ def _unknown_format(prefix: str) -> CannotDisseminateFormat:
     return CannotDisseminateFormat(f"the metadata format {prefix!r} is not supported here")
 
 
-VERBS: dict[str, t.Callable[[OAIRequest, Context], str]] = {
+VERBS: dict[str, t.Callable[[OAIRequest, Context], str | bytes]] = {
     "Identify": identify,
     "ListMetadataFormats": list_metadata_formats,
     "ListSets": list_sets,
