@@ -30,13 +30,10 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     _finish_config(app)
 
-    from oaiserver import cli, db, views
-
-    if not os.path.exists(app.config["DATABASE"]):
-        # A fresh install serves an empty repository rather than failing every request.
-        db.connect_writer(app.config["DATABASE"]).close()
+    from oaiserver import cli, limits, views
 
     views.init_app(app)
+    limits.init_app(app)
     cli.init_app(app)
     return app
 

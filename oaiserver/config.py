@@ -60,3 +60,13 @@ OAI_LOAD_DEMO = True
 #: path is taken below the app's root (SCRIPT_NAME). Empty leaves the instruction out. Browsers load
 #: XSLT only from the page's own origin, so keep it on this server.
 OAI_STYLESHEET = "/oai.xsl"
+
+#: Requests in progress per process; beyond it the server answers 503 with Retry-After. 0: no limit.
+#: With gunicorn's sync workers (one request per process) the limit only matters for threaded workers.
+OAI_MAX_CONCURRENT_REQUESTS = 16
+
+#: Seconds sent in the Retry-After header of a 503 (at least 1).
+OAI_RETRY_AFTER = 5
+
+#: Largest request body accepted (POST); larger bodies get 413. Flask's own key.
+MAX_CONTENT_LENGTH = 64 * 1024

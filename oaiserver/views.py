@@ -54,7 +54,12 @@ def _stylesheet(href: str) -> str | None:
 def _connection():
     # One read-only connection per worker thread, reused across requests (db.cached_reader).
     if "oai_conn" not in g:
-        g.oai_conn = db.cached_reader(current_app.config["DATABASE"])
+        path = current_app.config["DATABASE"]
+        if not os.path.exists(path):
+            # A fresh install serves an empty repository rather than failing every request;
+            # creating the empty schema is the web app's only write, once.
+            db.connect_writer(path).close()
+        g.oai_conn = db.cached_reader(path)
     return g.oai_conn
 
 

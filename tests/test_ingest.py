@@ -135,8 +135,9 @@ def test_withdraw_and_restore(app, ingest, runner, clock, tmp_path):
     assert datestamps(app)[identifier] == ("2026-01-01T00:00:10Z", 0)
 
 
-def test_dry_run_writes_nothing(app, ingest):
+def test_dry_run_writes_nothing(app, ingest, runner):
     """--dry-run checks files without writing."""
+    runner.invoke(args=["init-db"])
     digest = dump(app)
     result = ingest("--dry-run", *GOOD_SAMPLES)
     assert "would ingest: added 3" in result.output
