@@ -5,6 +5,7 @@ rendered formats or its sets), when it is deleted, or when it comes back.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -101,6 +102,7 @@ class Store:
         self.settings = settings
         # Looked up at call time so tests can move the clock with monkeypatch.
         self.clock = clock or (lambda: datestamps.now())
+        self._touched: list[int] = []  # records given a new datestamp in this transaction
         self._fingerprint = hashlib.sha256(
             f"{RENDER_VERSION}\0{settings!r}".encode()
         ).hexdigest()[:16]
@@ -126,8 +128,8 @@ class Store:
 
         With ``dry_run`` the transaction is rolled back: the counts say what would change.
         """
-        with _immediate(self.conn, commit=not dry_run):
-            return self._save_issue(self._prepare_issue(issue), format_datestamp(self.clock()))
+        with self._transaction(commit=not dry_run) as datestamp:
+            return self._save_issue(self._prepare_issue(issue), datestamp)
 
     def save_file(self, data: bytes, dry_run: bool = False, prepared: PreparedIssue | None = None) -> Counts:
         """Parse and save the bytes of one issue file; skip the work if it is known unchanged.
@@ -144,8 +146,8 @@ class Store:
             return unchanged
         if prepared is None:
             prepared = self._prepare_issue(parse_issue(data))
-        with _immediate(self.conn, commit=not dry_run):
-            counts = self._save_issue(prepared, format_datestamp(self.clock()))
+        with self._transaction(commit=not dry_run) as datestamp:
+            counts = self._save_issue(prepared, datestamp)
             issue_id = self._issue_id(prepared.key)
             # Only this file's latest state is worth remembering for its issue.
             self.conn.execute("DELETE FROM ingested_files WHERE issue_id = ?", (issue_id,))
@@ -256,6 +258,7 @@ class Store:
                 f"UPDATE records SET ({columns}) = ({', '.join('?' * len(values))}) WHERE id = ?",
                 (*values.values(), record_id),
             )
+        self._touched.append(record_id)
         self._write_renditions(record_id, rendered.renditions)
         self._write_sets(record_id, identifier, datestamp, rendered.sets)
         return "added" if row is None else "updated"
@@ -296,10 +299,11 @@ class Store:
         self.conn.execute(
             "UPDATE record_sets SET datestamp = ? WHERE record_id = ?", (datestamp, record_id)
         )
+        self._touched.append(record_id)
 
     def withdraw(self, identifier: str) -> str:
         """Delete one record by hand; it stays deleted until restored. Return what happened."""
-        with self._transaction():
+        with self._transaction() as datestamp:
             row = self.conn.execute(
                 "SELECT id, deleted FROM records WHERE identifier = ?", (identifier,)
             ).fetchone()
@@ -308,12 +312,12 @@ class Store:
             self.conn.execute("UPDATE records SET withdrawn = 1 WHERE id = ?", (row[0],))
             if row[1]:
                 return "already deleted"
-            self._mark_deleted(row[0], identifier, format_datestamp(self.clock()))
+            self._mark_deleted(row[0], identifier, datestamp)
             return "withdrawn"
 
     def restore(self, identifier: str) -> str:
         """Undo a withdrawal: the record is live again with a new datestamp."""
-        with self._transaction():
+        with self._transaction() as datestamp:
             row = self.conn.execute(
                 "SELECT id, withdrawn, article, issue_id FROM records WHERE identifier = ?",
                 (identifier,),
@@ -326,14 +330,13 @@ class Store:
             article = article_from_dict(json.loads(row[2]))
             self.conn.execute("UPDATE records SET source_hash = '' WHERE id = ?", (row[0],))
             self.conn.execute("UPDATE records SET deleted = 1 WHERE id = ?", (row[0],))
-            self._save_article(self.prepare(article, identifier), row[3], format_datestamp(self.clock()))
+            self._save_article(self.prepare(article, identifier), row[3], datestamp)
             return "restored"
 
     def reindex(self) -> Counts:
         """Re-render every live record from its stored article; move changed datestamps."""
         counts = Counts()
-        with self._transaction():
-            datestamp = format_datestamp(self.clock())
+        with self._transaction() as datestamp:
             rows = self.conn.execute(
                 "SELECT identifier, article, issue_id FROM records "
                 "WHERE deleted = 0 AND withdrawn = 0 ORDER BY id"
@@ -347,8 +350,37 @@ class Store:
                 setattr(counts, outcome, getattr(counts, outcome) + 1)
         return counts
 
-    def _transaction(self) -> t.ContextManager[None]:
-        return _immediate(self.conn)
+    @contextlib.contextmanager
+    def _transaction(self, commit: bool = True) -> t.Iterator[str]:
+        """One write transaction; yields the datestamp for the records it changes."""
+        self._touched = []
+        with _immediate(self.conn, commit=commit):
+            datestamp = format_datestamp(self.clock())
+            yield datestamp
+            if commit:
+                self._restamp(datestamp)
+
+    def _restamp(self, started: str) -> None:
+        """Give the records this transaction changed the time of its commit, not of its start.
+
+        A harvest that did not see them (it read before the commit) has a responseDate no
+        later than the commit; stamped at commit, they fall inside the harvester's next
+        incremental harvest (``from`` = that responseDate, inclusive) instead of before it.
+        """
+        committed = format_datestamp(self.clock())
+        if committed == started or not self._touched:
+            return
+        old, new = f"<datestamp>{started}</datestamp>", f"<datestamp>{committed}</datestamp>"
+        ids = [(committed, old, new, record_id, started) for record_id in self._touched]
+        self.conn.executemany(
+            "UPDATE records SET datestamp = ?, header = replace(header, ?, ?) "
+            "WHERE id = ? AND datestamp = ?",
+            ids,
+        )
+        self.conn.executemany(
+            "UPDATE record_sets SET datestamp = ? WHERE record_id = ? AND datestamp = ?",
+            [(committed, record_id, started) for record_id in self._touched],
+        )
 
 
 def _ordered(specs: t.Iterable[str]) -> list[str]:

@@ -13,6 +13,8 @@ import collections
 import concurrent.futures
 import multiprocessing
 import os
+import threading
+import time
 import typing as t
 
 from metadata_formats import CrosswalkSettings
@@ -68,7 +70,9 @@ def ingest_files(
         return
     # spawn: a clean interpreter per worker (no fork of a process holding SQLite handles).
     context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with concurrent.futures.ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_exit_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         pending: collections.deque[tuple[str, Work]] = collections.deque()
         for name, path in items:
             pending.append((name, _submit(pool, store, read, name, path, dry_run)))
@@ -76,6 +80,19 @@ def ingest_files(
                 yield pending.popleft()
         while pending:
             yield pending.popleft()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker start-up: leave as soon as the ingest that started us is gone (even by kill -9).
+
+    A pool worker otherwise waits on its task queue for ever once its parent dies.
+    """
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
 def _serial(store: Store, read: t.Callable, name: str, path: t.Any, dry_run: bool) -> Work:

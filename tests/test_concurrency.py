@@ -216,8 +216,6 @@ def test_no_stable_record_skipped_and_nothing_past_the_pin(busy_harvests):
 
 
 @pytest.mark.integration
-@pytest.mark.xfail(strict=False, reason="the datestamp-before-commit bug (see the strict xfail below) lets "
-                                        "a record changed before the pin reappear; it shows in some runs")
 def test_no_duplicate_beyond_the_pinned_second(busy_harvests):
     """No record comes twice in one harvest, except one changed within the pinned second."""
     observed, stable = busy_harvests
@@ -225,8 +223,6 @@ def test_no_duplicate_beyond_the_pinned_second(busy_harvests):
     assert not wrong, wrong
 
 
-@pytest.mark.xfail(strict=True, reason="ingest stamps records with the time its transaction began, not when "
-                                       "it committed: a harvest in between misses the change for good")
 def test_a_change_committed_after_a_harvest_began_is_not_lost(app, ingest, oai, clock, tmp_path, monkeypatch):
     """An incremental harvest from the last responseDate must get a change committed after it."""
     from oaiserver import cli

@@ -222,8 +222,6 @@ def test_kill_9_at_random_points_never_leaves_half_a_file(rounds):
         assert "Traceback" not in output and "locked" not in output, output[-2000:]
 
 
-@pytest.mark.xfail(strict=True, reason="ingest's worker processes (oaiserver/pipeline.py) block forever on "
-                                       "their task queue when the ingest is killed")
 def test_a_killed_ingest_leaves_no_worker_processes(rounds):
     """The worker processes of a killed ingest exit by themselves within a few seconds."""
     if not rounds.workers:
