@@ -119,9 +119,13 @@ def ingest_command(paths: tuple[str, ...], dry_run: bool, quiet: bool, as_json: 
     if progress is None:
         progress = sys.stdout.isatty() and not (quiet or as_json)
     total, failed = Counts(), 0
+
+    def articles_so_far(item: tuple[str, Path | None] | None) -> str:
+        # The bar counts files; its label counts the articles they held so far.
+        return f"{sum(total.as_tuple())} articles" + (f", {item[0]}" if item else "")
+
     with click.progressbar(inputs, label="ingesting", file=sys.stderr, show_pos=True,
-                           item_show_func=lambda item: item[0] if item else None,
-                           hidden=not progress) as bar:
+                           item_show_func=articles_so_far, hidden=not progress) as bar:
         for name, work in _works(store, bar, dry_run, len(inputs)):
             outcome = _ingest_one(name, work)
             if isinstance(outcome, str):
