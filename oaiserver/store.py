@@ -37,8 +37,13 @@ def _selection(f: ListFilter, with_xml: bool, narrow: bool = False) -> tuple[str
     # Deleted records are listed in every format (header only); live ones where rendered.
     # CAST … AS BLOB hands the stored UTF-8 over as bytes: no decoding, no re-encoding.
     if f.set_spec:
-        # The set's own index gives the order; the header comes from the record row.
-        source = "record_sets s JOIN records r ON r.id = s.record_id"
+        # The set's own index gives the order. The header comes from records_listing, found
+        # by the (datestamp, identifier) copy that ingest keeps equal to the record's; the
+        # record id must match too ("+" keeps SQLite from reading the wide row by it instead).
+        source = (
+            "record_sets s JOIN records r ON r.datestamp = s.datestamp "
+            "AND r.identifier = s.identifier AND +r.id = s.record_id"
+        )
         record, record_id = "r", "s.record_id"
     else:
         # records_listing covers every column read here: the wide rows are never touched.
@@ -118,8 +123,12 @@ def _page_sql(
 
 def page_plan(conn: sqlite3.Connection, f: ListFilter, with_xml: bool = True) -> list[str]:
     """Return SQLite's query plan for a list page (benchmarks check that it seeks)."""
-    sql, params = _page_sql(f, with_xml, START, 1, narrow=not with_xml)
-    return [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+    try:
+        sql, params = _page_sql(f, with_xml, START, 1, narrow=not with_xml)
+        return [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+    except sqlite3.OperationalError:  # no narrow index in this database
+        sql, params = _page_sql(f, with_xml, START, 1)
+        return [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
 
 
 def earliest_datestamp(conn: sqlite3.Connection) -> str | None:

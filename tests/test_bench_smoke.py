@@ -1,0 +1,154 @@
+"""The benchmark scripts keep working (tiny N, no timings asserted), and speed buys no wrong answer.
+
+The shortcuts taken for speed are checked against the slow, obvious way: completeListSize
+from list_sizes against counting the rows, and a skipped re-ingest against a real one.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bench import corpus
+from metadata_formats import CrosswalkSettings
+from oaiserver import db, ingest, store
+from oaiserver.ingest import Counts, Store
+
+REPOSITORY = "oaiserver.localhost"
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> list[Path]:
+    """A tiny generated corpus: 45 articles, 2 journals, 3 issue files."""
+    return corpus.generate(45, tmp_path / "corpus", seed=3, journals=2)
+
+
+@pytest.fixture
+def writer(tmp_path: Path) -> Store:
+    """A store on a new database, with a clock that moves one second per call."""
+    ticks = iter(range(10_000))
+
+    def clock():
+        import datetime as dt
+
+        return dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=next(ticks))
+
+    return Store(db.connect_writer(tmp_path / "oai.sqlite3"), REPOSITORY, CrosswalkSettings(), clock)
+
+
+def counted(conn: sqlite3.Connection, f: store.ListFilter) -> int:
+    """completeListSize the slow way: count the rows a harvest would walk."""
+    sql, params = store._selection(f, with_xml=False)
+    return conn.execute(f"SELECT COUNT(*) FROM ({sql} AND s.datestamp >= :from_)",
+                        {**params, "from_": f.from_}).fetchone()[0]
+
+
+def assert_sizes_exact(conn: sqlite3.Connection) -> None:
+    """list_sizes gives the true count for every set, format and several date ranges.
+
+    And set membership rows carry their record's datestamp and identifier, which set pages
+    use to find the record's header in records_listing.
+    """
+    assert conn.execute(
+        "SELECT COUNT(*) FROM record_sets s JOIN records r ON r.id = s.record_id "
+        "WHERE r.datestamp IS NOT s.datestamp OR r.identifier IS NOT s.identifier"
+    ).fetchone()[0] == 0
+    specs = [""] + [r[0] for r in conn.execute("SELECT spec FROM sets")]
+    stamps = sorted({r[0] for r in conn.execute("SELECT datestamp FROM records")})
+    ranges = [("", "9999"), (stamps[len(stamps) // 2], "9999"), ("", stamps[len(stamps) // 3]),
+              (stamps[1], stamps[-2])]
+    for spec in specs:
+        for prefix in ("oai_dc", "jats"):
+            for from_, until in ranges:
+                f = store.ListFilter(prefix, spec or None, from_, until)
+                assert store.count(conn, f) == counted(conn, f), (spec, prefix, from_, until)
+
+
+def test_list_sizes_stay_exact_through_every_kind_of_change(writer: Store, files: list[Path]) -> None:
+    """Adds, updates, deletes, withdraw, restore and reindex all keep the counts exact."""
+    for path in files:
+        writer.save_file(path.read_bytes())
+    conn = writer.conn
+    assert_sizes_exact(conn)
+    first = files[0].read_text(encoding="utf-8")
+    # The same issue again, with its first article gone and its second one retitled.
+    articles = first.split("\t<article>")
+    shorter = articles[0] + "\t<article>".join([""] + articles[2:])
+    retitled = shorter.replace("<title>", "<title>Retitled ", 1)
+    writer.save_file(retitled.encode("utf-8"))
+    assert_sizes_exact(conn)
+    identifiers = [r[0] for r in conn.execute("SELECT identifier FROM records WHERE deleted = 0")]
+    writer.withdraw(identifiers[3])
+    writer.withdraw(identifiers[4])
+    writer.restore(identifiers[4])
+    assert_sizes_exact(conn)
+    writer.save_file(first.encode("utf-8"))  # the deleted article comes back
+    writer.reindex()
+    assert_sizes_exact(conn)
+    conn.execute("DELETE FROM records WHERE identifier = ?", (identifiers[5],))
+    assert_sizes_exact(conn)
+
+
+def test_a_skipped_reingest_is_what_a_real_one_would_do(writer: Store, files: list[Path], monkeypatch) -> None:
+    """Unchanged bytes on an unchanged issue are skipped; any change in between is not."""
+    data = files[0].read_bytes()
+    added = writer.save_file(data)
+    assert added.added > 0
+    parsed = []
+    real_parse = ingest.parse_issue
+    monkeypatch.setattr(ingest, "parse_issue", lambda d: parsed.append(1) or real_parse(d))
+    assert writer.save_file(data) == Counts(unchanged=added.added)
+    assert parsed == []  # skipped: not even parsed
+    identifier = writer.conn.execute("SELECT identifier FROM records ORDER BY id").fetchone()[0]
+    writer.withdraw(identifier)
+    assert writer.save_file(data) == Counts(unchanged=added.added)
+    assert parsed == [1]  # the issue changed since: done for real
+    assert writer.conn.execute(
+        "SELECT deleted FROM records WHERE identifier = ?", (identifier,)).fetchone()[0] == 1
+    text = data.decode("utf-8")
+    head, *articles = text.split("\t<article>")
+    # The second article leaves the issue (deleted), then the full file comes back.
+    assert writer.save_file("\t<article>".join([head, articles[0], *articles[2:]]).encode()).deleted == 1
+    assert writer.save_file(data) == Counts(updated=1, unchanged=added.added - 1)
+    assert writer.save_file(data, dry_run=True) == Counts(unchanged=added.added)
+
+
+def test_a_database_from_before_the_speedups_is_still_served_right(writer: Store, files: list[Path]) -> None:
+    """Without list_sizes and the narrow index (an old file), counts and pages come out the same."""
+    for path in files:
+        writer.save_file(path.read_bytes())
+    conn = writer.conn
+    f = store.ListFilter("oai_dc", None, "", "9999")
+    expected = (store.count(conn, f), store.page(conn, f, None, 10, False), store.page(conn, f, None, 10, True))
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'list_sizes%'").fetchall():
+        conn.execute(f"DROP {'TABLE' if name == 'list_sizes' else 'TRIGGER'} {name}")
+    conn.execute("DROP INDEX renditions_by_record")
+    reader = db.connect_reader(writer.db.conn.execute("PRAGMA database_list").fetchone()[2])
+    assert (store.count(reader, f), store.page(reader, f, None, 10, False),
+            store.page(reader, f, None, 10, True)) == expected
+    reader.close()
+
+
+@pytest.mark.integration
+def test_the_benchmark_runs_end_to_end(tmp_path: Path, files: list[Path]) -> None:
+    """Ingest bench, peer build, ceiling capture and harvest bench, on 45 articles."""
+    from bench import harvest_bench, ingest_bench, peer_app
+
+    result = ingest_bench.bench(tmp_path / "corpus", tmp_path / "db" / "oai.sqlite3", runs=1)
+    assert result["articles"] == 45 and result["again"][0]["unchanged"] == 45
+    our_db = str(tmp_path / "db" / "oai.sqlite3")
+    assert peer_app.build(our_db, str(tmp_path / "peer.sqlite3")) == 45
+    out = tmp_path / "results" / "harvest.json"
+    harvest_bench.main(["--db", our_db, "--peer-db", str(tmp_path / "peer.sqlite3"),
+                        "--work", str(tmp_path / "work"), "--runs", "1", "--repeat", "1",
+                        "--getrecord", "3", "--out", str(out), "--label", "smoke"])
+    results = json.loads(out.read_text())
+    run = results["runs"][0]
+    for name in ("ours", "peer", "ceiling"):
+        assert run[name]["ListRecords"]["items"] == 45, name
+        assert run[name]["ListIdentifiers"]["items"] == 45, name
+        assert run[name]["peak_rss_mib"] > 0
+    assert "records_listing" in results["database"]["list_plan"][0]
+    assert "| ListRecords oai_dc, full harvest |" in out.with_suffix(".md").read_text()
