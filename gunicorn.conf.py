@@ -52,6 +52,11 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # together), which bounds any slow growth in memory.
 max_requests = 2000
 max_requests_jitter = 200
+# Build the app once in the master and fork it: a recycled worker starts in milliseconds
+# instead of re-importing everything (measured: 2.25 -> 1.78 ms CPU per 100-record page, and
+# fewer slow first bytes). Safe here: create_app opens no database connection; each worker
+# opens its own read connection on its first request.
+preload_app = True
 
 # Access log on stdout (journald under systemd); GUNICORN_ACCESSLOG=<path> writes a file, and
 # GUNICORN_ACCESSLOG=off turns it off (nginx may log the same requests already).

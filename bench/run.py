@@ -9,6 +9,7 @@ result files go to --results (default bench/results).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
         result = ingest_bench.bench(corpus_dir, db, args.ingest_runs)
         out = args.results / f"ingest-{name}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(__import__("json").dumps(result, indent=1))
+        out.write_text(json.dumps(result, indent=1))
         out.with_suffix(".md").write_text(ingest_bench.markdown(result))
         print(ingest_bench.markdown(result))
     harvest_args = ["--db", str(db), "--work", str(args.data / f"work-{name}"), "--runs", str(args.runs),
