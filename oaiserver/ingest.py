@@ -210,7 +210,9 @@ class Store:
             "SELECT id FROM issues WHERE journal_key = ? AND volume = ? AND number = ?", key
         ).fetchone()[0]
 
-    def _save_article(self, prepared: Prepared, issue_id: int, datestamp: str) -> str:
+    def _save_article(self, prepared: Prepared, issue_id: int, datestamp: str,
+                      force: bool = False) -> str:
+        """Save one article; ``force`` renders it even when its source is unchanged or withdrawn."""
         identifier, article_json, source_hash = (
             prepared.identifier, prepared.article_json, prepared.source_hash)
         row = self.conn.execute(
@@ -218,7 +220,7 @@ class Store:
             "FROM records WHERE identifier = ?",
             (identifier,),
         ).fetchone()
-        if row is not None and (row[5] or (not row[3] and row[1] == source_hash)):
+        if not force and row is not None and (row[5] or (not row[3] and row[1] == source_hash)):
             # Unchanged source (or withdrawn by the admin): nothing to render or move.
             if row[4] != issue_id:
                 self.conn.execute("UPDATE records SET issue_id = ? WHERE id = ?", (issue_id, row[0]))
@@ -326,11 +328,9 @@ class Store:
                 return "unknown"
             if not row[1]:
                 return "not withdrawn"
-            self.conn.execute("UPDATE records SET withdrawn = 0 WHERE id = ?", (row[0],))
+            # A withdrawn record is deleted, so the forced save brings it back with a new datestamp.
             article = article_from_dict(json.loads(row[2]))
-            self.conn.execute("UPDATE records SET source_hash = '' WHERE id = ?", (row[0],))
-            self.conn.execute("UPDATE records SET deleted = 1 WHERE id = ?", (row[0],))
-            self._save_article(self.prepare(article, identifier), row[3], datestamp)
+            self._save_article(self.prepare(article, identifier), row[3], datestamp, force=True)
             return "restored"
 
     def reindex(self) -> Counts:
@@ -342,11 +342,9 @@ class Store:
                 "WHERE deleted = 0 AND withdrawn = 0 ORDER BY id"
             ).fetchall()
             for identifier, article_json, issue_id in rows:
-                self.conn.execute(
-                    "UPDATE records SET source_hash = '' WHERE identifier = ?", (identifier,)
-                )
                 article = article_from_dict(json.loads(article_json))
-                outcome = self._save_article(self.prepare(article, identifier), issue_id, datestamp)
+                outcome = self._save_article(
+                    self.prepare(article, identifier), issue_id, datestamp, force=True)
                 setattr(counts, outcome, getattr(counts, outcome) + 1)
         return counts
 
