@@ -29,10 +29,10 @@ BAD_SAMPLES = sorted((SAMPLES / "bad").glob("*"))
 @pytest.fixture(scope="session")
 def oai_schema() -> etree.XMLSchema:
     """The official OAI-PMH + oai_dc + oai-identifier + JATS schemas, loaded once."""
-    bundle = SCHEMAS / "oai-bundle.xsd"
-    if not bundle.exists():
-        pytest.skip(f"schemas not found at {SCHEMAS}: set OAISERVER_SCHEMAS")
-    return etree.XMLSchema(etree.parse(str(bundle), etree.XMLParser(no_network=True)))
+    # One cached load (~2 s) shared with the crosswalk tests' helper.
+    from tests.crosswalk_helpers import oai_schema as cached_schema
+
+    return cached_schema()
 
 
 @pytest.fixture
