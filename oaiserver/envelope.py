@@ -17,12 +17,12 @@ def document(
     base_url: str,
     response_date: dt.datetime,
     request_attrs: t.Mapping[str, str] | None,
-    body: str | bytes,
+    body: str | list[bytes],
     stylesheet: str | None = None,
 ) -> bytes:
     """Wrap a verb's body (or errors) in the OAI-PMH root element; return UTF-8 bytes.
 
-    A body already in bytes (UTF-8, as list pages are) is joined without a round trip.
+    A body of UTF-8 parts (as list pages are) is joined once, without a round trip.
     """
     attrs = "".join(
         f' {name}="{xmltext.attr(value)}"' for name, value in (request_attrs or {}).items()
@@ -36,8 +36,8 @@ def document(
         f"<responseDate>{format_datestamp(response_date)}</responseDate>"
         f"<request{attrs}>{xmltext.text(base_url)}</request>"
     )
-    if isinstance(body, bytes):
-        return b"".join((head.encode("utf-8"), body, b"</OAI-PMH>\n"))
+    if isinstance(body, list):
+        return b"".join((head.encode("utf-8"), *body, b"</OAI-PMH>\n"))
     return f"{head}{body}</OAI-PMH>\n".encode("utf-8")
 
 

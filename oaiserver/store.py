@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
+import typing as t
 from dataclasses import dataclass
 
 # The lowest possible keyset position: every real (datestamp, identifier) sorts after it.
@@ -18,9 +19,11 @@ class ListFilter:
     until: str  # inclusive, seconds granularity
 
 
-@dataclass(frozen=True)
-class Item:
-    """One row of a list page: the keyset position, the header and the metadata."""
+class Item(t.NamedTuple):
+    """One row of a list page: the keyset position, the header and the metadata.
+
+    A named tuple, made straight from the query's row: a page builds hundreds of them.
+    """
 
     datestamp: str
     identifier: str
@@ -49,9 +52,11 @@ def _selection(f: ListFilter, with_xml: bool, narrow: bool = False) -> tuple[str
         # records_listing covers every column read here: the wide rows are never touched.
         source = "records s"
         record, record_id = "s", "s.id"
-    columns = f"s.datestamp, s.identifier, CAST({record}.header AS BLOB), {record}.deleted"
-    if with_xml:
-        columns += ", CAST(x.xml AS BLOB)"
+    # The columns of an Item, in order; a deleted record's page entry is its header alone.
+    columns = f"s.datestamp, s.identifier, CAST({record}.header AS BLOB), " + (
+        f"CASE WHEN {record}.deleted THEN NULL ELSE CAST(x.xml AS BLOB) END"
+        if with_xml else "NULL"
+    )
     sql = (
         f"SELECT {columns} FROM {source} "
         f"LEFT JOIN renditions x {_NARROW_PROBE if narrow else ''} "
@@ -97,16 +102,12 @@ def page(
     low = max((f.from_, ""), tuple(after or START))
     if not with_xml:
         try:
-            rows = conn.execute(*_page_sql(f, False, low, limit, narrow=True)).fetchall()
-            return [Item(row[0], row[1], row[2], None) for row in rows]
+            return list(map(Item._make, conn.execute(*_page_sql(f, False, low, limit, narrow=True))))
         except sqlite3.OperationalError as error:
             # A database made before that index: the plain query gives the same rows.
             if "no such index" not in str(error):
                 raise
-    return [
-        Item(row[0], row[1], row[2], None if row[3] or not with_xml else row[4])
-        for row in conn.execute(*_page_sql(f, with_xml, low, limit))
-    ]
+    return list(map(Item._make, conn.execute(*_page_sql(f, with_xml, low, limit))))
 
 
 def _page_sql(

@@ -167,17 +167,17 @@ def get_record(request: OAIRequest, ctx: Context) -> str:
     return f"<GetRecord><record>{header}<metadata>{xml}</metadata></record></GetRecord>"
 
 
-def list_identifiers(request: OAIRequest, ctx: Context) -> bytes:
+def list_identifiers(request: OAIRequest, ctx: Context) -> list[bytes]:
     """ListIdentifiers (§4.3)."""
     return _list(request, ctx, with_xml=False)
 
 
-def list_records(request: OAIRequest, ctx: Context) -> bytes:
+def list_records(request: OAIRequest, ctx: Context) -> list[bytes]:
     """ListRecords (§4.5)."""
     return _list(request, ctx, with_xml=True)
 
 
-def _list(request: OAIRequest, ctx: Context, with_xml: bool) -> bytes:
+def _list(request: OAIRequest, ctx: Context, with_xml: bool) -> list[bytes]:
     token = request.get("resumptionToken")
     if token is not None:
         state = ctx.repo.codec.decode(token, request.verb)
@@ -191,7 +191,8 @@ def _list(request: OAIRequest, ctx: Context, with_xml: bool) -> bytes:
     if not items:
         # Only a list whose remaining items all moved past the pinned until can end so.
         raise NoRecordsMatch("no records match the request")
-    # Bytes from the store straight into the page: the stored UTF-8 is never decoded.
+    # Bytes from the store straight into the page: the stored UTF-8 is never decoded, and
+    # the parts are joined once, with the envelope (envelope.document).
     parts = [f"<{request.verb}>".encode()]
     if with_xml:
         for i in items[:size]:
@@ -204,7 +205,7 @@ def _list(request: OAIRequest, ctx: Context, with_xml: bool) -> bytes:
     keys = [(i.datestamp, i.identifier) for i in items]
     parts.append(_token(ctx, state, keys, size, token is not None).encode())
     parts.append(f"</{request.verb}>".encode())
-    return b"".join(parts)
+    return parts
 
 
 def _first_state(request: OAIRequest, ctx: Context) -> ListState:
@@ -241,7 +242,7 @@ def _unknown_format(prefix: str) -> CannotDisseminateFormat:
     return CannotDisseminateFormat(f"the metadata format {prefix!r} is not supported here")
 
 
-VERBS: dict[str, t.Callable[[OAIRequest, Context], str | bytes]] = {
+VERBS: dict[str, t.Callable[[OAIRequest, Context], str | list[bytes]]] = {
     "Identify": identify,
     "ListMetadataFormats": list_metadata_formats,
     "ListSets": list_sets,

@@ -5,9 +5,12 @@ import functools
 import gzip
 import hashlib
 import os
+import sqlite3
+import typing as t
 import zlib
 
 from flask import Blueprint, Flask, Response, current_app, g, redirect, request
+from werkzeug.datastructures import Accept
 
 from oaiserver import datestamps, db, envelope, verbs
 from oaiserver.tokens import TokenCodec
@@ -30,70 +33,91 @@ def init_app(app: Flask) -> None:
 
 
 def _repository() -> verbs.Repository:
-    config = current_app.config
+    return repository(
+        current_app.config, current_app.extensions["oaiserver.codec"], request.base_url,
+        request.script_root,
+    )
+
+
+def repository(config: t.Mapping[str, t.Any], codec: TokenCodec, base_url: str,
+               script_root: str) -> verbs.Repository:
+    """The verbs' view of the configuration, for a request to ``base_url``."""
     return verbs.Repository(
         name=config["OAI_REPOSITORY_NAME"],
-        base_url=config["OAI_BASE_URL"] or request.base_url,
+        base_url=config["OAI_BASE_URL"] or base_url,
         admin_emails=tuple(config["OAI_ADMIN_EMAILS"]),
         repository_identifier=config["OAI_REPOSITORY_IDENTIFIER"],
         page_size=config["OAI_PAGE_SIZE"],
         identifiers_page_size=config["OAI_IDENTIFIERS_PAGE_SIZE"],
-        codec=current_app.extensions["oaiserver.codec"],
+        codec=codec,
         compression=tuple(config["OAI_COMPRESSION"]),
-        stylesheet=_stylesheet(config.get("OAI_STYLESHEET") or ""),
+        stylesheet=_stylesheet(config.get("OAI_STYLESHEET") or "", script_root),
     )
 
 
-def _stylesheet(href: str) -> str | None:
+def _stylesheet(href: str, script_root: str) -> str | None:
     # An absolute path is below the app's root, so a deployment under /journal/ still finds it.
     if not href:
         return None
-    return request.script_root + href if href.startswith("/") else href
+    return script_root + href if href.startswith("/") else href
 
 
-def _connection():
-    # One read-only connection per worker thread, reused across requests (db.cached_reader).
+def _connection() -> sqlite3.Connection:
     if "oai_conn" not in g:
-        path = current_app.config["DATABASE"]
-        if not os.path.exists(path):
-            # A fresh install serves an empty repository rather than failing every request;
-            # creating the empty schema is the web app's only write, once.
-            db.connect_writer(path).close()
-        g.oai_conn = db.cached_reader(path)
+        g.oai_conn = reader(current_app.config["DATABASE"])
     return g.oai_conn
 
 
-def _close_connection(_exc: BaseException | None = None) -> None:
-    # The connection stays open for the next request; only a transaction left open by a
-    # failed request is ended, so the snapshot never outlives its request.
-    conn = g.pop("oai_conn", None)
-    if conn is not None and conn.in_transaction:
+def reader(path: str) -> sqlite3.Connection:
+    """This thread's read-only connection, reused across requests (db.cached_reader)."""
+    if not os.path.exists(path):
+        # A fresh install serves an empty repository rather than failing every request;
+        # creating the empty schema is the web app's only write, once.
+        db.connect_writer(path).close()
+    return db.cached_reader(path)
+
+
+def end_request(conn: sqlite3.Connection) -> None:
+    """End a transaction a failed request left open, so no snapshot outlives its request."""
+    if conn.in_transaction:
         conn.rollback()
+
+
+def _close_connection(_exc: BaseException | None = None) -> None:
+    # The connection stays open for the next request (see reader).
+    conn = g.pop("oai_conn", None)
+    if conn is not None:
+        end_request(conn)
 
 
 @bp.route("/oai", methods=["GET", "POST"])
 def oai() -> Response:
-    """Answer an OAI-PMH request; protocol errors are HTTP 200 as the protocol says."""
+    """Answer an OAI-PMH request; protocol errors are HTTP 200 as the protocol says.
+
+    Plain GETs and form POSTs rarely get here: oaiserver.fastpath answers them the same way
+    without Flask's per-request machinery. This view answers HEAD and the unusual requests.
+    """
     params = request.values.to_dict(flat=False)
     context = verbs.Context(_repository(), _connection(), datestamps.now())
-    body = verbs.handle(params, context)
-    return _compressed(body)
-
-
-def _compressed(body: bytes) -> Response:
-    offered = current_app.config["OAI_COMPRESSION"]
-    coding = next(
-        (c for c in ("gzip", "deflate") if c in offered and request.accept_encodings[c] > 0), None
+    body, headers = encode(
+        verbs.handle(params, context), current_app.config["OAI_COMPRESSION"],
+        request.accept_encodings,
     )
+    return Response(body, status=200, headers=headers)
+
+
+def encode(body: bytes, offered: t.Sequence[str], accepted: Accept) -> tuple[bytes, list[tuple[str, str]]]:
+    """Compress an OAI response as the client accepts; return it with its HTTP headers."""
+    coding = next((c for c in ("gzip", "deflate") if c in offered and accepted[c] > 0), None)
     if coding == "gzip":
         body = gzip.compress(body, compresslevel=5, mtime=0)
     elif coding == "deflate":
         body = zlib.compress(body, 5)
-    response = Response(body, status=200, content_type=XML_TYPE)
+    headers = [("Content-Type", XML_TYPE), ("Content-Length", str(len(body)))]
     if coding:
-        response.headers["Content-Encoding"] = coding
-    response.vary.add("Accept-Encoding")
-    return response
+        headers.append(("Content-Encoding", coding))
+    headers.append(("Vary", "Accept-Encoding"))
+    return body, headers
 
 
 @bp.route("/oai.xsl")
