@@ -115,11 +115,28 @@ def markdown(results: dict) -> str:
     for label, ratio in results["summary"]["ratios"].items():
         runs = ", ".join(f"{v:.2f}" for v in ratio["runs"])
         lines.append(f"| {label} | {ratio['median']:.2f} | {runs} |")
+    lines += _slow_pages(results["runs"])
     memory = results.get("page_memory_kib")
     if memory:
         lines += ["", "Python memory of answering one ListRecords page (tracemalloc peak): "
                   + ", ".join(f"{k} page {v:,.0f} KiB" for k, v in memory.items()) + "."]
     return "\n".join(lines) + "\n"
+
+
+def _slow_pages(runs: list[dict]) -> list[str]:
+    """Say, run by run, which pages of our full harvests took over 50 ms to the first byte."""
+    found = []
+    for number, run in enumerate(runs, 1):
+        for verb in ("ListRecords", "ListIdentifiers"):
+            harvest = run.get("ours", {}).get(verb)
+            if isinstance(harvest, dict) and "pages" in harvest:
+                slow = harvest.get("slow_pages", [])
+                where = "; ".join(f"page {p} at {t:.1f} s: {ms:.0f} ms" for p, t, ms in slow)
+                found.append(f"run {number} {verb}: {len(slow)} of {harvest['pages']:,}"
+                             + (f" ({where})" if slow else ""))
+    if not found:
+        return []
+    return ["", "Our pages with a first byte over 50 ms, per full harvest: " + "; ".join(found) + "."]
 
 
 def machine() -> dict:
