@@ -48,10 +48,13 @@ keepalive = 5
 # slow disk cannot make healthy workers look dead (gunicorn's advice for containers too).
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
-# Recycle each worker after about this many requests (the jitter keeps them from restarting
-# together), which bounds any slow growth in memory.
-max_requests = 2000
-max_requests_jitter = 200
+# Workers are not recycled by default: their memory stays flat (~46-57 MiB from 10k to 1M
+# records, BENCHMARKS.md), and each recycle costs ~86 ms of CPU (the old worker's exit, the new
+# one's start) during which a harvester's page waits: with recycling every 2,000 requests, the
+# slowest first bytes of a 1M-record harvest came right after recycles. GUNICORN_MAX_REQUESTS=N
+# turns recycling back on (after N requests, give or take 10%) for those who want the insurance.
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 0)
+max_requests_jitter = max_requests // 10
 # Build the app once in the master and fork it: a recycled worker starts in milliseconds
 # instead of re-importing everything (measured: 2.25 -> 1.78 ms CPU per 100-record page, and
 # fewer slow first bytes). Safe here: create_app opens no database connection; each worker
