@@ -56,12 +56,20 @@ def article_type(
     type_en: str | None, type_fa: str | None, overrides: t.Mapping[str, str] | None = None
 ) -> str:
     """Return the JATS @article-type for a content type, trying English first, then Persian."""
-    table = dict(_DEFAULTS)
-    for label, jats_type in (overrides or {}).items():
-        if clean(label) and clean(jats_type):
-            table[match_key(label)] = clean(jats_type)  # type: ignore[assignment]
+    table = _with_overrides(overrides) if overrides else _DEFAULTS  # no copy per article
     for label in (type_en, type_fa):
         label = clean(label)
-        if label and match_key(label) in table:
-            return table[match_key(label)]
+        if label:
+            key = match_key(label)
+            if key in table:
+                return table[key]
     return FALLBACK
+
+
+def _with_overrides(overrides: t.Mapping[str, str]) -> dict[str, str]:
+    """The default table with the deployment's extra labels added."""
+    table = dict(_DEFAULTS)
+    for label, jats_type in overrides.items():
+        if clean(label) and clean(jats_type):
+            table[match_key(label)] = clean(jats_type)  # type: ignore[assignment]
+    return table

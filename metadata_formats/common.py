@@ -4,6 +4,7 @@ Everything here is pure string logic (no lxml), so both formats apply the same r
 """
 from __future__ import annotations
 
+import functools
 import re
 import typing as t
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -34,14 +35,28 @@ _NETLOC = re.compile(r"(?:[A-Za-z0-9._~!$&'()*+,;=:%-]*@)?(?:[A-Za-z0-9.-]+|\[[0
 
 def xml_safe(text: str) -> str:
     """Return ``text`` without the characters XML 1.0 cannot carry."""
+    # The isprintable test (see is_printable) is inline here and in clean(): they run ~300
+    # times an article, and most values pass it, skipping the regex.
+    if isinstance(text, str) and text.isprintable():
+        return text
     return _ILLEGAL.sub("", text)
+
+
+def is_printable(text: object) -> bool:
+    """Tell cheaply that a string is XML-safe: ``str.isprintable`` (False for non-strings)."""
+    # Every character XML forbids is a control (Cc), a surrogate (Cs) or a noncharacter (Cn:
+    # U+FFFE, U+FFFF), and isprintable() is false for all three. False only means "look closer"
+    # (for a non-string too: the regex then raises its usual TypeError).
+    return isinstance(text, str) and text.isprintable()
 
 
 def clean(text: str | None) -> str | None:
     """Return ``text`` XML-safe and trimmed, or None when nothing is left."""
     if text is None:
         return None
-    return xml_safe(text).strip() or None
+    if not (isinstance(text, str) and text.isprintable()):  # xml_safe, inline
+        text = _ILLEGAL.sub("", text)
+    return text.strip() or None
 
 
 def collapse(text: str) -> str:
@@ -143,6 +158,7 @@ def page_number(value: str | None) -> int | None:
     return int(value) if value and _PAGE.fullmatch(value) else None
 
 
+@functools.lru_cache(maxsize=1024)  # a few labels ("Methods:", "روش کار:") in every abstract
 def section_label(label: str | None) -> str | None:
     """Return an abstract section label without a trailing colon ("Methods:" -> "Methods")."""
     label = clean(label)

@@ -3,23 +3,24 @@
 Every element is in the namespace ``https://jats.nlm.nih.gov/ns/publishing/1.3/`` (D4) and
 appears in the order of the JATS 1.3 Publishing content model; there is no DOCTYPE.
 Contributors live in :mod:`metadata_formats.jats_contribs`, abstracts and keywords in
-:mod:`metadata_formats.jats_abstract`.
+:mod:`metadata_formats.jats_abstract`. Each function returns its elements as serialised text
+(:mod:`metadata_formats.markup`), "" when it has none.
 """
 from __future__ import annotations
 
+import functools
 import re
 import typing as t
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from lxml import etree
-
 from metadata_formats import CrosswalkSettings, MetadataFormat
 from metadata_formats import common as c
 from metadata_formats.article_types import article_type
-from metadata_formats.jats_abstract import add_abstracts, add_keywords
-from metadata_formats.jats_contribs import add_contrib_group
-from metadata_formats.jats_xml import ALI, JATS, XLINK, XLINK_HREF, XML_LANG, lang_attr, sub
+from metadata_formats.jats_abstract import abstracts, keywords
+from metadata_formats.jats_contribs import contrib_group
+from metadata_formats.jats_xml import ALI, ALI_PREFIX, JATS, XLINK, XLINK_HREF, XML_LANG, lang_attr
+from metadata_formats.markup import element, leaf
 
 if t.TYPE_CHECKING:
     from oaiserver.model import Article, IssueInfo, Journal
@@ -28,22 +29,26 @@ NAMESPACE = JATS
 SCHEMA = "https://jats.nlm.nih.gov/publishing/1.3/xsd/JATS-journalpublishing1-3-mathml3.xsd"
 OPEN_ACCESS = "info:eu-repo/semantics/openAccess"
 _CC = re.compile(r"creativecommons\.org/(?:licenses/([a-z-]+)|publicdomain/(zero))/(\d\.\d)", re.IGNORECASE)
+#: Distinct journal-meta parts remembered: one per journal and article language is plenty,
+#: since ingest renders the articles of one issue one after the other.
+_CACHED = 64
 
 
 def render(article: Article, settings: CrosswalkSettings) -> str | None:
     """Render ``article`` as a JATS ``<article>``; None without an ISSN or any title (both required)."""
-    article = replace(article, language=c.lang_tag(article.language))
+    language = c.lang_tag(article.language)
+    if language != article.language:  # replace() copies 21 fields: only when it changes
+        article = replace(article, language=language)
     if not issns(article.journal) or not titles(article, c.slot_order(article)):
         return None
-    nsmap = {None: JATS, "xlink": XLINK, **({"ali": ALI} if c.clean(settings.license_url) else {})}
-    root = etree.Element(f"{{{JATS}}}article", nsmap=nsmap)
-    root.set("article-type", article_type(article.type_en, article.type_fa, settings.article_types))
-    root.set("dtd-version", "1.3")
-    root.set(XML_LANG, article.language)
-    front = sub(root, "front")
-    add_journal_meta(front, article, settings)
-    add_article_meta(front, article, settings)
-    return etree.tostring(root, encoding="unicode")
+    licensed = bool(c.clean(settings.license_url))
+    attrs = {
+        "xmlns": JATS, "xmlns:xlink": XLINK, "xmlns:ali": ALI if licensed else None,
+        "article-type": article_type(article.type_en, article.type_fa, settings.article_types),
+        "dtd-version": "1.3", XML_LANG: article.language,
+    }
+    front = element("front", journal_meta(article, settings) + article_meta(article, settings))
+    return element("article", front, attrs)
 
 
 def issns(journal: Journal) -> list[tuple[str, str]]:
@@ -61,25 +66,37 @@ def titles(obj: Article | Journal, slots: tuple[str, str]) -> list[tuple[str, st
 # --- journal-meta ---------------------------------------------------------------------------
 
 
-def add_journal_meta(front: etree._Element, article: Article, settings: CrosswalkSettings) -> None:
-    """Append journal-meta: ids, titles, ISSNs, publisher, home page."""
+def journal_meta(article: Article, settings: CrosswalkSettings) -> str:
+    """Return journal-meta: ids, titles, ISSNs, publisher, home page."""
     journal = article.journal
-    meta = sub(front, "journal-meta")
-    sub(meta, "journal-id", journal_publisher_id(journal, settings), {"journal-id-type": "publisher-id"})
+    configured_id = (settings.journal_ids or {}).get(journal.key)
+    return _journal_meta(journal, article.language, c.journal_slot_order(article),
+                         configured_id, settings.publisher)
+
+
+@functools.lru_cache(maxsize=_CACHED)
+def _journal_meta(journal: Journal, article_lang: str, slots: tuple[str, str],
+                  configured_id: str | None, publisher: str | None) -> str:
+    """journal-meta from exactly what it depends on, so every article of an issue shares it."""
+    parts = [leaf("journal-id", publisher_id(journal, configured_id), {"journal-id-type": "publisher-id"})]
     if c.valid_doi(journal.doi):
-        sub(meta, "journal-id", c.valid_doi(journal.doi), {"journal-id-type": "doi"})
-    add_journal_titles(meta, article)
-    for fmt, issn in issns(journal):
-        sub(meta, "issn", issn, {"publication-format": fmt})
-    if c.clean(settings.publisher):
-        sub(sub(meta, "publisher"), "publisher-name", c.clean(settings.publisher))
-    add_self_uri(meta, journal.web_url)
+        parts.append(leaf("journal-id", c.valid_doi(journal.doi), {"journal-id-type": "doi"}))
+    parts.append(journal_titles(journal, slots, article_lang))
+    parts += [leaf("issn", issn, {"publication-format": fmt}) for fmt, issn in issns(journal)]
+    if c.clean(publisher):
+        parts.append(element("publisher", leaf("publisher-name", c.clean(publisher))))
+    parts.append(self_uri(journal.web_url))
+    return element("journal-meta", "".join(parts))
 
 
 def journal_publisher_id(journal: Journal, settings: CrosswalkSettings) -> str:
     """Configured slug, else the host of the journal's web_url, else the journal key."""
-    configured = c.clean((settings.journal_ids or {}).get(journal.key))
-    return configured or url_host(journal.web_url) or c.clean(journal.key) or issns(journal)[0][1]
+    return publisher_id(journal, (settings.journal_ids or {}).get(journal.key))
+
+
+def publisher_id(journal: Journal, configured: str | None) -> str:
+    """The configured slug if any, else the host of the journal's web_url, else the journal key."""
+    return c.clean(configured) or url_host(journal.web_url) or c.clean(journal.key) or issns(journal)[0][1]
 
 
 def url_host(url: str | None) -> str | None:
@@ -88,17 +105,17 @@ def url_host(url: str | None) -> str | None:
     return c.clean(urlsplit(uri).hostname) if uri else None
 
 
-def add_journal_titles(meta: etree._Element, article: Article) -> None:
+def journal_titles(journal: Journal, slots: tuple[str, str], article_lang: str) -> str:
     """Title in the journal's language, the other as trans-title-group, then a real abbreviation."""
-    found = titles(article.journal, c.journal_slot_order(article))
-    abbrev = abbreviation(article.journal)
+    found = titles(journal, slots)
+    abbrev = abbreviation(journal)
     if not found and not abbrev:
-        return
-    group = sub(meta, "journal-title-group")
-    add_title_pair(group, "journal-title", found, article.language)
+        return ""
+    parts = [title_pair("journal-title", found, article_lang)]
     if abbrev:
-        attrs = {"abbrev-type": "publisher", **lang_attr("en", article.language)}
-        sub(group, "abbrev-journal-title", abbrev, attrs)
+        attrs = {"abbrev-type": "publisher", **lang_attr("en", article_lang)}
+        parts.append(leaf("abbrev-journal-title", abbrev, attrs))
+    return element("journal-title-group", "".join(parts) or None)
 
 
 def abbreviation(journal: Journal) -> str | None:
@@ -107,107 +124,115 @@ def abbreviation(journal: Journal) -> str | None:
     return short if short and title and len(short) < len(title) else None
 
 
-def add_title_pair(group: etree._Element, tag: str, found: list[tuple[str, str]], article_lang: str) -> None:
+def title_pair(tag: str, found: list[tuple[str, str]], article_lang: str) -> str:
     """First title as ``tag`` (xml:lang only if not the article's), the other as trans-title-group."""
+    parts = []
     for index, (slot, title) in enumerate(found):
         if index == 0:
-            sub(group, tag, title, lang_attr(slot, article_lang))
+            parts.append(leaf(tag, title, lang_attr(slot, article_lang)))
         else:
-            sub(sub(group, "trans-title-group", None, {XML_LANG: slot}), "trans-title", title)
+            parts.append(element("trans-title-group", leaf("trans-title", title), {XML_LANG: slot}))
+    return "".join(parts)
 
 
-def add_self_uri(meta: etree._Element, url: str | None) -> None:
-    """Append ``<self-uri xlink:href>`` for an http(s) URL (percent-encoded to a valid anyURI)."""
+def self_uri(url: str | None) -> str:
+    """Return ``<self-uri xlink:href>`` for an http(s) URL (percent-encoded to a valid anyURI)."""
     uri = c.web_uri(url)
-    if uri:
-        sub(meta, "self-uri", None, {XLINK_HREF: uri})
+    return element("self-uri", None, {XLINK_HREF: uri}) if uri else ""
 
 
 # --- article-meta ---------------------------------------------------------------------------
 
 
-def add_article_meta(front: etree._Element, article: Article, settings: CrosswalkSettings) -> None:
-    """Append article-meta; the call order is the JATS 1.3 content-model order."""
-    meta = sub(front, "article-meta")
+def article_meta(article: Article, settings: CrosswalkSettings) -> str:
+    """Return article-meta; the parts are in the JATS 1.3 content-model order."""
     slots = c.slot_order(article)
-    add_article_ids(meta, article)
-    add_categories(meta, article, slots)
     # A missing primary-language title promotes the other one to article-title, with its xml:lang.
-    add_title_pair(sub(meta, "title-group"), "article-title", titles(article, slots), article.language)
-    add_contrib_group(meta, article, settings)
-    add_pub_dates(meta, article.issue)
-    for tag, value in (("volume", article.issue.volume), ("issue", article.issue.number)):
-        if c.clean(value):
-            sub(meta, tag, c.clean(value))
-    add_pages(meta, article)
-    add_permissions(meta, settings, article.language)
-    add_self_uri(meta, article.web_url)
-    add_abstracts(meta, article, slots)
-    add_keywords(meta, article, slots)
-    add_counts(meta, article)
+    title_group = title_pair("article-title", titles(article, slots), article.language)
+    parts = [
+        article_ids(article),
+        categories(article, slots),
+        element("title-group", title_group or None),
+        contrib_group(article, settings),
+        issue_part(article.issue),
+        pages(article),
+        permissions(settings.license_url, settings.rights, article.language),
+        self_uri(article.web_url),
+        abstracts(article, slots),
+        keywords(article, slots),
+        counts(article),
+    ]
+    return element("article-meta", "".join(parts))
 
 
-def add_article_ids(meta: etree._Element, article: Article) -> None:
+def article_ids(article: Article) -> str:
     """The platform's a_code and the DOI (bare)."""
-    for kind, value in (("publisher-id", c.clean(article.publisher_id)), ("doi", c.valid_doi(article.doi))):
-        if value:
-            sub(meta, "article-id", value, {"pub-id-type": kind})
+    pairs = (("publisher-id", c.clean(article.publisher_id)), ("doi", c.valid_doi(article.doi)))
+    return "".join(leaf("article-id", value, {"pub-id-type": kind}) for kind, value in pairs if value)
 
 
-def add_categories(meta: etree._Element, article: Article, slots: tuple[str, str]) -> None:
+def categories(article: Article, slots: tuple[str, str]) -> str:
     """The free-text type as display-channel and the subject as heading, per language (J4R-HUB)."""
     groups = [
         (kind, slot, c.field(article, name, slot))
         for kind, name in (("display-channel", "type"), ("heading", "subject"))
         for slot in slots
     ]
-    groups = [g for g in groups if g[2]]
-    if not groups:
-        return
-    categories = sub(meta, "article-categories")
-    for kind, slot, text in groups:
-        attrs = {"subj-group-type": kind, **lang_attr(slot, article.language)}
-        sub(sub(categories, "subj-group", None, attrs), "subject", text)
+    parts = [
+        element("subj-group", leaf("subject", text),
+                {"subj-group-type": kind, **lang_attr(slot, article.language)})
+        for kind, slot, text in groups if text
+    ]
+    return element("article-categories", "".join(parts)) if parts else ""
 
 
-def add_pub_dates(meta: etree._Element, issue: IssueInfo) -> None:
+def issue_part(issue: IssueInfo) -> str:
+    """The issue's pub-dates, volume and issue number."""
+    numbers = (("volume", c.clean(issue.volume)), ("issue", c.clean(issue.number)))
+    return pub_dates(issue) + "".join(leaf(tag, value) for tag, value in numbers if value)
+
+
+def pub_dates(issue: IssueInfo) -> str:
     """Gregorian then Persian issue date (D3); only the Gregorian one has an ISO 8601 form."""
     fmt = "print" if issue.publication_format == "print" else "electronic"
+    parts = []
     for date, calendar in ((issue.pub_date, "gregorian"), (issue.pub_date_persian, "persian")):
         if date is None or date.calendar != calendar:
             continue
         iso = date.iso() if calendar == "gregorian" else None
         attrs = {"publication-format": fmt, "date-type": "pub", "calendar": calendar, "iso-8601-date": iso}
-        element = sub(meta, "pub-date", None, attrs)
+        inner = ""
         if date.month:
             if date.day:
-                sub(element, "day", f"{date.day:02d}")
-            sub(element, "month", f"{date.month:02d}")
-        sub(element, "year", f"{date.year:04d}")
+                inner += leaf("day", f"{date.day:02d}")
+            inner += leaf("month", f"{date.month:02d}")
+        inner += leaf("year", f"{date.year:04d}")
+        parts.append(element("pub-date", inner, attrs))
+    return "".join(parts)
 
 
-def add_pages(meta: etree._Element, article: Article) -> None:
+def pages(article: Article) -> str:
     """fpage/lpage when numeric; a non-numeric first page ("e12") is an elocation-id."""
     first, last = c.clean(article.first_page), c.clean(article.last_page)
     if c.page_number(first) is not None:
-        sub(meta, "fpage", first)
-        if c.page_number(last) is not None:
-            sub(meta, "lpage", last)
-    elif first:
-        sub(meta, "elocation-id", first)
+        last_part = leaf("lpage", last) if c.page_number(last) is not None else ""
+        return leaf("fpage", first) + last_part
+    return leaf("elocation-id", first) if first else ""
 
 
-def add_permissions(meta: etree._Element, settings: CrosswalkSettings, article_lang: str) -> None:
+@functools.lru_cache(maxsize=_CACHED)
+def permissions(license_url: str | None, rights: str | None, article_lang: str) -> str:
     """Licence from the configuration only: rights are never inferred from the input."""
-    url = c.clean(settings.license_url)
+    url = c.clean(license_url)
     if not url:
-        return
-    permissions = sub(meta, "permissions")
-    if c.clean(settings.rights) == OPEN_ACCESS:
-        sub(permissions, f"{{{ALI}}}free_to_read")
-    licence = sub(permissions, "license", None, lang_attr("en", article_lang))
-    sub(licence, f"{{{ALI}}}license_ref", url)
-    sub(licence, "license-p", f"This article is distributed under the terms of {licence_name(url)}.")
+        return ""
+    parts = []
+    if c.clean(rights) == OPEN_ACCESS:
+        parts.append(element(ALI_PREFIX + "free_to_read"))
+    licence = leaf(ALI_PREFIX + "license_ref", url) + leaf(
+        "license-p", f"This article is distributed under the terms of {licence_name(url)}.")
+    parts.append(element("license", licence, lang_attr("en", article_lang)))
+    return element("permissions", "".join(parts))
 
 
 def licence_name(url: str) -> str:
@@ -219,11 +244,12 @@ def licence_name(url: str) -> str:
     return f"CC0 {version}" if zero else f"CC {licence.upper()} {version}"
 
 
-def add_counts(meta: etree._Element, article: Article) -> None:
+def counts(article: Article) -> str:
     """``<page-count>`` when both pages are numeric and in order."""
     first, last = c.page_number(article.first_page), c.page_number(article.last_page)
     if first is not None and last is not None and last >= first:
-        sub(sub(meta, "counts"), "page-count", None, {"count": str(last - first + 1)})
+        return element("counts", element("page-count", None, {"count": str(last - first + 1)}))
+    return ""
 
 
 FORMAT = MetadataFormat(prefix="jats", schema=SCHEMA, namespace=NAMESPACE, render=render)

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import typing as t
-from dataclasses import replace
-
-from lxml import etree
 
 from metadata_formats import common as c
-from metadata_formats.jats_xml import XML_LANG, append_text, lang_attr, sub
+from metadata_formats.jats_xml import XML_LANG, lang_attr
+from metadata_formats.markup import content, element, escape_safe_text, leaf
 
 if t.TYPE_CHECKING:
     from oaiserver.model import AbstractBlock, Article, Inline
@@ -15,28 +13,31 @@ if t.TYPE_CHECKING:
 # Outermost first, so nesting is stable: <bold><italic><sup>x</sup></italic></bold>.
 _STYLE_ORDER = ("bold", "italic", "sup", "sub")
 
+#: A run of a paragraph: its (XML-safe) text and its styles.
+Run = tuple[str, tuple[str, ...]]
 #: A section: its title (None for the leading unlabelled paragraphs) and its paragraphs.
-Section = tuple[str | None, list[tuple["Inline", ...]]]
+Section = tuple[str | None, list[tuple[Run, ...]]]
 
 
-def add_abstracts(meta: etree._Element, article: Article, slots: tuple[str, str]) -> None:
+def abstracts(article: Article, slots: tuple[str, str]) -> str:
     """Primary-language abstract, then the other one as trans-abstract (or as the only abstract)."""
-    present = [s for s in slots if sections(getattr(article, f"abstract_{s}"))]
-    for index, slot in enumerate(present):
+    present = [(slot, found) for slot in slots if (found := sections(getattr(article, f"abstract_{slot}")))]
+    parts = []
+    for index, (slot, found) in enumerate(present):
         # A lone abstract in the secondary language stays an <abstract>, labelled with its language.
         tag = "abstract" if index == 0 else "trans-abstract"
         attrs = {XML_LANG: slot} if tag == "trans-abstract" else lang_attr(slot, article.language)
-        add_abstract(sub(meta, tag, None, attrs), getattr(article, f"abstract_{slot}"))
+        parts.append(element(tag, abstract_content(found), attrs))
+    return "".join(parts)
 
 
-def add_abstract(element: etree._Element, blocks: t.Sequence[AbstractBlock]) -> None:
+def abstract_content(found: list[Section]) -> str | None:
     """Fill an abstract: leading paragraphs as ``<p>``, labelled blocks as ``<sec><title>``."""
-    for title, paragraphs in sections(blocks):
-        target = element if title is None else sub(element, "sec")
-        if title is not None:
-            sub(target, "title", title)
-        for runs in paragraphs:
-            add_paragraph(target, runs)
+    parts = []
+    for title, paragraphs in found:
+        text = "".join(paragraph(runs) for runs in paragraphs)
+        parts.append(text if title is None else element("sec", leaf("title", title) + text))
+    return content(parts)
 
 
 def sections(blocks: t.Sequence[AbstractBlock]) -> list[Section]:
@@ -55,28 +56,33 @@ def sections(blocks: t.Sequence[AbstractBlock]) -> list[Section]:
     return [s for s in result if s[0] is not None or s[1]]
 
 
-def add_paragraph(parent: etree._Element, runs: tuple[Inline, ...]) -> None:
-    """Append one ``<p>`` with nested bold/italic/sup/sub; never ``<break/>`` (invalid in p)."""
-    paragraph = sub(parent, "p")
-    for run in runs:
-        target = paragraph
-        for style in (s for s in _STYLE_ORDER if s in run.styles):
-            target = sub(target, style)
-        append_text(target, run.text)
+def paragraph(runs: tuple[Run, ...]) -> str:
+    """Return one ``<p>`` with nested bold/italic/sup/sub; never ``<break/>`` (invalid in p)."""
+    return element("p", content([styled(text, styles) for text, styles in runs]))
 
 
-def _trimmed(runs: t.Sequence[Inline], labelled: bool) -> tuple[Inline, ...]:
+def styled(text: str, styles: tuple[str, ...]) -> str:
+    """Return XML-safe ``text`` (a run of :func:`sections`) escaped, in one element per style."""
+    markup = escape_safe_text(text)  # _trimmed made every run XML-safe; the styles go outermost first
+    for style in reversed(_STYLE_ORDER):
+        if style in styles:
+            markup = element(style, markup)
+    return markup
+
+
+def _trimmed(runs: t.Sequence[Inline], labelled: bool) -> tuple[Run, ...]:
     """Drop empty runs and the whitespace at the paragraph's edges (and a stray label colon)."""
-    kept = [replace(r, text=c.xml_safe(r.text)) for r in runs]
-    while kept and not _lead(kept[0].text, labelled):
+    # Plain (text, styles) pairs: a dataclasses.replace per run cost more than the rest here.
+    kept = [(c.xml_safe(r.text), r.styles) for r in runs]
+    while kept and not _lead(kept[0][0], labelled):
         kept.pop(0)
-    while kept and not kept[-1].text.rstrip():
+    while kept and not kept[-1][0].rstrip():
         kept.pop()
     if not kept:
         return ()
-    kept[0] = replace(kept[0], text=_lead(kept[0].text, labelled))
-    kept[-1] = replace(kept[-1], text=kept[-1].text.rstrip())
-    return tuple(r for r in kept if r.text)
+    kept[0] = (_lead(kept[0][0], labelled), kept[0][1])
+    kept[-1] = (kept[-1][0].rstrip(), kept[-1][1])
+    return tuple(r for r in kept if r[0])
 
 
 def _lead(text: str, labelled: bool) -> str:
@@ -85,12 +91,12 @@ def _lead(text: str, labelled: bool) -> str:
     return text.lstrip(":").lstrip() if labelled else text
 
 
-def add_keywords(meta: etree._Element, article: Article, slots: tuple[str, str]) -> None:
+def keywords(article: Article, slots: tuple[str, str]) -> str:
     """One author kwd-group per language; xml:lang only where it differs from the article's."""
+    parts = []
     for slot in slots:
-        keywords = [k for k in (c.clean(k) for k in getattr(article, f"keywords_{slot}")) if k]
-        if keywords:
+        found = [k for k in (c.clean(k) for k in getattr(article, f"keywords_{slot}")) if k]
+        if found:
             attrs = {"kwd-group-type": "author", **lang_attr(slot, article.language)}
-            group = sub(meta, "kwd-group", None, attrs)
-            for keyword in keywords:
-                sub(group, "kwd", keyword)
+            parts.append(element("kwd-group", "".join(leaf("kwd", k) for k in found), attrs))
+    return "".join(parts)

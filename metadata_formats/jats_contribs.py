@@ -4,10 +4,9 @@ from __future__ import annotations
 import re
 import typing as t
 
-from lxml import etree
-
 from metadata_formats import common as c
-from metadata_formats.jats_xml import XML_LANG, append_text, sub
+from metadata_formats.jats_xml import XML_LANG
+from metadata_formats.markup import content, element, escape_text, leaf
 
 if t.TYPE_CHECKING:
     from metadata_formats import CrosswalkSettings
@@ -15,6 +14,8 @@ if t.TYPE_CHECKING:
 
 #: (Latin, Persian) affiliation strings of one author; the dedup key (input-format.md Q12).
 AffKey = tuple[str | None, str | None]
+#: One script of an author's name: (lang, surname, given names, suffix).
+Name = tuple[str, str | None, str | None, str | None]
 
 # A trailing country after a comma (Latin or Arabic) or as the whole string. Only Iran is
 # recognised: it is the only country this input is known to carry.
@@ -25,37 +26,39 @@ _IRAN = re.compile(
     r"(\s*\.?\s*)$",
     re.IGNORECASE,
 )
+_SEPARATORS = ",،;؛"
 
 
-def add_contrib_group(meta: etree._Element, article: Article, settings: CrosswalkSettings) -> None:
-    """Append one contrib-group with every named author, then the deduplicated affiliations."""
-    authors = [a for a in article.authors if names(a)]
-    if not authors:
-        return  # an author without any name part cannot be told apart from the others
-    affs = aff_ids(authors, id_suffix(article))
-    group = sub(meta, "contrib-group")
-    for author in authors:
-        add_contrib(group, author, affs.get(aff_key(author)), settings)
-    for key, rid in affs.items():
-        add_aff(group, key, rid)
+def contrib_group(article: Article, settings: CrosswalkSettings) -> str:
+    """Return one contrib-group with every named author, then the deduplicated affiliations."""
+    # Names and affiliation keys are worked out once per author and handed on.
+    named = [(author, found) for author in article.authors if (found := names(author))]
+    if not named:
+        return ""  # an author without any name part cannot be told apart from the others
+    keys = [aff_key(author) for author, _ in named]
+    affs = number_affs(keys, id_suffix(article))
+    parts = [contrib(author, found, affs.get(key), settings) for (author, found), key in zip(named, keys)]
+    parts += [aff(key, rid) for key, rid in affs.items()]
+    return element("contrib-group", "".join(parts))
 
 
-def add_contrib(group: etree._Element, author: Author, rid: str | None, settings: CrosswalkSettings) -> None:
-    """Append one ``<contrib>`` in content-model order: id, name(s), email, xref."""
+def contrib(author: Author, found: list[Name], rid: str | None, settings: CrosswalkSettings) -> str:
+    """Return one ``<contrib>`` in content-model order: id, name(s) (``names(author)``), email, xref."""
     corresp = "yes" if author.corresponding else None
-    contrib = sub(group, "contrib", None, {"contrib-type": "author", "corresp": corresp})
+    parts = []
     orcid = c.orcid_uri(author.orcid)
     if orcid:
-        sub(contrib, "contrib-id", orcid, {"contrib-id-type": "orcid", "authenticated": "false"})
-    add_names(contrib, names(author))
+        parts.append(leaf("contrib-id", orcid, {"contrib-id-type": "orcid", "authenticated": "false"}))
+    parts.append(name_elements(found))
     email = c.clean(author.email)
     if author.corresponding and email and settings.emit_corresponding_email:
-        sub(contrib, "email", email)  # D9: only the corresponding author's, as printed on the paper
+        parts.append(leaf("email", email))  # D9: only the corresponding author's, as printed on the paper
     if rid:
-        sub(contrib, "xref", None, {"ref-type": "aff", "rid": rid})
+        parts.append(element("xref", None, {"ref-type": "aff", "rid": rid}))
+    return element("contrib", "".join(parts), {"contrib-type": "author", "corresp": corresp})
 
 
-def names(author: Author) -> list[tuple[str, str | None, str | None, str | None]]:
+def names(author: Author) -> list[Name]:
     """Return (lang, surname, given, suffix) per script that has a surname or given name, Latin first."""
     result = []
     for slot in ("en", "fa"):
@@ -65,19 +68,16 @@ def names(author: Author) -> list[tuple[str, str | None, str | None, str | None]
     return result
 
 
-def add_names(contrib: etree._Element, found: list[tuple[str, str | None, str | None, str | None]]) -> None:
+def name_elements(found: list[Name]) -> str:
     """One script: a single ``<name>``; two: ``<name-alternatives>`` (JATSCON-ML)."""
-    parent = sub(contrib, "name-alternatives") if len(found) > 1 else contrib
+    markup = []
     for lang, surname, given, suffix in found:
         # Persian names are given-then-family too, hence "western"; no surname -> "given-only".
         style = "western" if surname else "given-only"
-        name = sub(parent, "name", None, {"name-style": style, XML_LANG: lang})
-        if surname:
-            sub(name, "surname", surname)
-        if given:
-            sub(name, "given-names", given)
-        if suffix:
-            sub(name, "suffix", suffix)
+        parts = [leaf(tag, value) for tag, value in
+                 (("surname", surname), ("given-names", given), ("suffix", suffix)) if value]
+        markup.append(element("name", content(parts), {"name-style": style, XML_LANG: lang}))
+    return element("name-alternatives", content(markup)) if len(found) > 1 else "".join(markup)
 
 
 def aff_key(author: Author) -> AffKey:
@@ -87,9 +87,13 @@ def aff_key(author: Author) -> AffKey:
 
 def aff_ids(authors: list[Author], suffix: str) -> dict[AffKey, str]:
     """Number the distinct non-empty affiliation pairs ``aff1-<suffix>``… in byline order."""
+    return number_affs([aff_key(author) for author in authors], suffix)
+
+
+def number_affs(keys: list[AffKey], suffix: str) -> dict[AffKey, str]:
+    """Number the distinct non-empty affiliation keys ``aff1-<suffix>``… in the given order."""
     ids: dict[AffKey, str] = {}
-    for author in authors:
-        key = aff_key(author)
+    for key in keys:
         if any(key) and key not in ids:
             ids[key] = f"aff{len(ids) + 1}-{suffix}"
     return ids
@@ -104,24 +108,29 @@ def id_suffix(article: Article) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", f"{article.journal.key}-{article.key}")
 
 
-def add_aff(group: etree._Element, key: AffKey, rid: str) -> None:
-    """Append ``<aff-alternatives id>`` for a bilingual pair, else a single ``<aff id>``."""
+def aff(key: AffKey, rid: str) -> str:
+    """Return ``<aff-alternatives id>`` for a bilingual pair, else a single ``<aff id>``."""
     present = [(lang, text) for lang, text in zip(("en", "fa"), key) if text]
     if len(present) == 1:
         lang, text = present[0]
-        add_aff_text(sub(group, "aff", None, {"id": rid, XML_LANG: lang}), text)
-        return
-    wrapper = sub(group, "aff-alternatives", None, {"id": rid})
-    for lang, text in present:
-        add_aff_text(sub(wrapper, "aff", None, {XML_LANG: lang}), text)
+        return element("aff", aff_text(text), {"id": rid, XML_LANG: lang})
+    alternatives = [element("aff", aff_text(text), {XML_LANG: lang}) for lang, text in present]
+    return element("aff-alternatives", content(alternatives), {"id": rid})
 
 
-def add_aff_text(aff: etree._Element, text: str) -> None:
-    """Write the affiliation verbatim, tagging a trailing Iran/ایران as ``<country country="IR">``."""
-    match = _IRAN.search(text)
+def aff_text(text: str) -> str:
+    """Return the affiliation verbatim, a trailing Iran/ایران tagged as ``<country country="IR">``."""
+    match = iran_suffix(text)
     if not match:
-        append_text(aff, text)
-        return
-    append_text(aff, text[: match.start(2)])
-    sub(aff, "country", match.group(2), {"country": "IR"})
-    append_text(aff, match.group(3))
+        return escape_text(text)
+    country = leaf("country", match.group(2), {"country": "IR"})
+    return escape_text(text[: match.start(2)]) + country + escape_text(match.group(3))
+
+
+def iran_suffix(text: str) -> re.Match[str] | None:
+    """Return ``_IRAN.search(text)``, tried at the one place a match can start."""
+    # A match starts at 0 or right after a separator and holds no separator itself (neither
+    # the country names nor the spaces do), so only the position after the last separator can
+    # start one. search() would try every position of the affiliation instead.
+    start = max(text.rfind(separator) for separator in _SEPARATORS) + 1
+    return _IRAN.match(text, start)

@@ -1,47 +1,21 @@
-"""Small lxml helpers for building JATS elements in the OAI namespace (crosswalks.md D4).
+"""Names and small helpers for writing JATS in the OAI namespace (crosswalks.md D4).
 
-User text only ever reaches the tree through :func:`sub` and :func:`append_text`, which drop
-XML-illegal characters; lxml does the escaping.
+The JATS is written as text (:mod:`metadata_formats.markup`); user text only ever reaches it
+through :func:`~metadata_formats.markup.leaf` and :func:`~metadata_formats.markup.escape_text`,
+which drop XML-illegal characters and escape the rest, or, for text cleaned just before with
+``common.xml_safe``, :func:`~metadata_formats.markup.escape_safe_text`.
 """
 from __future__ import annotations
-
-import typing as t
-
-from lxml import etree
-
-from metadata_formats.common import xml_safe
 
 #: JATS has no namespace of its own; OAI-PMH needs one, so we use PMC's pattern (D4).
 JATS = "https://jats.nlm.nih.gov/ns/publishing/1.3/"
 XLINK = "http://www.w3.org/1999/xlink"
 ALI = "http://www.niso.org/schemas/ali/1.0/"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-XLINK_HREF = f"{{{XLINK}}}href"
-
-Attrs = t.Mapping[str, str | None]
-
-
-def sub(
-    parent: etree._Element, tag: str, text: str | None = None, attrs: Attrs | None = None
-) -> etree._Element:
-    """Append a JATS element (or a Clark-named one, e.g. ALI) with text and attributes."""
-    element = etree.SubElement(parent, tag if tag.startswith("{") else f"{{{JATS}}}{tag}")
-    for name, value in (attrs or {}).items():
-        if value is not None:
-            element.set(name, xml_safe(value))
-    if text:
-        element.text = xml_safe(text)
-    return element
-
-
-def append_text(element: etree._Element, text: str) -> None:
-    """Append text after the last child of ``element`` (mixed content)."""
-    text = xml_safe(text)
-    if len(element):
-        last = element[-1]
-        last.tail = (last.tail or "") + text
-    else:
-        element.text = (element.text or "") + text
+# Qualified names as written: JATS is the default namespace of the <article> element, which
+# also declares the xlink and (with a licence) ali prefixes; "xml" is always bound.
+XML_LANG = "xml:lang"
+XLINK_HREF = "xlink:href"
+ALI_PREFIX = "ali:"
 
 
 def lang_attr(lang: str, article_lang: str) -> dict[str, str]:

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import typing as t
 
-from lxml import etree
-
 from metadata_formats import CrosswalkSettings, MetadataFormat
 from metadata_formats import common as c
+from metadata_formats.markup import content, element, escape_safe_text
 
 if t.TYPE_CHECKING:
     from oaiserver.model import Article, Author
@@ -19,8 +18,13 @@ NAMESPACE = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 SCHEMA = "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
 DC = "http://purl.org/dc/elements/1.1/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+XML_LANG = "xml:lang"
 EU_REPO = "info:eu-repo/semantics/"
+# Written as text (metadata_formats.markup): the namespace declarations, then the schema location.
+_ROOT_ATTRS = {
+    "xmlns:oai_dc": NAMESPACE, "xmlns:dc": DC, "xmlns:xsi": XSI,
+    "xsi:schemaLocation": f"{NAMESPACE} {SCHEMA}",
+}
 
 #: One DC statement: (element name, value, xml:lang or None).
 Field = tuple[str, str | None, str | None]
@@ -28,16 +32,16 @@ Field = tuple[str, str | None, str | None]
 
 def render(article: Article, settings: CrosswalkSettings) -> str:
     """Render ``article`` as an ``oai_dc:dc`` element (every article can be expressed)."""
-    root = etree.Element(f"{{{NAMESPACE}}}dc", nsmap={"oai_dc": NAMESPACE, "dc": DC, "xsi": XSI})
-    root.set(f"{{{XSI}}}schemaLocation", f"{NAMESPACE} {SCHEMA}")
+    statements = []
     for name, value, lang in fields(article, settings):
-        value = c.clean(value)
+        if name != "description":
+            # A description is clean already (_plain_abstract): cleaning would rescan the
+            # longest values for nothing. Every other value is cleaned here.
+            value = c.clean(value)  # XML-safe from here on
         if value:
-            element = etree.SubElement(root, f"{{{DC}}}{name}")
-            element.text = value
-            if lang:
-                element.set(XML_LANG, lang)
-    return etree.tostring(root, encoding="unicode")
+            attrs = {XML_LANG: lang} if lang else None
+            statements.append(element(f"dc:{name}", escape_safe_text(value), attrs))
+    return element("oai_dc:dc", content(statements), _ROOT_ATTRS)
 
 
 def fields(article: Article, settings: CrosswalkSettings) -> list[Field]:
@@ -93,10 +97,15 @@ def _subjects(article: Article, slots: tuple[str, str]) -> list[Field]:
 
 
 def _plain_abstract(article: Article, slot: str) -> str | None:
-    """Return the abstract as one plain-text paragraph, section labels inline (D8)."""
+    """Return the abstract as one clean (XML-safe, collapsed) paragraph, labels inline (D8)."""
     pieces = []
     for block in getattr(article, f"abstract_{slot}"):
-        label, text = c.section_label(block.label), c.block_text(block)
+        label = c.section_label(block.label)
+        # c.block_text without its collapse: the collapse of the whole result below gives the
+        # same text, and the whitespace of a long abstract is split and joined only once.
+        text = c.xml_safe("".join(run.text for run in block.content)).strip()
+        if label:
+            text = text.lstrip(":").lstrip()
         pieces.append(f"{label}: {text}" if label and text else label or text)
     return c.collapse(" ".join(p for p in pieces if p)) or None
 

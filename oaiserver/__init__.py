@@ -6,7 +6,8 @@ import secrets
 import typing as t
 from pathlib import Path
 
-from flask import Flask
+if t.TYPE_CHECKING:
+    from flask import Flask
 
 __all__ = ["create_app"]
 
@@ -20,6 +21,9 @@ class ConfigError(RuntimeError):
 
 def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then OAISERVER_* variables."""
+    # Imported here: ingest's worker processes import oaiserver modules but never an app.
+    from flask import Flask
+
     instance_path = os.environ.get("OAISERVER_INSTANCE_PATH") or None
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.from_object("oaiserver.config")

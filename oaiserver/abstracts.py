@@ -8,12 +8,11 @@ survive; scripts, styles, images, tables (with their text), comments and attribu
 from __future__ import annotations
 
 import logging
-import re
 
 from lxml import etree
 
 from .model import AbstractBlock, Inline
-from .normalise import clean_text, strip_xml_illegal
+from .normalise import WHITESPACE, ZWNJ, collapse_spaces, has_xml_illegal, strip_xml_illegal, trim_text
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +34,9 @@ _BLOCK_TAGS = {
     "table", "form", "iframe", "object", "embed", "video", "audio", "canvas",
 }
 _BREAK = object()  # marker for a paragraph break in the flattened run list
-_WS_RE = re.compile(r"\s+")
-_LEAD_RE = re.compile(r"^[\s\u200c]+")
-_TRAIL_RE = re.compile(r"(?<![\s\u200c])[\s\u200c]+$")  # lookbehind: linear on long inner runs
+# What a block's edges lose. str.strip with this set works in C from the two ends only; an
+# edge regex would try every position of a long paragraph.
+_EDGE_CHARS = WHITESPACE + ZWNJ
 _LABEL_MAX_CHARS = 60
 _LABEL_MAX_WORDS = 6
 _COLONS = ":\uff1a"
@@ -55,10 +54,12 @@ def _html_parser() -> etree.HTMLParser:
 _Run = tuple[str, tuple[str, ...]]
 
 
-def parse_abstract(value: str | None) -> tuple[AbstractBlock, ...]:
+def parse_abstract(value: str | None, xml_clean: bool = False) -> tuple[AbstractBlock, ...]:
     """Parse abstract HTML into blocks; labelled sections when every block starts with a label."""
+    # ``xml_clean``: the value cannot hold an XML-illegal character (an XML parser produced
+    # it), which spares a scan of the whole value.
     try:
-        blocks = [b for b in _blocks(value) if b]
+        blocks = [b for b in _blocks(value, xml_clean) if b]
     except Exception:  # lxml or a pathological input: an abstract must never sink an issue
         log.warning("abstract could not be parsed; dropped", exc_info=True)
         return ()
@@ -75,65 +76,85 @@ def html_to_text(value: str | None) -> str | None:
     except Exception:
         log.warning("HTML text could not be parsed; dropped", exc_info=True)
         return None
-    return clean_text(" ".join("".join(t for t, _ in b) for b in blocks), collapse=True)
+    # The runs of _blocks are XML-clean already.
+    return trim_text(" ".join("".join(t for t, _ in b) for b in blocks), collapse=True)
 
 
-def _blocks(value: str | None) -> list[list[_Run]]:
+def _blocks(value: str | None, xml_clean: bool = False) -> list[list[_Run]]:
     """Parse HTML and return normalised blocks, each a list of (text, styles) runs."""
     if value is None:
         return []
-    text = strip_xml_illegal(value)
-    if clean_text(text) is None:  # "---", "-", only whitespace/NBSP (Q17)
+    text = value if xml_clean else strip_xml_illegal(value)
+    if trim_text(text) is None:  # "---", "-", only whitespace/NBSP (Q17)
         return []
     # Bytes with an explicit parser encoding: a <meta charset> in the value cannot override it.
     root = etree.fromstring(text.encode("utf-8", "replace"), _html_parser())
     if root is None:
         return []
     blocks: list[list[_Run]] = [[]]
-    for item in _flatten(root):
+    for item in _xml_clean(_flatten(root)):
         if item is _BREAK:
             blocks.append([])
         else:
             blocks[-1].append(item)
     result = [_normalise_block(b) for b in blocks]
-    if clean_text(" ".join(t for b in result for t, _ in b)) is None:
+    if trim_text(" ".join(t for b in result for t, _ in b)) is None:
         return []  # "<p>---</p>": a placeholder wrapped in markup
     return result
 
 
+def _xml_clean(items: list[object]) -> list[object]:
+    """Remove XML-illegal characters from the runs, scanning them one time in the common case."""
+    # One search over all the text costs far less than one regex call per run; the runs are
+    # only rewritten when something is found (lxml's HTML parser decodes a "&#1;" to U+0001).
+    texts = [item[0] for item in items if item is not _BREAK]  # type: ignore[index]
+    if not has_xml_illegal("".join(texts)):
+        return items
+    return [i if i is _BREAK else (strip_xml_illegal(i[0]), i[1]) for i in items]  # type: ignore[index]
+
+
 def _flatten(root: etree._Element) -> list[object]:
-    """Walk the tree iteratively (deep nesting must not hit the recursion limit)."""
+    """Return the text runs and paragraph breaks of a tree, in document order."""
+    # lxml's iterwalk walks the tree in C (no recursion, so deep nesting is fine) and can skip
+    # a dropped subtree; a hand-made stack of Python tuples cost half again as much.
     out: list[object] = []
-    # ("open", el, styles) visits an element; ("close", el, styles) ends it: a block break for
-    # block elements, then its tail text, which carries the parent's styles.
-    stack: list[tuple[str, etree._Element, tuple[str, ...]]] = [("open", root, ())]
-    while stack:
-        action, el, styles = stack.pop()
-        tag = el.tag.lower() if isinstance(el.tag, str) else ""  # comments/PIs/entities: ""
-        if action == "close":
+    styles: tuple[str, ...] = ()
+    outer: list[tuple[str, ...]] = []  # the styles around each open element
+    walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
+    for event, el in walker:
+        tag = el.tag  # lxml's HTML parser gives lower-case names
+        if event == "start":
+            if tag in _BLOCK_TAGS or tag == "br":
+                out.append(_BREAK)
+            outer.append(styles)
+            if tag in _DROP_TAGS:
+                walker.skip_subtree()  # the subtree vanishes; its "end" still keeps the tail
+                continue
+            if tag in _STYLE_TAGS:
+                styles = _with_style(styles, _STYLE_TAGS[tag])
+            if el.text:
+                out.append((el.text, styles))
+            continue
+        if event == "end":
+            styles = outer.pop()
             if tag in _BLOCK_TAGS:
                 out.append(_BREAK)
-            if el.tail:
-                out.append((el.tail, styles))
-            continue
-        if tag in _BLOCK_TAGS or tag == "br":
-            out.append(_BREAK)
-        stack.append(("close", el, styles))
-        if not tag or tag in _DROP_TAGS:
-            continue  # the subtree vanishes; only the tail (pushed above) survives
-        inner = tuple(sorted(set(styles) | {_STYLE_TAGS[tag]})) if tag in _STYLE_TAGS else styles
-        if el.text:
-            out.append((el.text, inner))
-        for child in reversed(el):
-            stack.append(("open", child, inner))
+        # The tail of an element, comment or PI carries the enclosing styles.
+        if el.tail:
+            out.append((el.tail, styles))
     return out
+
+
+def _with_style(styles: tuple[str, ...], style: str) -> tuple[str, ...]:
+    """Return ``styles`` (sorted, distinct) with ``style`` added."""
+    return styles if style in styles else tuple(sorted((*styles, style)))
 
 
 def _normalise_block(runs: list[_Run]) -> list[_Run]:
     """Collapse whitespace across runs, trim the block, merge runs with equal styles."""
     result: list[_Run] = []
     for text, styles in runs:
-        text = _WS_RE.sub(" ", strip_xml_illegal(text))
+        text = collapse_spaces(text)  # the runs are XML-clean already (_xml_clean)
         if not text:
             continue
         prev_space = not result or result[-1][0].endswith(" ")
@@ -154,14 +175,14 @@ def _normalise_block(runs: list[_Run]) -> list[_Run]:
 
 def _trim_edges(runs: list[_Run]) -> list[_Run]:
     """Strip whitespace and ZWNJ from the two ends of a block, dropping runs left empty."""
-    while runs and not _LEAD_RE.sub("", runs[0][0]):
+    while runs and not runs[0][0].lstrip(_EDGE_CHARS):
         runs.pop(0)
     if runs:
-        runs[0] = (_LEAD_RE.sub("", runs[0][0]), runs[0][1])
-    while runs and not _TRAIL_RE.sub("", runs[-1][0]):
+        runs[0] = (runs[0][0].lstrip(_EDGE_CHARS), runs[0][1])
+    while runs and not runs[-1][0].rstrip(_EDGE_CHARS):
         runs.pop()
     if runs:
-        runs[-1] = (_TRAIL_RE.sub("", runs[-1][0]), runs[-1][1])
+        runs[-1] = (runs[-1][0].rstrip(_EDGE_CHARS), runs[-1][1])
     return runs
 
 

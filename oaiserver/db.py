@@ -4,12 +4,17 @@ The web app only ever opens the file read-only; ingest is the only writer (desig
 """
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
+import sys
 import threading
+import types
+import typing as t
 from pathlib import Path
 
-import sqlite_utils
+if t.TYPE_CHECKING:
+    import sqlite_utils
 
 BUSY_TIMEOUT_MS = 30_000
 # Pages of 64 KiB hold a whole rendition (up to ~16 KB) without overflow pages, and a list page
@@ -141,28 +146,38 @@ def _membership(row: str, sign: int) -> str:
     )
 
 
-def _trigger(name: str, event: str, body: str) -> str:
-    return f"CREATE TRIGGER list_sizes_{name} {event} BEGIN {body} END"
+# While this table holds a row, the counting triggers below do nothing: the one writer that put
+# the row there (ingest.Store, inside its own write transaction) brings list_sizes up to date
+# itself with a few set-based statements (``list_size_changes``) and removes the row before it
+# commits, so no reader ever sees it. Counting row by row costs an ingest more than all its other
+# writes; any other writer (an admin's DELETE, an old version) is still counted by the triggers.
+LIST_SIZE_HOLD = "CREATE TABLE IF NOT EXISTS list_size_hold (holder TEXT NOT NULL)"
+_NOT_HELD = "NOT EXISTS (SELECT 1 FROM list_size_hold)"
+
+
+def _trigger(name: str, event: str, body: str, when: str | None = None, counts: bool = True) -> str:
+    if counts:
+        when = f"{when} AND {_NOT_HELD}" if when else _NOT_HELD
+    return f"CREATE TRIGGER list_sizes_{name} {event}{f' WHEN {when}' if when else ''} BEGIN {body} END"
 
 
 # Every change to what a list holds goes through one of these, whichever code makes it.
 LIST_SIZE_TRIGGERS = [
     _trigger("record_in", "AFTER INSERT ON records", _record("NEW", 1, False)),
     _trigger(
-        "record_up",
-        "AFTER UPDATE OF datestamp, deleted ON records "
-        "WHEN OLD.datestamp IS NOT NEW.datestamp OR OLD.deleted IS NOT NEW.deleted",
+        "record_up", "AFTER UPDATE OF datestamp, deleted ON records",
         _record("OLD", -1, False) + _record("NEW", 1, False),
+        "(OLD.datestamp IS NOT NEW.datestamp OR OLD.deleted IS NOT NEW.deleted)",
     ),
     _trigger(
-        "record_sets_up",
-        "AFTER UPDATE OF deleted ON records WHEN OLD.deleted IS NOT NEW.deleted",
-        _record("OLD", -1, True) + _record("NEW", 1, True),
+        "record_sets_up", "AFTER UPDATE OF deleted ON records",
+        _record("OLD", -1, True) + _record("NEW", 1, True), "OLD.deleted IS NOT NEW.deleted",
     ),
     # Drop the children first, while the record still says what they counted for.
     _trigger(
         "record_pre_out", "BEFORE DELETE ON records",
         "DELETE FROM record_sets WHERE record_id = OLD.id; DELETE FROM renditions WHERE record_id = OLD.id;",
+        counts=False,
     ),
     _trigger("record_out", "AFTER DELETE ON records", _record("OLD", -1, False)),
     _trigger("rendition_in", "AFTER INSERT ON renditions", _rendition("NEW", 1)),
@@ -179,18 +194,35 @@ LIST_SIZE_TRIGGERS = [
     ),
 ]
 
-# Fills list_sizes from scratch, for a database made before the triggers existed.
-LIST_SIZES_BACKFILL = [
-    "INSERT INTO list_sizes SELECT '', '', datestamp, COUNT(*) FROM records WHERE deleted = 1 "
-    "GROUP BY datestamp",
-    "INSERT INTO list_sizes SELECT '', x.prefix, r.datestamp, COUNT(*) FROM records r "
+# The list items of records, by (set, prefix, datestamp): the whole repository ('') and each set,
+# deleted records once (prefix ''), live ones once per rendition. {records} names the records.
+_ITEMS = [
+    "SELECT '', '', r.datestamp, COUNT(*) FROM {records} WHERE r.deleted = 1 GROUP BY r.datestamp",
+    "SELECT '', x.prefix, r.datestamp, COUNT(*) FROM {records} "
     "JOIN renditions x ON x.record_id = r.id WHERE r.deleted = 0 GROUP BY x.prefix, r.datestamp",
-    "INSERT INTO list_sizes SELECT s.set_spec, '', s.datestamp, COUNT(*) FROM record_sets s "
-    "JOIN records r ON r.id = s.record_id WHERE r.deleted = 1 GROUP BY s.set_spec, s.datestamp",
-    "INSERT INTO list_sizes SELECT s.set_spec, x.prefix, s.datestamp, COUNT(*) FROM record_sets s "
-    "JOIN records r ON r.id = s.record_id JOIN renditions x ON x.record_id = s.record_id "
+    "SELECT s.set_spec, '', s.datestamp, COUNT(*) FROM {records} "
+    "JOIN record_sets s ON s.record_id = r.id WHERE r.deleted = 1 GROUP BY s.set_spec, s.datestamp",
+    "SELECT s.set_spec, x.prefix, s.datestamp, COUNT(*) FROM {records} "
+    "JOIN record_sets s ON s.record_id = r.id JOIN renditions x ON x.record_id = r.id "
     "WHERE r.deleted = 0 GROUP BY s.set_spec, x.prefix, s.datestamp",
 ]
+
+# Fills list_sizes from scratch, for a database made before the triggers existed.
+LIST_SIZES_BACKFILL = [f"INSERT INTO list_sizes {q.format(records='records r')}" for q in _ITEMS]
+
+
+@functools.lru_cache(maxsize=2)
+def list_size_changes(sign: int) -> tuple[str, ...]:
+    """Statements that add (``sign`` 1) or take away (-1) the list items of some records.
+
+    Their one parameter is a JSON array of the records' ids. Used by the writer that holds
+    the triggers (see LIST_SIZE_HOLD): away before it first changes a record, back after.
+    """
+    chosen = "json_each(?) AS chosen JOIN records r ON r.id = chosen.value"
+    return tuple(
+        _bump(q.format(records=chosen).replace("COUNT(*)", f"{sign} * COUNT(*)", 1))
+        for q in _ITEMS
+    )
 
 
 def _configure(conn: sqlite3.Connection) -> None:
@@ -200,12 +232,38 @@ def _configure(conn: sqlite3.Connection) -> None:
 
 def connect_writer(path: str | Path) -> sqlite_utils.Database:
     """Open the database for writing (ingest, withdraw), creating the schema if needed."""
+    sqlite_utils = _sqlite_utils()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     _configure(conn)
+    # Statement journals (a copy of each page a multi-row statement touches, to undo just
+    # that statement) in memory: with 64 KiB pages they would otherwise spill to a temp file
+    # on every such statement.
+    conn.execute("PRAGMA temp_store = MEMORY")
+    # Some builds (Debian's) zero every byte a write frees; nothing here is secret (the
+    # repository publishes it all), and SQLite's own default is off.
+    conn.execute("PRAGMA secure_delete = OFF")
     db = sqlite_utils.Database(conn)
     create_schema(db)
     return db
+
+
+def _sqlite_utils() -> types.ModuleType:
+    """Import sqlite-utils, only where a database is written, and without numpy.
+
+    sqlite-utils imports numpy when it is installed (for numpy values in its insert API,
+    which oaiserver never uses): ~0.1 s of CPU and a BLAS thread pool in every process that
+    imports it. The readers (web and ingest workers) never need sqlite-utils at all.
+    """
+    if "sqlite_utils" not in sys.modules and "numpy" not in sys.modules:
+        sys.modules["numpy"] = None  # type: ignore[assignment]  # `import numpy` fails
+        try:
+            import sqlite_utils
+        finally:
+            del sys.modules["numpy"]
+    import sqlite_utils
+
+    return sqlite_utils
 
 
 def create_schema(db: sqlite_utils.Database) -> None:
@@ -228,11 +286,18 @@ def _install_list_size_triggers(conn: sqlite3.Connection) -> None:
     # Under the write lock, so two processes upgrading one file cannot both backfill.
     conn.execute("BEGIN IMMEDIATE")
     try:
-        installed = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'list_sizes'"
-        ).fetchone()
-        if not installed:
-            for statement in [LIST_SIZES, *LIST_SIZES_BACKFILL, *LIST_SIZE_TRIGGERS]:
+        tables = {r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'list_size%'")}
+        if "list_sizes" not in tables:
+            for statement in [LIST_SIZES, LIST_SIZE_HOLD, *LIST_SIZES_BACKFILL, *LIST_SIZE_TRIGGERS]:
+                conn.execute(statement)
+        elif "list_size_hold" not in tables:
+            # A file from before the hold: same counts, the triggers only learn to step aside.
+            triggers = conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'list_sizes_%'")
+            for (name,) in triggers.fetchall():
+                conn.execute(f"DROP TRIGGER {name}")
+            for statement in [LIST_SIZE_HOLD, *LIST_SIZE_TRIGGERS]:
                 conn.execute(statement)
     except BaseException:
         conn.execute("ROLLBACK")

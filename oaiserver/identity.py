@@ -5,6 +5,7 @@ URL path segment and in a setSpec, with no escaping anywhere.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -112,6 +113,7 @@ def article_key(
 _SLUG_MAX = 64
 
 
+@functools.lru_cache(maxsize=4096)  # a few types and subjects, met again in every article
 def slug(text_en: str | None, text_fa: str | None) -> str:
     """Return a setSpec-safe slug: from the English text, else ``h-`` + 8 hex of the Persian."""
     # "Review Article" -> "review-article"; accents fold to ASCII. Persian is not transliterated

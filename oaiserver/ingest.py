@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import typing as t
 from dataclasses import dataclass
-
-import sqlite_utils
 
 from metadata_formats import FORMATS, CrosswalkSettings
 from oaiserver import datestamps, xmltext
@@ -21,10 +20,16 @@ from oaiserver.model import Article, Issue, article_from_dict
 from oaiserver.parsing import parse_issue
 from oaiserver.prepared import Prepared, PreparedIssue, issue_key, oai_identifier, prepare_article
 from oaiserver.sets import SetInfo, article_sets
+from oaiserver.writes import ListSizeKeeper, RecordWrites
+
+if t.TYPE_CHECKING:
+    import sqlite_utils
 
 # Bump when a crosswalk changes its output, so that the next ingest re-renders every
 # record even where the source is unchanged (`oaiserver reindex` does it at once).
 RENDER_VERSION = "1"
+#: Records re-rendered per batch of statements by ``reindex`` (bounds the memory it holds).
+REINDEX_BATCH = 500
 
 
 @dataclass
@@ -56,7 +61,7 @@ class Rendered:
     """Everything the server disseminates for one live article."""
 
     sets: list[SetInfo]
-    renditions: dict[str, str]
+    renditions: dict[str, str]  # prefix -> XML (its UTF-8 bytes on the way from a worker)
     content_hash: str
 
 
@@ -79,11 +84,21 @@ def render_article(article: Article, settings: CrosswalkSettings) -> Rendered:
 def render_header(identifier: str, datestamp: str, specs: t.Iterable[str], deleted: bool) -> str:
     """Return the pre-rendered ``<header>`` element of a record."""
     status = ' status="deleted"' if deleted else ""
-    spec_xml = "".join(xmltext.element("setSpec", s) for s in _ordered(specs))
     return (
         f"<header{status}>{xmltext.element('identifier', identifier)}"
-        f"<datestamp>{datestamp}</datestamp>{spec_xml}</header>"
+        f"<datestamp>{datestamp}</datestamp>{_spec_xml(tuple(specs))}</header>"
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _spec_xml(specs: tuple[str, ...]) -> str:
+    # Articles share lists of sets, and lists share sets: each escaped and ordered once.
+    return "".join(map(_spec_element, _ordered(specs)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _spec_element(spec: str) -> str:
+    return xmltext.element("setSpec", spec)
 
 
 class Store:
@@ -103,6 +118,7 @@ class Store:
         # Looked up at call time so tests can move the clock with monkeypatch.
         self.clock = clock or (lambda: datestamps.now())
         self._touched: list[int] = []  # records given a new datestamp in this transaction
+        self._lists = ListSizeKeeper(self.conn)
         self._fingerprint = hashlib.sha256(
             f"{RENDER_VERSION}\0{settings!r}".encode()
         ).hexdigest()[:16]
@@ -131,16 +147,18 @@ class Store:
         with self._transaction(commit=not dry_run) as datestamp:
             return self._save_issue(self._prepare_issue(issue), datestamp)
 
-    def save_file(self, data: bytes, dry_run: bool = False, prepared: PreparedIssue | None = None) -> Counts:
+    def save_file(self, data: bytes, dry_run: bool = False, prepared: PreparedIssue | None = None,
+                  digest: str | None = None) -> Counts:
         """Parse and save the bytes of one issue file; skip the work if it is known unchanged.
 
         A file ingested before byte for byte (same settings, same render version), whose
         issue's records are still exactly as that ingest left them, would change nothing:
         its articles are all counted unchanged without parsing or rendering it again.
-        ``prepared`` is the file already parsed and rendered (by :func:`prepare_file`).
+        ``prepared`` is the file already parsed and rendered (by :func:`prepare_file`), and
+        ``digest`` its :meth:`file_digest`, when the caller has them.
         Raises :class:`~oaiserver.parsing.IngestError` for a file that cannot be ingested.
         """
-        digest = self.file_digest(data)
+        digest = digest or self.file_digest(data)
         unchanged = self.known_unchanged(digest)
         if unchanged is not None:
             return unchanged
@@ -157,6 +175,23 @@ class Store:
                 (digest, issue_id, len(prepared.articles), self._issue_state(issue_id)),
             )
             return counts
+
+    @contextlib.contextmanager
+    def bulk(self) -> t.Iterator[None]:
+        """Ingest many files in a row, each still in its own transaction, without a sync per file.
+
+        In WAL mode with synchronous=NORMAL a commit is not flushed to disk until the next
+        checkpoint. A killed process loses nothing (the commit is in the operating system's
+        hands); a power cut may lose the last files committed, each wholly (the WAL replays
+        only whole transactions), and their ingested_files entries with them, so running the
+        same ingest again puts them back. Never a half file.
+        """
+        previous = self.conn.execute("PRAGMA synchronous").fetchone()[0]
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA synchronous = {int(previous)}")
 
     def file_digest(self, data: bytes) -> str:
         """The key under which an ingested file is remembered (bytes and fingerprint)."""
@@ -184,12 +219,8 @@ class Store:
 
     def _save_issue(self, issue: PreparedIssue, datestamp: str) -> Counts:
         issue_id = self._issue_id(issue.key)
-        counts = Counts()
-        seen = set()
-        for prepared in issue.articles:
-            seen.add(prepared.identifier)
-            outcome = self._save_article(prepared, issue_id, datestamp)
-            setattr(counts, outcome, getattr(counts, outcome) + 1)
+        counts = self._save_articles([(prepared, issue_id) for prepared in issue.articles], datestamp)
+        seen = {prepared.identifier for prepared in issue.articles}
         rows = self.conn.execute(
             "SELECT id, identifier FROM records WHERE issue_id = ? AND deleted = 0",
             (issue_id,),
@@ -210,83 +241,76 @@ class Store:
             "SELECT id FROM issues WHERE journal_key = ? AND volume = ? AND number = ?", key
         ).fetchone()[0]
 
-    def _save_article(self, prepared: Prepared, issue_id: int, datestamp: str,
-                      force: bool = False) -> str:
-        """Save one article; ``force`` renders it even when its source is unchanged or withdrawn."""
+    def _save_articles(self, items: list[tuple[Prepared, int]], datestamp: str,
+                       force: bool = False) -> Counts:
+        """Save articles, each with its issue id, in a few statements; count the outcomes.
+
+        ``force`` renders them even when their source is unchanged or withdrawn.
+        """
+        counts = Counts()
+        identifiers = [prepared.identifier for prepared, _ in items]
+        if len(set(identifiers)) < len(identifiers):
+            # One identifier twice: the second must see the first saved. One at a time.
+            for item in items:
+                counts += self._save_articles([item], datestamp, force)
+            return counts
+        existing = {row[0]: row[1:] for row in self.conn.execute(
+            "SELECT identifier, id, source_hash, content_hash, deleted, issue_id, withdrawn "
+            "FROM records WHERE identifier IN (SELECT value FROM json_each(?))",
+            (json.dumps(identifiers),),
+        )}
+        writes = RecordWrites()
+        for prepared, issue_id in items:
+            outcome = self._plan(prepared, existing.get(prepared.identifier), issue_id, datestamp,
+                                 force, writes)
+            setattr(counts, outcome, getattr(counts, outcome) + 1)
+        self._touched.extend(writes.write(self.conn, self._lists))
+        return counts
+
+    def _plan(self, prepared: Prepared, row: tuple | None, issue_id: int, datestamp: str,
+              force: bool, writes: RecordWrites) -> str:
+        """Decide what saving one article writes (into ``writes``); return its outcome.
+
+        ``row`` is its record as it stands: (id, source_hash, content_hash, deleted,
+        issue_id, withdrawn), or None.
+        """
         identifier, article_json, source_hash = (
             prepared.identifier, prepared.article_json, prepared.source_hash)
-        row = self.conn.execute(
-            "SELECT id, source_hash, content_hash, deleted, issue_id, withdrawn "
-            "FROM records WHERE identifier = ?",
-            (identifier,),
-        ).fetchone()
         if not force and row is not None and (row[5] or (not row[3] and row[1] == source_hash)):
             # Unchanged source (or withdrawn by the admin): nothing to render or move.
             if row[4] != issue_id:
-                self.conn.execute("UPDATE records SET issue_id = ? WHERE id = ?", (issue_id, row[0]))
+                writes.moved.append((issue_id, row[0]))
             return "unchanged"
         # Rendered ahead by an ingest worker, or now: only a new or changed article gets here.
         rendered = prepared.rendered or render_article(prepared.article, self.settings)
         if row is not None and not row[3] and row[2] == rendered.content_hash:
             # The source changed in a way no format shows: keep the datestamp.
-            self.conn.execute(
-                "UPDATE records SET source_hash = ?, article = ?, issue_id = ? WHERE id = ?",
-                (source_hash, article_json, issue_id, row[0]),
-            )
+            writes.quiet.append((source_hash, article_json, issue_id, row[0]))
             return "unchanged"
-        values = {
-            "identifier": identifier,
-            "datestamp": datestamp,
-            "deleted": 0,
-            "withdrawn": 0,
-            "issue_id": issue_id,
-            "journal_key": prepared.journal_key,
-            "article_key": prepared.article_key,
-            "source_hash": source_hash,
-            "content_hash": rendered.content_hash,
-            "article": article_json,
-            "header": render_header(identifier, datestamp, [s.spec for s in rendered.sets], False),
-        }
-        # Plain SQL rather than sqlite-utils' insert/update: this runs once per article.
-        columns = ", ".join(values)
+        header = render_header(identifier, datestamp, [s.spec for s in rendered.sets], False)
+        values = (identifier, datestamp, 0, 0, issue_id, prepared.journal_key, prepared.article_key,
+                  source_hash, rendered.content_hash, article_json, header)
         if row is None:
-            record_id = self.conn.execute(
-                f"INSERT INTO records ({columns}) VALUES ({', '.join('?' * len(values))})",
-                tuple(values.values()),
-            ).lastrowid
+            record_id = self._next_id(writes)
+            writes.inserted.append((record_id, *values))
         else:
             record_id = row[0]
-            self.conn.execute(
-                f"UPDATE records SET ({columns}) = ({', '.join('?' * len(values))}) WHERE id = ?",
-                (*values.values(), record_id),
-            )
-        self._touched.append(record_id)
-        self._write_renditions(record_id, rendered.renditions)
-        self._write_sets(record_id, identifier, datestamp, rendered.sets)
+            writes.updated.append((*values, record_id))
+        writes.renditions.extend(
+            (record_id, prefix, xml) for prefix, xml in rendered.renditions.items())
+        writes.members.extend((info.spec, datestamp, identifier, record_id) for info in rendered.sets)
+        for info in rendered.sets:
+            writes.sets[info.spec] = (info.spec, info.name, info.description)
         return "added" if row is None else "updated"
 
-    def _write_renditions(self, record_id: int, renditions: dict[str, str]) -> None:
-        self.conn.execute("DELETE FROM renditions WHERE record_id = ?", (record_id,))
-        self.conn.executemany(
-            "INSERT INTO renditions (record_id, prefix, xml) VALUES (?, ?, ?)",
-            [(record_id, prefix, xml) for prefix, xml in renditions.items()],
-        )
-
-    def _write_sets(self, record_id: int, identifier: str, datestamp: str, sets: list[SetInfo]) -> None:
-        self.conn.execute("DELETE FROM record_sets WHERE record_id = ?", (record_id,))
-        self.conn.executemany(
-            "INSERT INTO record_sets (set_spec, datestamp, identifier, record_id) VALUES (?, ?, ?, ?)",
-            [(info.spec, datestamp, identifier, record_id) for info in sets],
-        )
-        self.conn.executemany(
-            "INSERT INTO sets (spec, name, description) VALUES (?, ?, ?) "
-            "ON CONFLICT (spec) DO UPDATE SET name = excluded.name, "
-            "description = excluded.description "
-            "WHERE name IS NOT excluded.name OR description IS NOT excluded.description",
-            [(info.spec, info.name, info.description) for info in sets],
-        )
+    def _next_id(self, writes: RecordWrites) -> int:
+        # What SQLite would give the row, inserted now: one more than the largest id.
+        if writes.inserted:
+            return writes.inserted[-1][0] + 1
+        return self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM records").fetchone()[0]
 
     def _mark_deleted(self, record_id: int, identifier: str, datestamp: str) -> None:
+        self._lists.before_change([record_id])
         specs = [
             r[0]
             for r in self.conn.execute(
@@ -330,7 +354,7 @@ class Store:
                 return "not withdrawn"
             # A withdrawn record is deleted, so the forced save brings it back with a new datestamp.
             article = article_from_dict(json.loads(row[2]))
-            self._save_article(self.prepare(article, identifier), row[3], datestamp, force=True)
+            self._save_articles([(self.prepare(article, identifier), row[3])], datestamp, force=True)
             return "restored"
 
     def reindex(self) -> Counts:
@@ -341,22 +365,24 @@ class Store:
                 "SELECT identifier, article, issue_id FROM records "
                 "WHERE deleted = 0 AND withdrawn = 0 ORDER BY id"
             ).fetchall()
-            for identifier, article_json, issue_id in rows:
-                article = article_from_dict(json.loads(article_json))
-                outcome = self._save_article(
-                    self.prepare(article, identifier), issue_id, datestamp, force=True)
-                setattr(counts, outcome, getattr(counts, outcome) + 1)
+            for start in range(0, len(rows), REINDEX_BATCH):
+                counts += self._save_articles([
+                    (self.prepare(article_from_dict(json.loads(article_json)), identifier), issue_id)
+                    for identifier, article_json, issue_id in rows[start:start + REINDEX_BATCH]
+                ], datestamp, force=True)
         return counts
 
     @contextlib.contextmanager
     def _transaction(self, commit: bool = True) -> t.Iterator[str]:
         """One write transaction; yields the datestamp for the records it changes."""
         self._touched = []
+        self._lists = ListSizeKeeper(self.conn)
         with _immediate(self.conn, commit=commit):
             datestamp = format_datestamp(self.clock())
             yield datestamp
             if commit:
                 self._restamp(datestamp)
+                self._lists.settle()
 
     def _restamp(self, started: str) -> None:
         """Give the records this transaction changed the time of its commit, not of its start.
@@ -368,22 +394,30 @@ class Store:
         committed = format_datestamp(self.clock())
         if committed == started or not self._touched:
             return
+        ids = json.dumps(self._touched)
         old, new = f"<datestamp>{started}</datestamp>", f"<datestamp>{committed}</datestamp>"
-        ids = [(committed, old, new, record_id, started) for record_id in self._touched]
-        self.conn.executemany(
+        # Counted afresh by the settle that follows (every touched record is a changed one).
+        # (+datestamp: find the rows by id, not among all the records of that second.)
+        self.conn.execute(
             "UPDATE records SET datestamp = ?, header = replace(header, ?, ?) "
-            "WHERE id = ? AND datestamp = ?",
-            ids,
+            "WHERE id IN (SELECT value FROM json_each(?)) AND +datestamp = ?",
+            (committed, old, new, ids, started),
         )
-        self.conn.executemany(
-            "UPDATE record_sets SET datestamp = ? WHERE record_id = ? AND datestamp = ?",
-            [(committed, record_id, started) for record_id in self._touched],
+        self.conn.execute(
+            "UPDATE record_sets SET datestamp = ? "
+            "WHERE record_id IN (SELECT value FROM json_each(?)) AND datestamp = ?",
+            (committed, ids, started),
         )
 
 
 def _ordered(specs: t.Iterable[str]) -> list[str]:
     # One stable order for live and deleted headers: by root, then depth, then name.
-    return sorted(specs, key=lambda s: (s.split(":")[0], s.count(":"), s))
+    return sorted(specs, key=_spec_order)
+
+
+@functools.lru_cache(maxsize=4096)
+def _spec_order(spec: str) -> tuple[str, int, str]:
+    return (spec.split(":")[0], spec.count(":"), spec)
 
 
 class _immediate:

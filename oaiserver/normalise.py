@@ -18,11 +18,15 @@ ZWNJ = "\u200c"
 # Invisible characters that are noise at the edges of a value (zero-width space/joiners, word
 # joiner, BOM); inside a word ZWNJ is meaningful Persian orthography and is kept (Q3).
 _EDGE_NOISE = "\u200b\u200c\u200d\u2060\ufeff"
-# The lookbehind makes the trailing branch start only where a run starts: without it, a long
-# inner run of spaces is rescanned from each of its positions (quadratic time on hostile input).
-_EDGE_RE = re.compile(rf"^[\s{_EDGE_NOISE}]+|(?<![\s{_EDGE_NOISE}])[\s{_EDGE_NOISE}]+$")
+#: Every character ``str.isspace()`` accepts: exactly what ``\s`` matches in a str pattern
+#: (both use Py_UNICODE_ISSPACE), NBSP and the other Unicode spaces included.
+WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+# str.strip with an explicit set trims edges in C without scanning the middle of the value;
+# an edge regex (``^[\s…]+|[\s…]+$``) tries every position of a long abstract.
+_EDGE_CHARS = WHITESPACE + _EDGE_NOISE
 _SPACE_RUN_RE = re.compile(r"\s+")  # str patterns: \s covers Unicode whitespace incl. NBSP
 _PLACEHOLDER_RE = re.compile(r"^[-\u2010-\u2015]+$")  # "-", "---", dashes (Q17)
+_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015"  # a placeholder's first character
 
 # Characters XML 1.0 forbids (C0 controls except tab/LF/CR, lone surrogates, U+FFFE/U+FFFF).
 _XML_ILLEGAL_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -38,7 +42,33 @@ _ARABIC_FOLD = str.maketrans({"\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": 
 
 def strip_xml_illegal(text: str) -> str:
     """Remove the characters that cannot appear in an XML 1.0 document."""
+    # isprintable() is false for every character XML forbids (controls, surrogates, U+FFFE and
+    # U+FFFF): one C pass spares most values the regex.
+    if isinstance(text, str) and text.isprintable():
+        return text
     return _XML_ILLEGAL_RE.sub("", text)
+
+
+def has_xml_illegal(text: str) -> bool:
+    """Tell whether ``text`` holds a character XML 1.0 forbids."""
+    if isinstance(text, str) and text.isprintable():  # see strip_xml_illegal
+        return False
+    return _XML_ILLEGAL_RE.search(text) is not None
+
+
+def collapse_spaces(text: str) -> str:
+    """Turn every whitespace run into one space, the runs at the edges included."""
+    # split/join is the same as re.sub(r"\s+", " ", text) (same whitespace set) but runs in C
+    # without the regex machinery; the edge spaces the join drops are put back.
+    words = text.split()
+    if not words:
+        return " " if text else ""
+    joined = " ".join(words)
+    if text[0].isspace():
+        joined = " " + joined
+    if text[-1].isspace():
+        joined += " "
+    return joined
 
 
 def clean_text(value: str | None, collapse: bool = False) -> str | None:
@@ -47,10 +77,20 @@ def clean_text(value: str | None, collapse: bool = False) -> str | None:
     # for one-line fields such as titles and names, wrong for nothing we read.
     if value is None:
         return None
-    text = _EDGE_RE.sub("", strip_xml_illegal(value))
+    return trim_text(strip_xml_illegal(value), collapse)
+
+
+def trim_text(value: str | None, collapse: bool = False) -> str | None:
+    """:func:`clean_text` for text known to hold only XML characters (an lxml-parsed leaf)."""
+    # An XML parser never yields a character XML forbids, so the scan for them is skipped.
+    if value is None:
+        return None
+    text = value.strip(_EDGE_CHARS)
     if collapse:
-        text = _SPACE_RUN_RE.sub(" ", text)
-    if not text or _PLACEHOLDER_RE.match(text):
+        # No whitespace is left at the edges, so this equals a plain run-to-space sub.
+        text = " ".join(text.split())
+    # Only a value starting with a dash can be a placeholder: most skip the regex.
+    if not text or (text[0] in _DASHES and _PLACEHOLDER_RE.match(text)):
         return None
     return text
 
@@ -81,7 +121,7 @@ def match_key(value: str | None) -> str:
         return ""
     text = unicodedata.normalize("NFKC", value).translate(_ARABIC_FOLD).translate(_DIGITS)
     text = text.casefold().replace(ZWNJ, "")
-    return _SPACE_RUN_RE.sub("", text)
+    return "".join(text.split())  # drops every whitespace run, like re.sub(r"\s+", "", text)
 
 
 _ORCID_PREFIX_RE = re.compile(r"^(?:https?://)?(?:www\.)?orcid\.org/", re.IGNORECASE)
@@ -181,7 +221,7 @@ def split_keywords(value: str | None) -> tuple[str, ...]:
     seen: set[str] = set()
     result: list[str] = []
     for part in _KEYWORD_SPLIT_RE.split(text):
-        keyword = clean_text(part, collapse=True)
+        keyword = trim_text(part, collapse=True)  # part of a cleaned text: XML-clean already
         key = match_key(keyword)
         if keyword is None or key in seen:
             continue

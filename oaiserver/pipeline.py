@@ -2,15 +2,16 @@
 
 Parsing and rendering are pure functions of a file's bytes and take ~85% of an ingest's CPU;
 SQLite has one writer. So the files are read in order, handed to a pool of worker processes
-(``prepare_file``), and their results saved in the same order, each file still in its own
-transaction, by the store of the calling process. Files already ingested unchanged are not
-sent to the workers at all (``Store.save_file`` skips them). Small batches are done in
-process: starting workers costs more than it saves.
+(``prepare_for_writer``), and their results saved in the same order, each file still in its
+own transaction, by the store of the calling process (``Store.bulk``: no disk sync per file).
+Files already ingested unchanged are not sent to the workers at all (``Store.save_file`` skips
+them). Small batches are done in process: starting workers costs more than it saves.
 """
 from __future__ import annotations
 
 import collections
 import concurrent.futures
+import dataclasses
 import multiprocessing
 import os
 import threading
@@ -20,7 +21,8 @@ import typing as t
 from metadata_formats import CrosswalkSettings
 from oaiserver.ingest import Counts, Store, render_article
 from oaiserver.parsing import parse_issue
-from oaiserver.prepared import PreparedIssue, issue_key, oai_identifier, prepare_article
+from oaiserver.prepared import Prepared, PreparedIssue, issue_key, oai_identifier, prepare_article
+from oaiserver.sets import SetInfo
 
 #: Below this many files the pool is not worth starting.
 MIN_FILES_FOR_WORKERS = 8
@@ -39,6 +41,34 @@ def prepare_file(data: bytes, repository_identifier: str, fingerprint: str,
                         lambda article: render_article(article, settings))
         for a in issue.articles
     ])
+
+
+def prepare_for_writer(data: bytes, repository_identifier: str, fingerprint: str,
+                       settings: CrosswalkSettings) -> PreparedIssue:
+    """:func:`prepare_file`, packed for the trip back to the writer process.
+
+    The article JSON and the renditions (~25 KB an article) go as their UTF-8 bytes: pickle
+    would encode them here, decode them there, and the writer encode them again to store
+    them; SQLite takes the bytes as they are (writes.TEXT). The sets, alike across an issue,
+    go once per issue instead of once per article.
+    """
+    prepared = prepare_file(data, repository_identifier, fingerprint, settings)
+    sets: dict[SetInfo, SetInfo] = {}
+    return PreparedIssue(prepared.key, [_packed(article, sets) for article in prepared.articles])
+
+
+def _packed(article: Prepared, sets: dict[SetInfo, SetInfo]) -> Prepared:
+    rendered = article.rendered
+    assert rendered is not None
+    return dataclasses.replace(
+        article,
+        article_json=article.article_json.encode("utf-8"),
+        rendered=dataclasses.replace(
+            rendered,
+            sets=[sets.setdefault(info, info) for info in rendered.sets],
+            renditions={prefix: xml.encode("utf-8") for prefix, xml in rendered.renditions.items()},
+        ),
+    )
 
 
 def default_workers() -> int:
@@ -63,6 +93,12 @@ def ingest_files(
     ``work()`` raises what a serial ingest would: the reading error, the parsing error
     (IngestError), a database error or a bug, so the caller reports each file as before.
     """
+    with store.bulk():
+        yield from _ingest_files(store, items, read, dry_run, count, workers)
+
+
+def _ingest_files(store: Store, items: t.Iterable[tuple[str, t.Any]], read: t.Callable,
+                  dry_run: bool, count: int, workers: int | None) -> t.Iterator[tuple[str, Work]]:
     workers = default_workers() if workers is None else workers
     if workers < 2 or count < MIN_FILES_FOR_WORKERS:
         for name, path in items:
@@ -110,9 +146,10 @@ def _submit(pool: concurrent.futures.Executor, store: Store, read: t.Callable, n
             raise failure
 
         return fail
-    if store.known_unchanged(store.file_digest(data)) is not None:
+    digest = store.file_digest(data)
+    if store.known_unchanged(digest) is not None:
         # Most likely skipped: no worker needed (save_file checks again in its turn).
-        return lambda: store.save_file(data, dry_run=dry_run)
-    future = pool.submit(prepare_file, data, store.repository_identifier, store.fingerprint,
+        return lambda: store.save_file(data, dry_run=dry_run, digest=digest)
+    future = pool.submit(prepare_for_writer, data, store.repository_identifier, store.fingerprint,
                          store.settings)
-    return lambda: store.save_file(data, dry_run=dry_run, prepared=future.result())
+    return lambda: store.save_file(data, dry_run=dry_run, prepared=future.result(), digest=digest)

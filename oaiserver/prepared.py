@@ -56,13 +56,19 @@ def prepare_article(
     render: t.Callable[[Article], Rendered] | None = None,
 ) -> Prepared:
     """Serialise and hash one article; with ``render``, render it now as well."""
-    article_json = json.dumps(plain(article), ensure_ascii=False, sort_keys=True)
+    article_json = _ENCODER.encode(article)
     source_hash = hashlib.sha256(f"{fingerprint}\0{article_json}".encode()).hexdigest()
     keys = (identifier, article.journal.key, article.key, article_json, source_hash)
     if render is None:
         return Prepared(*keys, article=article)
     return Prepared(*keys, rendered=render(article))
 
+
+# The article JSON: json.dumps(plain(article), ensure_ascii=False, sort_keys=True), byte for
+# byte, in a third of the time. The encoder writes tuples as arrays itself and asks ``vars``
+# (a C builtin, no Python frame) for each model object's attributes: a frozen dataclass keeps
+# exactly its fields in __dict__ (tests/test_ingest_speed_equivalence.py checks both claims).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=vars)
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
 _LEAVES = frozenset({str, int, float, bool, type(None)})

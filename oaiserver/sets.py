@@ -60,10 +60,11 @@ def article_sets(article: Article) -> list[SetInfo]:
         f"{journal_spec}:v{spec_part(article.issue.volume or '')}"
         f"n{spec_part(article.issue.number or '')}"
     )
+    journal_description, issue_description = _descriptions(article)
     result = [
         ROOT_SETS[0],
-        SetInfo(journal_spec, title, _journal_description(article)),
-        SetInfo(issue_spec, f"{title}, {issue_label(article)}", _issue_description(article)),
+        SetInfo(journal_spec, title, journal_description),
+        SetInfo(issue_spec, f"{title}, {issue_label(article)}", issue_description),
     ]
     if article.type_en or article.type_fa:
         result.append(ROOT_SETS[1])
@@ -78,6 +79,22 @@ def article_sets(article: Article) -> list[SetInfo]:
                     article.subject_en or article.subject_fa or "")
         )
     return result
+
+
+# The descriptions of the last (journal, issue) pair, by identity: every article of an issue
+# shares these two objects, so the two descriptions are built once per issue file.
+_last: tuple[object, object, tuple[str, str]] | None = None
+
+
+def _descriptions(article: Article) -> tuple[str, str]:
+    """The journal set's and the issue set's descriptions (oai_dc fragments)."""
+    global _last
+    last = _last  # one read: another thread may replace it meanwhile
+    if last is not None and last[0] is article.journal and last[1] is article.issue:
+        return last[2]
+    found = (_journal_description(article), _issue_description(article))
+    _last = (article.journal, article.issue, found)  # holds them: an id is never reused meanwhile
+    return found
 
 
 def _dc(elements: list[tuple[str, str, str | None]]) -> str:

@@ -1,0 +1,150 @@
+"""The writer's low-level moves: many rows in few statements, and list_sizes kept exact meanwhile.
+
+Each statement on a table with triggers makes SQLite copy every page it touches into a
+statement journal first (64 KiB pages here), so the rows of a whole issue go in a few
+multi-row statements rather than one statement per row. The list_sizes triggers are held
+(db.LIST_SIZE_HOLD) while the writer counts the items of the records it changes itself, set-based.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+import typing as t
+from dataclasses import dataclass, field
+
+from oaiserver.db import list_size_changes
+
+#: Parameters per statement: SQLite allows 32,766 since 3.32, 999 before.
+MAX_PARAMETERS = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+
+RECORD_COLUMNS = (
+    "identifier", "datestamp", "deleted", "withdrawn", "issue_id", "journal_key", "article_key",
+    "source_hash", "content_hash", "article", "header",
+)
+# The article JSON and the renditions may come as their UTF-8 bytes (from an ingest worker,
+# see pipeline.py): SQLite stores them as the same TEXT, without a decode and encode in Python.
+TEXT = "CAST(? AS TEXT)"
+_RECORD_VALUES = "(?, " + ", ".join(TEXT if c == "article" else "?" for c in RECORD_COLUMNS) + ")"
+
+
+@dataclass
+class RecordWrites:
+    """What saving a batch of articles writes, gathered so that it takes a few statements."""
+
+    moved: list[tuple[int, int]] = field(default_factory=list)  # (issue_id, id): unchanged otherwise
+    quiet: list[tuple[str, str, int, int]] = field(default_factory=list)  # (source_hash, article, issue_id, id)
+    inserted: list[tuple[t.Any, ...]] = field(default_factory=list)  # (id, *RECORD_COLUMNS)
+    updated: list[tuple[t.Any, ...]] = field(default_factory=list)  # (*RECORD_COLUMNS, id)
+    renditions: list[tuple[int, str, str]] = field(default_factory=list)  # (record_id, prefix, xml)
+    members: list[tuple[str, str, str, int]] = field(default_factory=list)  # record_sets rows
+    sets: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)  # spec -> row, last wins
+
+    def write(self, conn: sqlite3.Connection, lists: ListSizeKeeper) -> list[int]:
+        """Write everything in order; return the ids of the records that got new output."""
+        conn.executemany("UPDATE records SET issue_id = ? WHERE id = ?", self.moved)
+        conn.executemany(
+            f"UPDATE records SET source_hash = ?, article = {TEXT}, issue_id = ? WHERE id = ?",
+            self.quiet)
+        changed = [row[-1] for row in self.updated]
+        if changed:
+            lists.before_change(changed)
+            ids = json.dumps(changed)
+            conn.execute("DELETE FROM renditions WHERE record_id IN (SELECT value FROM json_each(?))", (ids,))
+            conn.execute("DELETE FROM record_sets WHERE record_id IN (SELECT value FROM json_each(?))", (ids,))
+            assignments = ", ".join(f"{c} = {TEXT if c == 'article' else '?'}" for c in RECORD_COLUMNS)
+            conn.executemany(f"UPDATE records SET {assignments} WHERE id = ?", self.updated)
+        added = [row[0] for row in self.inserted]
+        if added:
+            lists.added(added)
+            insert_many(conn, f"records (id, {', '.join(RECORD_COLUMNS)})", _RECORD_VALUES,
+                        self.inserted)
+        # In key order: consecutive rows land on the same pages.
+        insert_many(conn, "renditions (record_id, prefix, xml)", f"(?, ?, {TEXT})",
+                    sorted(self.renditions, key=_by_prefix))
+        insert_many(conn, "record_sets (set_spec, datestamp, identifier, record_id)", "(?, ?, ?, ?)",
+                    self.members)
+        conn.executemany(
+            "INSERT INTO sets (spec, name, description) VALUES (?, ?, ?) "
+            "ON CONFLICT (spec) DO UPDATE SET name = excluded.name, "
+            "description = excluded.description "
+            "WHERE name IS NOT excluded.name OR description IS NOT excluded.description",
+            list(self.sets.values()),
+        )
+        return changed + added
+
+
+def _by_prefix(row: tuple[int, str, str]) -> tuple[str, int]:
+    return (row[1], row[0])
+
+
+def insert_many(conn: sqlite3.Connection, into: str, values: str,
+                rows: t.Sequence[tuple[t.Any, ...]]) -> None:
+    """INSERT ``rows`` into ``into`` ("table (columns)") in as few statements as SQLite allows.
+
+    ``values`` is one row's VALUES term, e.g. "(?, ?)". Each statement journals the pages it
+    touches once, so one statement for a whole issue beats a few smaller ones (even though
+    each new row count is a new statement to prepare).
+    """
+    if not rows:
+        return
+    most = MAX_PARAMETERS // len(rows[0])
+    for start in range(0, len(rows), most):
+        chunk = rows[start:start + most]
+        conn.execute(f"INSERT INTO {into} VALUES {_repeated(values, len(chunk))}",
+                     [value for row in chunk for value in row])
+
+
+@functools.lru_cache(maxsize=256)
+def _repeated(values: str, rows: int) -> str:
+    return ", ".join([values] * rows)
+
+
+class ListSizeKeeper:
+    """Keeps list_sizes exact for the records one write transaction changes.
+
+    The items of an existing record are taken away before its first change, and the items of
+    every changed or new record are added back, as they then are, by :meth:`settle`, right
+    before the commit: a few set-based statements per transaction instead of a dozen trigger
+    statements per row. Meanwhile the triggers are held (a row in list_size_hold, never
+    committed). Whatever changes a record's datestamp, deletion, renditions or sets must say so
+    here first.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.changed: dict[int, None] = {}  # ordered set of record ids
+        self.held = False
+
+    def before_change(self, ids: t.Iterable[int]) -> None:
+        """Take away the items of existing records about to change (once per transaction)."""
+        fresh = [i for i in dict.fromkeys(ids) if i not in self.changed]
+        if not fresh:
+            return
+        self._hold()
+        self._count(-1, fresh)
+        self.changed.update(dict.fromkeys(fresh))
+
+    def added(self, ids: t.Iterable[int]) -> None:
+        """Note records about to be inserted: they count from :meth:`settle` on."""
+        self._hold()
+        self.changed.update(dict.fromkeys(ids))
+
+    def settle(self) -> None:
+        """Add back the items of every record noted, and release the triggers."""
+        if self.changed:
+            self._count(1, list(self.changed))
+            self.changed = {}
+        if self.held:
+            self.conn.execute("DELETE FROM list_size_hold")
+            self.held = False
+
+    def _hold(self) -> None:
+        if not self.held:
+            self.conn.execute("INSERT INTO list_size_hold (holder) VALUES ('ingest')")
+            self.held = True
+
+    def _count(self, sign: int, ids: list[int]) -> None:
+        param = (json.dumps(ids),)
+        for statement in list_size_changes(sign):
+            self.conn.execute(statement, param)

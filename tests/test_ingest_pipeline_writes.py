@@ -1,0 +1,209 @@
+"""The writer's shortcuts write what the slow, obvious way would.
+
+Ingest keeps list_sizes in a few set-based statements per transaction (the counting triggers
+are held meanwhile), writes a whole issue in a few multi-row statements, and gets the big
+texts from its workers as UTF-8 bytes. Checked here against counting from scratch, against
+the triggers, and against a serial ingest.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import sqlite3
+import typing as t
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from metadata_formats import CrosswalkSettings
+from oaiserver import cli, db, pipeline
+from oaiserver import ingest as ingest_module
+from oaiserver.ingest import Counts, Store
+from oaiserver.parsing import parse_issue
+from tests.issues import A, issue
+
+REPOSITORY = "oaiserver.localhost"
+BASE = f"oai:{REPOSITORY}:1234-5679/"
+
+
+def ticking() -> t.Callable[[], dt.datetime]:
+    """A clock one second further on every call: every transaction ends a second after it began."""
+    start, ticks = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), iter(range(1_000_000))
+    return lambda: start + dt.timedelta(seconds=next(ticks))
+
+
+def open_store(path: Path) -> Store:
+    """A store on ``path`` with a ticking clock."""
+    return Store(db.connect_writer(path), REPOSITORY, CrosswalkSettings(), ticking())
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    """A store on a new database."""
+    return open_store(tmp_path / "oai.sqlite3")
+
+
+def counted_from_scratch(conn: sqlite3.Connection) -> dict[tuple[str, str, str], int]:
+    """Every list's size per datestamp, counted from the rows."""
+    fresh: dict[tuple[str, str, str], int] = defaultdict(int)
+    for statement in db.LIST_SIZES_BACKFILL:
+        for *key, n in conn.execute(statement.replace("INSERT INTO list_sizes ", "", 1)):
+            fresh[tuple(key)] += n
+    return dict(fresh)
+
+
+def assert_counts_exact(conn: sqlite3.Connection) -> None:
+    """list_sizes equals a count from scratch, and no hold is left."""
+    kept = {tuple(r[:3]): r[3] for r in conn.execute("SELECT set_spec, prefix, datestamp, n FROM list_sizes")}
+    assert {k: n for k, n in kept.items() if n} == counted_from_scratch(conn)
+    assert conn.execute("SELECT COUNT(*) FROM list_size_hold").fetchone()[0] == 0
+
+
+def assert_exact(conn: sqlite3.Connection) -> None:
+    """Exact counts, and the copies of a record's datestamp (sets, header) agree with it."""
+    assert_counts_exact(conn)
+    assert conn.execute(
+        "SELECT COUNT(*) FROM record_sets s JOIN records r ON r.id = s.record_id "
+        "WHERE r.datestamp IS NOT s.datestamp OR r.identifier IS NOT s.identifier").fetchone()[0] == 0
+    assert conn.execute(
+        "SELECT COUNT(*) FROM records WHERE instr(header, '<datestamp>' || datestamp || '</datestamp>') = 0"
+    ).fetchone()[0] == 0
+
+
+def dump(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
+    """Every table's rows, sorted (list_sizes without its zero rows)."""
+    tables = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    rows = {}
+    for table in tables:
+        where = " WHERE n != 0" if table == "list_sizes" else ""
+        rows[table] = sorted(conn.execute(f"SELECT * FROM {table}{where}").fetchall(), key=repr)
+    return rows
+
+
+def test_counts_stay_exact_through_every_kind_of_save(store: Store) -> None:
+    """New, unchanged, changed, deleted, moved, withdrawn, restored, reindexed: always exact."""
+    conn = store.conn
+    first = [A("A-1"), A("A-2"), A("A-3"), A("A-4", content_type="Review Article")]
+    assert store.save_file(issue(first, number="1")) == Counts(added=4)
+    assert store.save_file(issue([A("B-1"), A("B-2", subject="Nursing")], number="2")) == Counts(added=2)
+    assert_exact(conn)
+    # A-2 leaves issue 1, A-3 is retitled, A-5 is new; then A-4 moves to issue 2.
+    changed = [A("A-1"), A("A-3", title="Retitled"), A("A-5")]
+    assert store.save_file(issue(changed, number="1")) == Counts(added=1, updated=1, unchanged=1, deleted=2)
+    moved = [A("B-1"), A("B-2", subject="Nursing"), A("A-4", content_type="Review Article")]
+    assert store.save_file(issue(moved, number="2")) == Counts(updated=1, unchanged=2)
+    assert_exact(conn)
+    assert store.withdraw(BASE + "A-1") == "withdrawn"
+    assert store.withdraw(BASE + "B-1") == "withdrawn"
+    assert store.restore(BASE + "A-1") == "restored"
+    assert store.save_file(issue(changed, number="1")) == Counts(unchanged=3)
+    assert_exact(conn)
+    assert store.reindex() == Counts(unchanged=5)
+    before = dump(conn)
+    # A-2 comes back, A-3 loses its new title, A-4 moves back (its issue is part of it), A-5
+    # goes: all rolled back. (The same counts as before these shortcuts, checked by hand.)
+    assert store.save_file(issue(first, number="1"), dry_run=True) == Counts(
+        updated=3, unchanged=1, deleted=1)
+    assert dump(conn) == before  # a dry run leaves nothing, not even the hold
+    assert_exact(conn)
+
+
+def test_writers_other_than_ingest_are_still_counted_by_the_triggers(store: Store, tmp_path: Path) -> None:
+    """Raw SQL from another connection (an admin, an old version) keeps list_sizes exact."""
+    store.save_file(issue([A("A-1"), A("A-2"), A("A-3")]))
+    other = sqlite3.connect(tmp_path / "oai.sqlite3", isolation_level=None)
+    other.execute("PRAGMA foreign_keys = ON")
+    other.execute("UPDATE records SET datestamp = '2030-01-01T00:00:00Z' WHERE identifier = ?", (BASE + "A-1",))
+    other.execute("UPDATE record_sets SET datestamp = '2030-01-01T00:00:00Z' WHERE identifier = ?", (BASE + "A-1",))
+    other.execute("UPDATE records SET deleted = 1 WHERE identifier = ?", (BASE + "A-2",))
+    other.execute("DELETE FROM renditions WHERE prefix = 'jats' AND record_id = "
+                  "(SELECT id FROM records WHERE identifier = ?)", (BASE + "A-1",))
+    other.execute("DELETE FROM records WHERE identifier = ?", (BASE + "A-3",))
+    other.close()
+    assert_counts_exact(store.conn)  # (the raw UPDATEs left A-1's header behind: not counted)
+    store.save_file(issue([A("A-1", title="New"), A("A-2"), A("A-4")]))
+    assert_counts_exact(store.conn)
+
+
+def test_a_save_that_fails_halfway_leaves_nothing(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A renderer bug on the third article: the file's transaction, hold included, is undone."""
+    store.save_file(issue([A("A-1")]))
+    before = dump(store.conn)
+    real, calls = ingest_module.render_article, []
+
+    def flaky(article, settings):
+        calls.append(article.key)
+        if len(calls) == 3:
+            raise RuntimeError("renderer bug")
+        return real(article, settings)
+
+    monkeypatch.setattr(ingest_module, "render_article", flaky)
+    with pytest.raises(RuntimeError):
+        store.save_file(issue([A("A-1", title="Changed"), A("A-2"), A("A-3"), A("A-4")]))
+    assert dump(store.conn) == before
+    monkeypatch.setattr(ingest_module, "render_article", real)
+    assert store.save_file(issue([A("A-1"), A("A-2")])) == Counts(added=1, unchanged=1)
+    assert_exact(store.conn)
+
+
+def test_one_identifier_twice_in_an_issue_is_saved_one_after_the_other(store: Store) -> None:
+    """The second copy sees the first saved, as in an article-by-article save."""
+    parsed = parse_issue(issue([A("A-1"), A("A-2")]))
+    twice = dataclasses.replace(parsed, articles=(parsed.articles[0], *parsed.articles))
+    assert store.save_issue(twice) == Counts(added=2, unchanged=1)
+    assert store.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 2
+    assert_exact(store.conn)
+
+
+def test_the_worker_pipeline_writes_what_a_serial_ingest_writes(tmp_path: Path) -> None:
+    """Workers (bytes across the process boundary) and the writer alone: the same rows, all text."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for number in range(1, pipeline.MIN_FILES_FOR_WORKERS + 2):
+        articles = [A(f"{number}-{i}", title=f"Article {number}.{i} \u0645\u0642\u0627\u0644\u0647",
+                      subject=["Nursing", "Basic Sciences"][i % 2]) for i in range(1, 4)]
+        (corpus / f"v1n{number}.xml").write_bytes(issue(articles, number=str(number)))
+    inputs = sorted((str(p), p) for p in corpus.iterdir())
+    dumps = []
+    for workers in (2, 1):
+        store = open_store(tmp_path / f"db{workers}" / "oai.sqlite3")
+        total = Counts()
+        for _name, work in pipeline.ingest_files(store, inputs, cli.read_input, count=len(inputs),
+                                                 workers=workers):
+            total += work()
+        assert total == Counts(added=3 * len(inputs))
+        assert_exact(store.conn)
+        assert store.conn.execute(
+            "SELECT DISTINCT typeof(article) FROM records UNION SELECT DISTINCT typeof(xml) FROM renditions"
+        ).fetchall() == [("text",)]
+        dumps.append(dump(store.conn))
+        store.db.close()
+    assert dumps[0] == dumps[1]
+
+
+def test_a_database_from_before_the_hold_is_upgraded(tmp_path: Path) -> None:
+    """Old triggers (no hold) are replaced on the next open; the counts carry on exact."""
+    path = tmp_path / "oai.sqlite3"
+    store = open_store(path)
+    store.save_file(issue([A("A-1"), A("A-2")], number="1"))
+    conn = store.conn
+    gate = " AND NOT EXISTS (SELECT 1 FROM list_size_hold)"
+    conn.execute("BEGIN IMMEDIATE")
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        conn.execute(f"DROP TRIGGER {name}")
+    conn.execute("DROP TABLE list_size_hold")
+    for statement in db.LIST_SIZE_TRIGGERS:
+        old = statement.replace(gate, "").replace(" WHEN NOT EXISTS (SELECT 1 FROM list_size_hold)", "")
+        assert "list_size_hold" not in old
+        conn.execute(old)
+    conn.execute("COMMIT")
+    store.db.close()
+    store = open_store(path)
+    triggers = store.conn.execute(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%list_size_hold%'").fetchone()[0]
+    assert triggers == len(db.LIST_SIZE_TRIGGERS) - 1  # all but the cascade
+    assert store.save_file(issue([A("A-1", title="New"), A("A-3")], number="1")) == Counts(
+        added=1, updated=1, deleted=1)
+    assert_exact(store.conn)
