@@ -24,7 +24,7 @@ from pathlib import Path
 from lxml import etree
 
 from metadata_formats import CrosswalkSettings
-from oaiserver.ingest import render_article
+from oaiserver.rendering import render_article
 from oaiserver.model import Article
 from oaiserver.pipeline import prepare_file
 from oaiserver.prepared import Prepared, oai_identifier, prepare_article

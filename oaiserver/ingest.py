@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import hashlib
 import json
 import typing as t
 from dataclasses import dataclass
 
-from metadata_formats import FORMATS, CrosswalkSettings
-from oaiserver import datestamps, xmltext
+from metadata_formats import CrosswalkSettings
+from oaiserver import datestamps
 from oaiserver.datestamps import format_datestamp
 from oaiserver.model import Article, Issue, article_from_dict
 from oaiserver.parsing import parse_issue
 from oaiserver.prepared import Prepared, PreparedIssue, issue_key, oai_identifier, prepare_article
-from oaiserver.sets import SetInfo, article_sets
+from oaiserver.rendering import render_article, render_header
 from oaiserver.writes import ListSizeKeeper, RecordWrites
 
 if t.TYPE_CHECKING:
@@ -54,51 +53,6 @@ class Counts:
             f"added {self.added}, updated {self.updated}, "
             f"unchanged {self.unchanged}, deleted {self.deleted}"
         )
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """Everything the server disseminates for one live article."""
-
-    sets: list[SetInfo]
-    renditions: dict[str, str]  # prefix -> XML (its UTF-8 bytes on the way from a worker)
-    content_hash: str
-
-
-def render_article(article: Article, settings: CrosswalkSettings) -> Rendered:
-    """Render every metadata format and the set membership of one article."""
-    renditions = {}
-    for prefix, fmt in FORMATS.items():
-        xml = fmt.render(article, settings)
-        if xml is not None:
-            renditions[prefix] = xml
-    sets = article_sets(article)
-    digest = hashlib.sha256()
-    for info in sets:
-        digest.update(f"set\0{info.spec}\0".encode())
-    for prefix in sorted(renditions):
-        digest.update(f"format\0{prefix}\0{renditions[prefix]}\0".encode())
-    return Rendered(sets, renditions, digest.hexdigest())
-
-
-def render_header(identifier: str, datestamp: str, specs: t.Iterable[str], deleted: bool) -> str:
-    """Return the pre-rendered ``<header>`` element of a record."""
-    status = ' status="deleted"' if deleted else ""
-    return (
-        f"<header{status}>{xmltext.element('identifier', identifier)}"
-        f"<datestamp>{datestamp}</datestamp>{_spec_xml(tuple(specs))}</header>"
-    )
-
-
-@functools.lru_cache(maxsize=4096)
-def _spec_xml(specs: tuple[str, ...]) -> str:
-    # Articles share lists of sets, and lists share sets: each escaped and ordered once.
-    return "".join(map(_spec_element, _ordered(specs)))
-
-
-@functools.lru_cache(maxsize=4096)
-def _spec_element(spec: str) -> str:
-    return xmltext.element("setSpec", spec)
 
 
 class Store:
@@ -408,16 +362,6 @@ class Store:
             "WHERE record_id IN (SELECT value FROM json_each(?)) AND datestamp = ?",
             (committed, ids, started),
         )
-
-
-def _ordered(specs: t.Iterable[str]) -> list[str]:
-    # One stable order for live and deleted headers: by root, then depth, then name.
-    return sorted(specs, key=_spec_order)
-
-
-@functools.lru_cache(maxsize=4096)
-def _spec_order(spec: str) -> tuple[str, int, str]:
-    return (spec.split(":")[0], spec.count(":"), spec)
 
 
 class _immediate:

@@ -1,13 +1,11 @@
 """Read one issue file (the ISC / Yektaweb journal XML, input-format.md) into an :class:`Issue`.
 
-The XML parser is hardened: DOCTYPEs are refused outright, entities are never expanded or
-fetched, nothing is loaded from the network. Every failure is an :class:`IngestError` with a
-one-line reason; the caller prefixes the file name.
+oaiserver.xmlfile reads the bytes into a tree, safely; this module maps the tree to the model,
+cleaning every leaf (normalise.py, abstracts.py). Every failure is an :class:`IngestError`
+with a one-line reason; the caller prefixes the file name.
 """
 from __future__ import annotations
 
-import codecs
-import html.entities
 import logging
 import re
 
@@ -21,33 +19,12 @@ from .normalise import (
     normalise_issn, normalise_language, normalise_orcid, parse_flag, parse_pubdate,
     resolve_language, split_keywords, trim_text,
 )
+from .xmlfile import IngestError, read_issue_xml
+
+__all__ = ["IngestError", "parse_issue"]
 
 log = logging.getLogger(__name__)
-
-
-class IngestError(Exception):
-    """An issue file that cannot be ingested; the message is a one-line reason."""
-
-
-def _parser() -> etree.XMLParser:
-    """Build a fresh hardened parser (parsers keep state, so one per parse)."""
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-        remove_comments=True, remove_pis=True, dtd_validation=False, attribute_defaults=False,
-    )
-
-
-# ---------------------------------------------------------------------------- document level
-
-_DOCTYPE_MSG = "DOCTYPE declarations are not allowed (possible entity attack)"
 _MARKUP_RE = re.compile(r"</?[A-Za-z][^<>]*>|&(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
-_NAMED_REF_RE = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
-_XML_PREDEFINED = {b"amp", b"lt", b"gt", b"quot", b"apos"}
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
 
 
 def parse_issue(data: bytes) -> Issue:
@@ -55,7 +32,7 @@ def parse_issue(data: bytes) -> Issue:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"parse_issue() needs bytes, not {type(data).__name__}")  # caller bug
     try:
-        return _build_issue(_parse_xml(bytes(data)))
+        return _build_issue(read_issue_xml(bytes(data)))
     except IngestError:
         raise
     except Exception as exc:  # a bug or an lxml surprise: still one clear line for the operator
@@ -63,136 +40,6 @@ def parse_issue(data: bytes) -> Issue:
         log.debug("unexpected error while parsing an issue file", exc_info=True)
         reason = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
         raise IngestError(f"internal error while reading the file ({reason})") from exc
-
-
-def _parse_xml(data: bytes) -> etree._Element:
-    """Parse bytes with the hardened parser; check emptiness, DOCTYPE and the root element."""
-    head = _prolog_text(data)
-    # lstrip, not strip: it returns the text itself when nothing leads, where strip copies it
-    # to drop a final newline; either leaves nothing exactly when all is blank.
-    if not head.lstrip("\ufeff \t\r\n\x00"):
-        raise IngestError("empty file")
-    if _has_doctype(head):
-        raise IngestError(_DOCTYPE_MSG)
-    _check_declared_encoding(data)
-    try:
-        root = etree.fromstring(data, _parser())
-    except etree.XMLSyntaxError as exc:
-        root = _retry_with_html_entities(data, exc)
-    tree = root.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise IngestError(_DOCTYPE_MSG)  # belt and braces: an encoding the sniffer missed
-    return _check_root(root)
-
-
-#: Bytes decoded for the pre-checks: a multiple of 4, so no UTF-16/32 code unit is cut.
-_PROLOG_BYTES = 1 << 16
-
-
-def _prolog_text(data: bytes) -> str:
-    """Decode as much of the document as the pre-checks need: up to its first element."""
-    # The checks only look before the first element (_has_doctype), and a file with an
-    # element is not blank, so the first 64 KiB decide; decoding a whole 200 KB file for them
-    # cost more than parsing its journal fields. Without an element there, decode it all.
-    head = _sniff_text(data[:_PROLOG_BYTES])
-    if len(data) > _PROLOG_BYTES and _ELEMENT_RE.search(head) is None:
-        return _sniff_text(data)
-    return head
-
-
-def _sniff_text(data: bytes) -> str:
-    """Decode the document loosely for pre-checks (UTF-16/32 by BOM or NULs, else Latin-1)."""
-    for bom, codec in _BOMS:  # UTF-32 before UTF-16: BOM_UTF32_LE starts with BOM_UTF16_LE
-        if data.startswith(bom):
-            return data[len(bom):].decode(codec, "replace")
-    if data[:2] == b"<\x00":
-        return data.decode("utf-16-le", "replace")
-    if data[:2] == b"\x00<":
-        return data.decode("utf-16-be", "replace")
-    # Every ASCII-compatible encoding (UTF-8, windows-1256, ISO-8859-x) keeps "<!DOCTYPE" as
-    # ASCII bytes, and Latin-1 decodes any byte, so this never fails.
-    return data.decode("latin-1")
-
-
-_DOCTYPE_RE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
-_ELEMENT_RE = re.compile(r"<[A-Za-z_:]")
-
-
-def _has_doctype(text: str) -> bool:
-    """Tell whether a DOCTYPE appears before the first element (i.e. in the prolog)."""
-    # The first element is near the start: looking for a DOCTYPE only before it spares a
-    # case-insensitive scan of the whole file. A DOCTYPE match before the element also ends
-    # before it ("!DOCTYPE" holds no "<"), so endpos cuts off nothing that counts.
-    element = _ELEMENT_RE.search(text)
-    end = len(text) if element is None else element.start()
-    return _DOCTYPE_RE.search(text, 0, end) is not None
-
-
-_DECLARED_RE = re.compile(
-    rb"(?:\xef\xbb\xbf)?<\?xml[^>]*?\sencoding\s*=\s*[\"']([A-Za-z0-9._-]{1,40})[\"']"
-)
-
-
-def _check_declared_encoding(data: bytes) -> None:
-    """Refuse a file declaring a non-Unicode encoding whose bytes are really UTF-8 (mojibake)."""
-    # Persian in windows-1256 or Latin-1 text is practically never valid UTF-8 as a whole, so a
-    # non-ASCII file that decodes as UTF-8 has a wrong declaration; parsing it would garble it.
-    match = _DECLARED_RE.match(data)
-    if match is None or data.isascii():
-        return
-    declared = match.group(1).decode("ascii")
-    try:
-        if codecs.lookup(declared).name.startswith("utf"):
-            return
-        data.decode("utf-8")
-    except (LookupError, UnicodeDecodeError):
-        return  # unknown names are lxml's to report; non-UTF-8 bytes may well be `declared`
-    raise IngestError(f"the XML declaration says encoding {declared!r} but the file is UTF-8")
-
-
-def _syntax_message(exc: etree.XMLSyntaxError) -> str:
-    """Render an lxml syntax error as one line."""
-    message = " ".join((exc.msg or str(exc)).split())
-    if exc.lineno and f"line {exc.lineno}" not in message:
-        message += f", line {exc.lineno}"
-    return f"not well-formed XML: {message}"
-
-
-def _retry_with_html_entities(data: bytes, exc: etree.XMLSyntaxError) -> etree._Element:
-    """Q21 fallback: map raw HTML named entities (``&nbsp;``) to numeric references, retry."""
-    fixed = _NAMED_REF_RE.sub(_numeric_ref, data) if "not defined" in (exc.msg or "") else data
-    if fixed == data:
-        raise IngestError(_syntax_message(exc)) from None
-    try:
-        root = etree.fromstring(fixed, _parser())
-    except etree.XMLSyntaxError:
-        raise IngestError(_syntax_message(exc)) from None
-    log.warning("issue file has raw HTML entities at XML level; mapped them to numeric references")
-    return root
-
-
-def _numeric_ref(match: re.Match[bytes]) -> bytes:
-    """Replace one HTML named entity reference by numeric character references."""
-    name = match.group(1)
-    if name in _XML_PREDEFINED:
-        return match.group(0)
-    chars = html.entities.html5.get(name.decode("ascii") + ";")
-    if chars is None:
-        return match.group(0)
-    return "".join(f"&#{ord(c)};" for c in chars).encode("ascii")
-
-
-def _check_root(root: etree._Element) -> etree._Element:
-    """Accept only a ``<journal>`` root (no namespace); name the PubMed-style export explicitly."""
-    tag = root.tag if isinstance(root.tag, str) else "?"
-    if tag.rsplit("}", 1)[-1].lower() == "articleset":
-        raise IngestError(
-            "PubMed-style ArticleSet exports are not supported; "
-            "export the issue in the journal XML format"
-        )
-    if tag != "journal":
-        raise IngestError(f"root element is <{tag}>, expected <journal>")
-    return root
 
 
 # ---------------------------------------------------------------------------- leaf access

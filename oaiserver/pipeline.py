@@ -19,9 +19,10 @@ import time
 import typing as t
 
 from metadata_formats import CrosswalkSettings
-from oaiserver.ingest import Counts, Store, render_article
+from oaiserver.ingest import Counts, Store
 from oaiserver.parsing import parse_issue
 from oaiserver.prepared import Prepared, PreparedIssue, issue_key, oai_identifier, prepare_article
+from oaiserver.rendering import render_article
 from oaiserver.sets import SetInfo
 
 #: Below this many files the pool is not worth starting.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from oaiserver.model import Article, Issue
 
 if t.TYPE_CHECKING:
-    from oaiserver.ingest import Rendered
+    from oaiserver.rendering import Rendered
 
 
 @dataclass(frozen=True)

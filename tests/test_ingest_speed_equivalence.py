@@ -19,7 +19,7 @@ import pytest
 from lxml import etree
 
 from metadata_formats import jats_contribs
-from oaiserver import abstracts, model, normalise, parsing, prepared, sets
+from oaiserver import abstracts, model, normalise, parsing, prepared, sets, xmlfile
 from oaiserver.parsing import parse_issue
 from tests.issues import A, issue
 
@@ -218,18 +218,18 @@ def test_doctype_check_equals_a_whole_file_search():
     pieces = ["<!DOCTYPE", "<!doctype x>", "<", "<a", "<_", "<:", "<!", "<!--", "-->", " ", "x", "<1"]
     for _ in range(20000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randrange(7)))
-        assert parsing._has_doctype(text) == old(text), repr(text)
+        assert xmlfile._has_doctype(text) == old(text), repr(text)
 
 
 @pytest.mark.parametrize("prefix", [b"", b"\xef\xbb\xbf"])
 def test_prolog_beyond_the_first_64k_is_still_checked(prefix):
-    blank = prefix + b" " * (parsing._PROLOG_BYTES + 10)
+    blank = prefix + b" " * (xmlfile._PROLOG_BYTES + 10)
     with pytest.raises(parsing.IngestError, match="empty file"):
         parse_issue(blank)
     with pytest.raises(parsing.IngestError, match="DOCTYPE"):
         parse_issue(blank + b'<!DOCTYPE journal [<!ENTITY x "y">]><journal/>')
     good = issue([A("E-1")])
-    late = good.replace(b"<journal>", b" " * parsing._PROLOG_BYTES + b"<journal>", 1)
+    late = good.replace(b"<journal>", b" " * xmlfile._PROLOG_BYTES + b"<journal>", 1)
     assert parse_issue(late).articles[0].publisher_id == "E-1"
 
 

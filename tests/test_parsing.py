@@ -455,7 +455,7 @@ def test_parser_never_expands_or_fetches_entities(tmp_path: Path) -> None:
     """Defence in depth: even past the DOCTYPE refusal, the lxml parser reads no file."""
     from lxml import etree
 
-    from oaiserver.parsing import _parser
+    from oaiserver.xmlfile import hardened_parser
 
     secret = tmp_path / "secret.txt"
     secret.write_text("SECRET-CONTENT")
@@ -467,6 +467,6 @@ def test_parser_never_expands_or_fetches_entities(tmp_path: Path) -> None:
         f'<!DOCTYPE j SYSTEM "{dtd.as_uri()}"><j>&leak;</j>',
     ]
     for case in cases:
-        root = etree.fromstring(case.encode(), _parser())
+        root = etree.fromstring(case.encode(), hardened_parser())
         assert b"SECRET" not in etree.tostring(root)
         assert _errors(case.encode()).startswith("DOCTYPE declarations are not allowed")
