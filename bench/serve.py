@@ -20,7 +20,6 @@ REPO = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 60
 REQUEST_TIMEOUT = 120
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def free_port() -> int:

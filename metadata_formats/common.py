@@ -10,7 +10,7 @@ import typing as t
 from urllib.parse import quote, urlsplit, urlunsplit
 
 if t.TYPE_CHECKING:
-    from oaiserver.model import AbstractBlock, Article
+    from oaiserver.model import Article
 
 #: The two text slots of the model: every bilingual field exists as ``<field>_en`` / ``<field>_fa``.
 SLOTS = ("en", "fa")
@@ -163,10 +163,3 @@ def section_label(label: str | None) -> str | None:
     """Return an abstract section label without a trailing colon ("Methods:" -> "Methods")."""
     label = clean(label)
     return clean(label.rstrip(":：").strip()) if label else None
-
-
-def block_text(block: AbstractBlock) -> str:
-    """Return the plain text of one abstract block (styles dropped, whitespace collapsed)."""
-    text = collapse(xml_safe("".join(run.text for run in block.content)))
-    # "<b>Methods</b>: …" may leave the label's colon at the start of the text.
-    return text.lstrip(":").lstrip() if section_label(block.label) else text

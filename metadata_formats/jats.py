@@ -89,11 +89,6 @@ def _journal_meta(journal: Journal, article_lang: str, slots: tuple[str, str],
     return element("journal-meta", "".join(parts))
 
 
-def journal_publisher_id(journal: Journal, settings: CrosswalkSettings) -> str:
-    """Configured slug, else the host of the journal's web_url, else the journal key."""
-    return publisher_id(journal, (settings.journal_ids or {}).get(journal.key))
-
-
 def publisher_id(journal: Journal, configured: str | None) -> str:
     """The configured slug if any, else the host of the journal's web_url, else the journal key."""
     return c.clean(configured) or url_host(journal.web_url) or c.clean(journal.key) or issns(journal)[0][1]

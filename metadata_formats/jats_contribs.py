@@ -85,11 +85,6 @@ def aff_key(author: Author) -> AffKey:
     return (c.clean(author.affiliation_en), c.clean(author.affiliation_fa))
 
 
-def aff_ids(authors: list[Author], suffix: str) -> dict[AffKey, str]:
-    """Number the distinct non-empty affiliation pairs ``aff1-<suffix>``… in byline order."""
-    return number_affs([aff_key(author) for author in authors], suffix)
-
-
 def number_affs(keys: list[AffKey], suffix: str) -> dict[AffKey, str]:
     """Number the distinct non-empty affiliation keys ``aff1-<suffix>``… in the given order."""
     ids: dict[AffKey, str] = {}

@@ -21,8 +21,3 @@ ALI_PREFIX = "ali:"
 def lang_attr(lang: str, article_lang: str) -> dict[str, str]:
     """Return ``xml:lang`` only when it differs from the article's (J4R: equal is redundant)."""
     return {} if lang == article_lang else {XML_LANG: lang}
-
-
-def other_slot(slot: str) -> str:
-    """Return the other text slot ("en" <-> "fa")."""
-    return "fa" if slot == "en" else "en"

@@ -101,8 +101,8 @@ def _plain_abstract(article: Article, slot: str) -> str | None:
     pieces = []
     for block in getattr(article, f"abstract_{slot}"):
         label = c.section_label(block.label)
-        # c.block_text without its collapse: the collapse of the whole result below gives the
-        # same text, and the whitespace of a long abstract is split and joined only once.
+        # Not collapsed block by block: the collapse of the whole result below gives the same
+        # text, and the whitespace of a long abstract is split and joined only once.
         text = c.xml_safe("".join(run.text for run in block.content)).strip()
         if label:
             text = text.lstrip(":").lstrip()

@@ -5,6 +5,7 @@ The web app only ever opens the file read-only; ingest is the only writer (desig
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import sqlite3
 import sys
@@ -258,12 +259,10 @@ def _sqlite_utils() -> types.ModuleType:
     if "sqlite_utils" not in sys.modules and "numpy" not in sys.modules:
         sys.modules["numpy"] = None  # type: ignore[assignment]  # `import numpy` fails
         try:
-            import sqlite_utils
+            return importlib.import_module("sqlite_utils")
         finally:
             del sys.modules["numpy"]
-    import sqlite_utils
-
-    return sqlite_utils
+    return importlib.import_module("sqlite_utils")
 
 
 def create_schema(db: sqlite_utils.Database) -> None:
