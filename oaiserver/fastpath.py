@@ -4,8 +4,8 @@ Harvesters send almost nothing but list pages, and for a page of 100 records Fla
 per-request machinery (contexts, routing, signals, the Response object, after-request hooks)
 cost about a third of the server's CPU under gunicorn (measured with bench.harvest_bench:
 2.3 ms per 100 records through the Flask view, 1.6 ms through this route). So plain requests
-to /oai are answered here, with werkzeug's own parsing of the request and the same helpers as
-the Flask view (views.repository, views.reader, views.encode, limits.SECURITY_HEADERS), and
+to /oai are answered here, with werkzeug's own parsing of the request and the Flask view's
+own answer (views.answer) plus limits.SECURITY_HEADERS, and
 give byte for byte the same response: tests/test_fastpath.py compares the two on every kind of
 request. Everything unusual goes to Flask unchanged: other paths and methods, HEAD, bodies
 that are not small url-encoded forms, and hosts Flask would refuse. An unexpected failure is
@@ -17,7 +17,7 @@ import typing as t
 
 from werkzeug.wrappers import Request
 
-from oaiserver import datestamps, limits, verbs, views
+from oaiserver import limits, views
 
 if t.TYPE_CHECKING:
     from flask import Flask
@@ -86,17 +86,8 @@ class OAIFastPath:
         return request
 
     def _answer(self, request: Request) -> tuple[bytes, list[tuple[str, str]]]:
-        config = self.app.config
-        params = request.values.to_dict(flat=False)
-        # Built per request, as the view does: tests and admins may change the configuration.
-        repository = views.repository(config, self.app.extensions["oaiserver.codec"],
-                                      request.base_url, request.script_root)
-        context = verbs.Context(repository, views.reader(config["DATABASE"]), datestamps.now())
-        try:
-            body = verbs.handle(params, context)
-        finally:
-            views.end_request(context.conn)
-        body, headers = views.encode(body, config["OAI_COMPRESSION"], request.accept_encodings)
+        body, headers = views.answer(self.app.config, self.app.extensions["oaiserver.codec"], request)
+        # What limits' after-request hook adds to every Flask response.
         headers.extend(limits.SECURITY_HEADERS.items())
         return body, headers
 

@@ -11,6 +11,7 @@ import zlib
 
 from flask import Blueprint, Flask, Response, current_app, g, redirect, request
 from werkzeug.datastructures import Accept
+from werkzeug.wrappers import Request as WerkzeugRequest
 
 from oaiserver import datestamps, db, envelope, verbs
 from oaiserver.tokens import TokenCodec
@@ -32,15 +33,24 @@ def init_app(app: Flask) -> None:
     )
 
 
-def _repository() -> verbs.Repository:
-    return repository(
-        current_app.config, current_app.extensions["oaiserver.codec"], request.base_url,
-        request.script_root,
-    )
+def answer(config: t.Mapping[str, t.Any], codec: TokenCodec,
+           request: WerkzeugRequest) -> tuple[bytes, list[tuple[str, str]]]:
+    """Answer an OAI-PMH request: the response body and its HTTP headers.
+
+    Shared by the Flask view and oaiserver.fastpath, which both hold a werkzeug request.
+    """
+    conn = reader(config["DATABASE"])
+    context = verbs.Context(_repository(config, codec, request.base_url, request.script_root),
+                            conn, datestamps.now())
+    try:
+        body = verbs.handle(request.values.to_dict(flat=False), context)
+    finally:
+        end_request(conn)
+    return _encode(body, config["OAI_COMPRESSION"], request.accept_encodings)
 
 
-def repository(config: t.Mapping[str, t.Any], codec: TokenCodec, base_url: str,
-               script_root: str) -> verbs.Repository:
+def _repository(config: t.Mapping[str, t.Any], codec: TokenCodec, base_url: str,
+                script_root: str) -> verbs.Repository:
     """The verbs' view of the configuration, for a request to ``base_url``."""
     return verbs.Repository(
         name=config["OAI_REPOSITORY_NAME"],
@@ -70,10 +80,15 @@ def _connection() -> sqlite3.Connection:
 
 def reader(path: str) -> sqlite3.Connection:
     """This thread's read-only connection, reused across requests (db.cached_reader)."""
-    if not os.path.exists(path):
-        # A fresh install serves an empty repository rather than failing every request;
-        # creating the empty schema is the web app's only write, once.
-        db.connect_writer(path).close()
+    try:
+        return db.cached_reader(path)
+    except sqlite3.OperationalError:
+        if os.path.exists(path):
+            raise
+    # A fresh install serves an empty repository rather than failing every request; creating
+    # the empty schema is the web app's only write, once. (Checked only when opening fails:
+    # the hot path pays no extra stat.)
+    db.connect_writer(path).close()
     return db.cached_reader(path)
 
 
@@ -97,16 +112,11 @@ def oai() -> Response:
     Plain GETs and form POSTs rarely get here: oaiserver.fastpath answers them the same way
     without Flask's per-request machinery. This view answers HEAD and the unusual requests.
     """
-    params = request.values.to_dict(flat=False)
-    context = verbs.Context(_repository(), _connection(), datestamps.now())
-    body, headers = encode(
-        verbs.handle(params, context), current_app.config["OAI_COMPRESSION"],
-        request.accept_encodings,
-    )
+    body, headers = answer(current_app.config, current_app.extensions["oaiserver.codec"], request)
     return Response(body, status=200, headers=headers)
 
 
-def encode(body: bytes, offered: t.Sequence[str], accepted: Accept) -> tuple[bytes, list[tuple[str, str]]]:
+def _encode(body: bytes, offered: t.Sequence[str], accepted: Accept) -> tuple[bytes, list[tuple[str, str]]]:
     """Compress an OAI response as the client accepts; return it with its HTTP headers."""
     coding = next((c for c in ("gzip", "deflate") if c in offered and accepted[c] > 0), None)
     if coding == "gzip":
