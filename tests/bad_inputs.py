@@ -8,6 +8,7 @@ import os
 import socket
 import threading
 import time
+import typing as t
 from pathlib import Path
 
 from issues import A, issue
@@ -128,7 +129,24 @@ ACCEPTED: dict[str, tuple[bytes, str]] = {
 }
 
 
-class Listener:
+class _Watcher:
+    """A background thread that runs ``_run`` until :meth:`close`."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop watching."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+class Listener(_Watcher):
     """A TCP listener on 127.0.0.1 that counts every connection it receives."""
 
     def __init__(self) -> None:
@@ -136,9 +154,7 @@ class Listener:
         self.server.settimeout(0.05)
         self.port = self.server.getsockname()[1]
         self.connections = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+        super().__init__()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -151,12 +167,11 @@ class Listener:
 
     def close(self) -> None:
         """Stop listening."""
-        self._stop.set()
-        self._thread.join(timeout=5)
+        super().close()
         self.server.close()
 
 
-class FifoWatch:
+class FifoWatch(_Watcher):
     """A named pipe that notices any process opening it for reading.
 
     Opening a FIFO for reading blocks until a writer comes, so a parser that tried to read it
@@ -167,9 +182,7 @@ class FifoWatch:
         os.mkfifo(path)
         self.path = path
         self.opened = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+        super().__init__()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -186,11 +199,22 @@ class FifoWatch:
             finally:
                 os.close(fd)
 
-    def close(self) -> None:
-        """Stop watching."""
-        self._stop.set()
-        self._thread.join(timeout=5)
 
+def break_renderer(monkeypatch: t.Any, on_article: int = 3) -> t.Callable:
+    """Make ingest's renderer raise ``RuntimeError("renderer bug")`` on its ``on_article``-th
+    article (a bug halfway through a file); return the real renderer."""
+    from oaiserver import ingest as ingest_module
+
+    real, calls = ingest_module.render_article, []
+
+    def flaky(article: t.Any, settings: t.Any) -> t.Any:
+        calls.append(article.key)
+        if len(calls) == on_article:
+            raise RuntimeError("renderer bug")
+        return real(article, settings)
+
+    monkeypatch.setattr(ingest_module, "render_article", flaky)
+    return real
 
 
 def hostile_files(url: str, fifo: Path, marker: Path) -> dict[str, bytes]:

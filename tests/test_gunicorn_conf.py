@@ -1,7 +1,15 @@
 """gunicorn.conf.py: the defaults, and the variables that change them."""
 from __future__ import annotations
 
+import os
+import re
 import runpy
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
 
 from tests.conftest import REPO
 
@@ -25,3 +33,43 @@ def test_recycling_can_be_turned_on(monkeypatch):
     settings = _settings(monkeypatch, GUNICORN_MAX_REQUESTS="5000", GUNICORN_WORKERS="3")
     assert (settings["max_requests"], settings["max_requests_jitter"]) == (5000, 500)
     assert settings["workers"] == 3
+
+
+@pytest.mark.integration
+def test_gunicorn_conf(tmp_path):
+    """`gunicorn -c gunicorn.conf.py wsgi:app` binds GUNICORN_BIND and logs requests with durations."""
+    from servers import free_port
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "OAISERVER_INSTANCE_PATH": str(tmp_path / "instance"),
+        "OAISERVER_SECRET_KEY": "gunicorn-conf-test",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "1",
+    }
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                                env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/oai?verb=Identify",
+                                             headers={"X-Forwarded-For": "203.0.113.9"})
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with urllib.request.urlopen(request, timeout=2) as response:
+                        assert b"<repositoryName>" in response.read()
+                    break
+                except OSError:
+                    assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+                    time.sleep(0.2)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+    output = log.read_text()
+    assert re.search(r'fwd=203\.0\.113\.9 \[[^]]+\] "GET /oai\?verb=Identify HTTP/1\.1" 200 \d+ \d+ms', output), output

@@ -43,6 +43,16 @@ def test_fixture_covers_the_hard_cases(expected: Expected):
     assert any(not members for members in expected.members.values())
 
 
+def assert_full_harvest(records: list, expected: Expected, prefix: str) -> None:
+    """Sickle and scythe records alike: every record once, deletes flagged, metadata in ``prefix``."""
+    ids = [r.header.identifier for r in records]
+    assert len(ids) == len(set(ids)) == len(expected.records)
+    assert {r.header.identifier for r in records if r.header.deleted} == expected.deleted
+    for record in records:
+        if not record.header.deleted:
+            assert record.xml.find("o:metadata", NS)[0].tag == ROOT_TAG[prefix]
+
+
 @pytest.mark.parametrize("prefix", PREFIXES)
 def test_sickle_full_harvest(server, expected, prefix):
     """Sickle follows tokens through ListRecords; counts, no duplicates, deletes recognised."""
@@ -50,12 +60,7 @@ def test_sickle_full_harvest(server, expected, prefix):
 
     client = Sickle(server.base, timeout=HTTP_TIMEOUT)
     records = list(client.ListRecords(metadataPrefix=prefix, ignore_deleted=False))
-    ids = [r.header.identifier for r in records]
-    assert len(ids) == len(set(ids)) == len(expected.records)
-    assert {r.header.identifier for r in records if r.header.deleted} == expected.deleted
-    for record in records:
-        if not record.header.deleted:
-            assert record.xml.find("o:metadata", NS)[0].tag == ROOT_TAG[prefix]
+    assert_full_harvest(records, expected, prefix)
 
 
 def test_sickle_identifiers_per_set(server, expected):
@@ -81,12 +86,7 @@ def test_scythe_full_harvest(server, expected, prefix):
 
     with Scythe(server.base) as scythe:  # its default timeout: 60 s per request
         records = list(scythe.list_records(metadata_prefix=prefix, ignore_deleted=False))
-    ids = [r.header.identifier for r in records]
-    assert len(ids) == len(set(ids)) == len(expected.records)
-    assert {r.header.identifier for r in records if r.header.deleted} == expected.deleted
-    for record in records:
-        if not record.header.deleted:
-            assert record.xml.find("o:metadata", NS)[0].tag == ROOT_TAG[prefix]
+    assert_full_harvest(records, expected, prefix)
 
 
 def test_scythe_identifiers_per_set(server, expected):

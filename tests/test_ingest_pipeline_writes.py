@@ -21,6 +21,7 @@ from oaiserver import cli, db, pipeline
 from oaiserver import ingest as ingest_module
 from oaiserver.ingest import Counts, Store
 from oaiserver.parsing import parse_issue
+from tests.bad_inputs import break_renderer
 from tests.issues import A, issue
 
 REPOSITORY = "oaiserver.localhost"
@@ -131,15 +132,7 @@ def test_a_save_that_fails_halfway_leaves_nothing(store: Store, monkeypatch: pyt
     """A renderer bug on the third article: the file's transaction, hold included, is undone."""
     store.save_file(issue([A("A-1")]))
     before = dump(store.conn)
-    real, calls = ingest_module.render_article, []
-
-    def flaky(article, settings):
-        calls.append(article.key)
-        if len(calls) == 3:
-            raise RuntimeError("renderer bug")
-        return real(article, settings)
-
-    monkeypatch.setattr(ingest_module, "render_article", flaky)
+    real = break_renderer(monkeypatch, on_article=3)
     with pytest.raises(RuntimeError):
         store.save_file(issue([A("A-1", title="Changed"), A("A-2"), A("A-3"), A("A-4")]))
     assert dump(store.conn) == before

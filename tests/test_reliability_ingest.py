@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bad_inputs import ACCEPTED, REFUSED, FifoWatch, Listener, hostile_files
+from bad_inputs import ACCEPTED, REFUSED, FifoWatch, Listener, break_renderer, hostile_files
 from conftest import BAD_SAMPLES, NS, REPO, REPOSITORY_IDENTIFIER, SAMPLES
 from issues import A, issue, write_issue
 from servers import oaiserver_env
@@ -148,17 +148,7 @@ def test_same_article_in_two_issues_is_one_record(app, ingest, tmp_path, clock):
 
 def test_an_internal_error_mid_transaction_writes_nothing(app, ingest, tmp_path, monkeypatch):
     """A bug raised halfway through a file (here: a renderer) rolls the file back; the next file goes in."""
-    from oaiserver import ingest as ingest_module
-
-    real, calls = ingest_module.render_article, []
-
-    def flaky(article, settings):
-        calls.append(article.key)
-        if len(calls) == 3:
-            raise RuntimeError("renderer bug")
-        return real(article, settings)
-
-    monkeypatch.setattr(ingest_module, "render_article", flaky)
+    break_renderer(monkeypatch, on_article=3)
     broken = write_issue(tmp_path / "broken.xml", [A(f"B-{i}") for i in range(5)], number="1")
     fine = write_issue(tmp_path / "fine.xml", [A("F-1")], number="2")
     result = ingest(broken, fine, expect_ok=False)
