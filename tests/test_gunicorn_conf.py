@@ -38,7 +38,7 @@ def test_recycling_can_be_turned_on(monkeypatch):
 @pytest.mark.integration
 def test_gunicorn_conf(tmp_path):
     """`gunicorn -c gunicorn.conf.py wsgi:app` binds GUNICORN_BIND and logs requests with durations."""
-    from servers import free_port
+    from servers import free_port, stop_process
 
     port = free_port()
     env = {
@@ -65,11 +65,6 @@ def test_gunicorn_conf(tmp_path):
                     assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
                     time.sleep(0.2)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+            stop_process(proc, grace=15)
     output = log.read_text()
     assert re.search(r'fwd=203\.0\.113\.9 \[[^]]+\] "GET /oai\?verb=Identify HTTP/1\.1" 200 \d+ \d+ms', output), output
