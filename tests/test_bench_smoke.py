@@ -152,3 +152,41 @@ def test_the_benchmark_runs_end_to_end(tmp_path: Path, files: list[Path]) -> Non
         assert run[name]["peak_rss_mib"] > 0
     assert "records_listing" in results["database"]["list_plan"][0]
     assert "| ListRecords oai_dc, full harvest |" in out.with_suffix(".md").read_text()
+
+
+def test_the_report_lists_every_slow_page() -> None:
+    """Pages over 50 ms are named run by run, with when they came; a clean harvest says 0."""
+    from bench import report
+
+    runs = [
+        {"ours": {"ListRecords": {"pages": 1000, "slow_pages": [[52, 11.43, 63.2], [7261, 15.7, 105.0]]},
+                  "ListIdentifiers": {"pages": 200, "slow_pages": []}}},
+        {"ours": {"ListRecords": {"pages": 1000, "slow_pages": []}}},
+    ]
+    lines = report._slow_pages(runs)
+    assert lines[1] == (
+        "Our pages with a first byte over 50 ms, per full harvest: run 1 ListRecords: 2 of 1,000 "
+        "(page 52 at 11.4 s: 63 ms; page 7261 at 15.7 s: 105 ms); run 1 ListIdentifiers: 0 of 200; "
+        "run 2 ListRecords: 0 of 1,000."
+    )
+    assert report._slow_pages([{"ours": {}}]) == []
+
+
+def test_a_full_harvest_records_its_slow_pages(monkeypatch) -> None:
+    """bench.harvest keeps (page, seconds into the harvest, ms) of each page over SLOW_SECONDS."""
+    from bench import harvest
+
+    pages = {"first": (b"<record><resumptionToken>t2</resumptionToken>", 0.001),
+             "verb=ListRecords&resumptionToken=t2": (b"<record><resumptionToken>t3</resumptionToken>", 0.2),
+             "verb=ListRecords&resumptionToken=t3": (b"<record>", 0.002)}
+    monkeypatch.setattr(harvest, "fetch", lambda server, query, capture=None: (*pages[query], 0.0))
+
+    class Server:
+        name = "fake"
+
+        def cpu(self) -> float:
+            return 0.0
+
+    result = harvest.full_harvest(Server(), "ListRecords", "first")
+    assert (result.pages, result.items, result.pages_over_50ms) == (3, 3, 1)
+    assert [(page, ms) for page, _, ms in result.slow_pages] == [(2, 200.0)]

@@ -200,3 +200,33 @@ def test_a_database_from_before_the_hold_is_upgraded(tmp_path: Path) -> None:
     assert store.save_file(issue([A("A-1", title="New"), A("A-3")], number="1")) == Counts(
         added=1, updated=1, deleted=1)
     assert_exact(store.conn)
+
+
+def test_bulk_ingest_relaxes_sync_only_while_it_runs(store: Store) -> None:
+    """Store.bulk: synchronous=NORMAL during a run of files, the previous setting after, even on error."""
+    def synchronous() -> int:
+        return store.conn.execute("PRAGMA synchronous").fetchone()[0]
+
+    before = synchronous()
+    assert before == 2  # FULL: a lone withdraw or restore is flushed at its commit
+    with store.bulk():
+        assert synchronous() == 1  # NORMAL
+        store.save_file(issue([A("A-1")]))
+    assert synchronous() == before
+    with pytest.raises(RuntimeError), store.bulk():
+        raise RuntimeError("stop")
+    assert synchronous() == before
+
+
+def test_writer_processes_do_not_load_numpy(tmp_path: Path) -> None:
+    """sqlite-utils is imported without numpy, which it would load when installed."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("numpy", reason="numpy is not installed: nothing to keep out")
+
+    code = ("import sys; from oaiserver import db; db.connect_writer(sys.argv[1]).close(); "
+            "print('numpy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "oai.sqlite3")],
+                         capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "False"
