@@ -40,7 +40,9 @@ def answer(config: t.Mapping[str, t.Any], codec: TokenCodec,
     Shared by the Flask view and oaiserver.fastpath, which both hold a werkzeug request.
     """
     conn = reader(config["DATABASE"])
-    context = verbs.Context(_repository(config, codec, request.base_url, request.script_root),
+    # The request's own URL only when none is configured: werkzeug builds it on every access.
+    base_url = config["OAI_BASE_URL"] or request.base_url
+    context = verbs.Context(_repository(config, codec, base_url, request.script_root),
                             conn, datestamps.now())
     try:
         body = verbs.handle(request.values.to_dict(flat=False), context)
@@ -51,10 +53,10 @@ def answer(config: t.Mapping[str, t.Any], codec: TokenCodec,
 
 def _repository(config: t.Mapping[str, t.Any], codec: TokenCodec, base_url: str,
                 script_root: str) -> verbs.Repository:
-    """The verbs' view of the configuration, for a request to ``base_url``."""
+    """The verbs' view of the configuration, answering as ``base_url``."""
     return verbs.Repository(
         name=config["OAI_REPOSITORY_NAME"],
-        base_url=config["OAI_BASE_URL"] or base_url,
+        base_url=base_url,
         admin_emails=tuple(config["OAI_ADMIN_EMAILS"]),
         repository_identifier=config["OAI_REPOSITORY_IDENTIFIER"],
         page_size=config["OAI_PAGE_SIZE"],
