@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 
 from metadata_formats import CrosswalkSettings
-from oaiserver import db as dbmod
+from oaiserver.storage import db as dbmod
 from oaiserver.cli import expand_paths, read_input
-from oaiserver.datestamps import format_datestamp
-from oaiserver.ingest import Store
+from oaiserver.protocol.datestamps import format_datestamp
+from oaiserver.ingest.writer import Store
 
 REPOSITORY = "oaiserver.localhost"
 

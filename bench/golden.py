@@ -24,10 +24,10 @@ from pathlib import Path
 from lxml import etree
 
 from metadata_formats import CrosswalkSettings
-from oaiserver.rendering import render_article
+from oaiserver.ingest.rendering import render_article
 from oaiserver.model import Article
-from oaiserver.pipeline import prepare_file
-from oaiserver.prepared import Prepared, oai_identifier, prepare_article
+from oaiserver.ingest.pipeline import prepare_file
+from oaiserver.ingest.prepare import Prepared, oai_identifier, prepare_article
 
 CORPUS = (Path("/tmp/c4k"), Path("/work/shared/samples"))
 REPOSITORY = "oaiserver.localhost"
@@ -186,7 +186,7 @@ def mutate_value(value: t.Any, rng: random.Random) -> t.Any:
 
 def hostile_articles(datas: list[tuple[str, bytes]], seed: int) -> list[Article]:
     """Articles of the given files with XML-illegal characters in every kind of field."""
-    from oaiserver.parsing import parse_issue
+    from oaiserver.ingest.parsing import parse_issue
 
     rng = random.Random(seed)
     found = []

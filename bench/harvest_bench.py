@@ -38,10 +38,10 @@ def first_query(verb: str) -> str:
 
 def deep_queries(db: str) -> dict[str, dict[str, str]]:
     """Build, per server kind and verb, the query of the page at 90% depth of the list."""
-    from oaiserver import store
-    from oaiserver.datestamps import format_datestamp, now
-    from oaiserver.db import connect_reader
-    from oaiserver.tokens import ListState, TokenCodec
+    from oaiserver.storage import queries as store
+    from oaiserver.protocol.datestamps import format_datestamp, now
+    from oaiserver.storage.db import connect_reader
+    from oaiserver.protocol.tokens import ListState, TokenCodec
 
     codec = TokenCodec(SECRET, TOKEN_TTL)
     conn = connect_reader(db)
@@ -106,10 +106,10 @@ def sample_identifiers(db: str, n: int, seed: int = 7) -> list[str]:
 
 def page_memory_kib(db: str, deep: dict[str, str]) -> dict[str, float]:
     """Peak Python memory of answering one ListRecords page, in process (tracemalloc)."""
-    from oaiserver import verbs
-    from oaiserver.datestamps import now
-    from oaiserver.db import connect_reader
-    from oaiserver.tokens import TokenCodec
+    from oaiserver.protocol import verbs
+    from oaiserver.protocol.datestamps import now
+    from oaiserver.storage.db import connect_reader
+    from oaiserver.protocol.tokens import TokenCodec
 
     repo = verbs.Repository("bench", "http://127.0.0.1/oai", ("a@b.c",), "oaiserver.localhost",
                             PAGE["ListRecords"], PAGE["ListIdentifiers"], TokenCodec(SECRET, TOKEN_TTL))

@@ -170,8 +170,8 @@ def _commit() -> str:
 
 def database_facts(path: str) -> dict:
     """Records, size and the list query plan of a database."""
-    from oaiserver import store
-    from oaiserver.db import connect_reader
+    from oaiserver.storage import queries as store
+    from oaiserver.storage.db import connect_reader
 
     conn = connect_reader(path)
     facts = {

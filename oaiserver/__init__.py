@@ -34,7 +34,9 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     _finish_config(app)
 
-    from oaiserver import cli, fastpath, limits, views
+    from oaiserver import cli
+
+    from oaiserver.web import fastpath, limits, views
 
     views.init_app(app)
     limits.init_app(app)

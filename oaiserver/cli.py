@@ -17,9 +17,10 @@ from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
 from metadata_formats import CrosswalkSettings
-from oaiserver import db, pipeline
-from oaiserver.ingest import Counts, Store
-from oaiserver.parsing import IngestError, parse_issue
+from oaiserver.storage import db
+from oaiserver.ingest import pipeline
+from oaiserver.ingest.writer import Counts, Store
+from oaiserver.ingest.parsing import IngestError, parse_issue
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +218,7 @@ def reindex_command() -> None:
 @with_appcontext
 def stats_command(as_json: bool) -> None:
     """Show records per journal and issue, live and deleted, formats, datestamps, size."""
-    from oaiserver import stats
+    from oaiserver.storage import stats
 
     path = current_app.config["DATABASE"]
     conn = db.connect_reader(path)

@@ -13,8 +13,9 @@ import pytest
 
 from bench import corpus
 from metadata_formats import CrosswalkSettings
-from oaiserver import db, ingest, store
-from oaiserver.ingest import Counts, Store
+from oaiserver.storage import db, queries as store
+from oaiserver.ingest import writer as ingest
+from oaiserver.ingest.writer import Counts, Store
 
 REPOSITORY = "oaiserver.localhost"
 

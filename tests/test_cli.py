@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import GOOD_SAMPLES, REPO, SAMPLES
+from tests.helpers.oai import GOOD_SAMPLES, REPO, SAMPLES
 
 
 def test_every_command_has_help(app, runner):

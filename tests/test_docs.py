@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import REPO
+from tests.helpers.oai import REPO
 
 
 def config_keys() -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import typing as t
 
 from metadata_formats import common as c
-from metadata_formats.jats_xml import XML_LANG, lang_attr
+from metadata_formats.jats.elements import XML_LANG, lang_attr
 from metadata_formats.markup import content, element, escape_safe_text, leaf
 
 if t.TYPE_CHECKING:

@@ -5,7 +5,7 @@ import re
 import typing as t
 
 from metadata_formats import common as c
-from metadata_formats.jats_xml import XML_LANG
+from metadata_formats.jats.elements import XML_LANG
 from metadata_formats.markup import content, element, escape_text, leaf
 
 if t.TYPE_CHECKING:

@@ -2,8 +2,8 @@
 
 Every element is in the namespace ``https://jats.nlm.nih.gov/ns/publishing/1.3/`` (D4) and
 appears in the order of the JATS 1.3 Publishing content model; there is no DOCTYPE.
-Contributors live in :mod:`metadata_formats.jats_contribs`, abstracts and keywords in
-:mod:`metadata_formats.jats_abstract`. Each function returns its elements as serialised text
+Contributors live in :mod:`metadata_formats.jats.contribs`, abstracts and keywords in
+:mod:`metadata_formats.jats.abstract`. Each function returns its elements as serialised text
 (:mod:`metadata_formats.markup`), "" when it has none.
 """
 from __future__ import annotations
@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 from metadata_formats import CrosswalkSettings, MetadataFormat
 from metadata_formats import common as c
 from metadata_formats.article_types import article_type
-from metadata_formats.jats_abstract import abstracts, keywords
-from metadata_formats.jats_contribs import contrib_group
-from metadata_formats.jats_xml import ALI, ALI_PREFIX, JATS, XLINK, XLINK_HREF, XML_LANG, lang_attr
+from metadata_formats.jats.abstract import abstracts, keywords
+from metadata_formats.jats.contribs import contrib_group
+from metadata_formats.jats.elements import ALI, ALI_PREFIX, JATS, XLINK, XLINK_HREF, XML_LANG, lang_attr
 from metadata_formats.markup import element, leaf
 
 if t.TYPE_CHECKING:

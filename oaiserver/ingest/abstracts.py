@@ -11,8 +11,8 @@ import logging
 
 from lxml import etree
 
-from .model import AbstractBlock, Inline
-from .normalise import WHITESPACE, ZWNJ, collapse_spaces, has_xml_illegal, strip_xml_illegal, trim_text
+from oaiserver.model import AbstractBlock, Inline
+from oaiserver.ingest.normalise import WHITESPACE, ZWNJ, collapse_spaces, has_xml_illegal, strip_xml_illegal, trim_text
 
 log = logging.getLogger(__name__)
 

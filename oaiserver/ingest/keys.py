@@ -11,7 +11,7 @@ import re
 import unicodedata
 from urllib.parse import parse_qs, urlsplit
 
-from .normalise import clean_text, match_key
+from oaiserver.ingest.normalise import clean_text, match_key
 
 SAFE_KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # use with fullmatch
 _YEKTAWEB_PATH_RE = re.compile(

@@ -11,7 +11,7 @@ import unicodedata
 
 import jdatetime
 
-from .model import PubDate
+from oaiserver.model import PubDate
 
 ZWNJ = "\u200c"
 

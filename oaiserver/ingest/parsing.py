@@ -1,6 +1,6 @@
 """Read one issue file (the ISC / Yektaweb journal XML, input-format.md) into an :class:`Issue`.
 
-oaiserver.xmlfile reads the bytes into a tree, safely; this module maps the tree to the model,
+oaiserver.ingest.xmlfile reads the bytes into a tree, safely; this module maps the tree to the model,
 cleaning every leaf (normalise.py, abstracts.py). Every failure is an :class:`IngestError`
 with a one-line reason; the caller prefixes the file name.
 """
@@ -11,15 +11,15 @@ import re
 
 from lxml import etree
 
-from . import identity
-from .abstracts import html_to_text, parse_abstract
-from .model import Article, Author, Issue, IssueInfo, Journal
-from .normalise import (
+from oaiserver.ingest import keys as identity
+from oaiserver.ingest.abstracts import html_to_text, parse_abstract
+from oaiserver.model import Article, Author, Issue, IssueInfo, Journal
+from oaiserver.ingest.normalise import (
     clean_number, clean_text, clean_url, jalali_to_gregorian, normalise_doi, normalise_email,
     normalise_issn, normalise_language, normalise_orcid, parse_flag, parse_pubdate,
     resolve_language, split_keywords, trim_text,
 )
-from .xmlfile import IngestError, read_issue_xml
+from oaiserver.ingest.xmlfile import IngestError, read_issue_xml
 
 __all__ = ["IngestError", "parse_issue"]
 

@@ -19,11 +19,11 @@ import time
 import typing as t
 
 from metadata_formats import CrosswalkSettings
-from oaiserver.ingest import Counts, Store
-from oaiserver.parsing import parse_issue
-from oaiserver.prepared import Prepared, PreparedIssue, issue_key, oai_identifier, prepare_article
-from oaiserver.rendering import render_article
-from oaiserver.sets import SetInfo
+from oaiserver.ingest.writer import Counts, Store
+from oaiserver.ingest.parsing import parse_issue
+from oaiserver.ingest.prepare import Prepared, PreparedIssue, issue_key, oai_identifier, prepare_article
+from oaiserver.ingest.rendering import render_article
+from oaiserver.ingest.sets import SetInfo
 
 #: Below this many files the pool is not worth starting.
 MIN_FILES_FOR_WORKERS = 8

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from oaiserver.model import Article, Issue
 
 if t.TYPE_CHECKING:
-    from oaiserver.rendering import Rendered
+    from oaiserver.ingest.rendering import Rendered
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from metadata_formats import FORMATS, CrosswalkSettings
 from oaiserver import xmltext
 from oaiserver.model import Article
-from oaiserver.sets import SetInfo, article_sets
+from oaiserver.ingest.sets import SetInfo, article_sets
 
 
 @dataclass(frozen=True)

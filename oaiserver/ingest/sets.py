@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 
 from oaiserver import xmltext
-from oaiserver.identity import slug
+from oaiserver.ingest.keys import slug
 from oaiserver.model import Article
 
 # Characters outside the setSpec alphabet of OAI-PMH.xsd become "-".

@@ -13,13 +13,13 @@ import typing as t
 from dataclasses import dataclass
 
 from metadata_formats import CrosswalkSettings
-from oaiserver import datestamps
-from oaiserver.datestamps import format_datestamp
+from oaiserver.protocol import datestamps
+from oaiserver.protocol.datestamps import format_datestamp
 from oaiserver.model import Article, Issue, article_from_dict
-from oaiserver.parsing import parse_issue
-from oaiserver.prepared import Prepared, PreparedIssue, issue_key, oai_identifier, prepare_article
-from oaiserver.rendering import render_article, render_header
-from oaiserver.writes import ListSizeKeeper, RecordWrites
+from oaiserver.ingest.parsing import parse_issue
+from oaiserver.ingest.prepare import Prepared, PreparedIssue, issue_key, oai_identifier, prepare_article
+from oaiserver.ingest.rendering import render_article, render_header
+from oaiserver.ingest.writes import ListSizeKeeper, RecordWrites
 
 if t.TYPE_CHECKING:
     import sqlite_utils
@@ -110,7 +110,7 @@ class Store:
         its articles are all counted unchanged without parsing or rendering it again.
         ``prepared`` is the file already parsed and rendered (by :func:`prepare_file`), and
         ``digest`` its :meth:`file_digest`, when the caller has them.
-        Raises :class:`~oaiserver.parsing.IngestError` for a file that cannot be ingested.
+        Raises :class:`~oaiserver.ingest.parsing.IngestError` for a file that cannot be ingested.
         """
         digest = digest or self.file_digest(data)
         unchanged = self.known_unchanged(digest)

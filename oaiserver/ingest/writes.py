@@ -13,7 +13,7 @@ import sqlite3
 import typing as t
 from dataclasses import dataclass, field
 
-from oaiserver.db import list_size_changes
+from oaiserver.storage.db import list_size_changes
 
 #: Parameters per statement: SQLite allows 32,766 since 3.32, 999 before.
 MAX_PARAMETERS = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999

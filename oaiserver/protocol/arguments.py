@@ -5,8 +5,10 @@ import re
 import typing as t
 from dataclasses import dataclass
 
-from oaiserver import datestamps, xmltext
-from oaiserver.errors import BadArgument, BadVerb, OAIError, OAIErrors
+from oaiserver.protocol import datestamps
+
+from oaiserver import xmltext
+from oaiserver.protocol.errors import BadArgument, BadVerb, OAIError, OAIErrors
 
 REQUIRED = "required"
 OPTIONAL = "optional"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from oaiserver.errors import BadArgument
+from oaiserver.protocol.errors import BadArgument
 
 SECONDS = "YYYY-MM-DDThh:mm:ssZ"
 DAY = "YYYY-MM-DD"

@@ -5,8 +5,8 @@ import datetime as dt
 import typing as t
 
 from oaiserver import xmltext
-from oaiserver.datestamps import format_datestamp
-from oaiserver.errors import OAIError
+from oaiserver.protocol.datestamps import format_datestamp
+from oaiserver.protocol.errors import OAIError
 
 NS_OAI = "http://www.openarchives.org/OAI/2.0/"
 NS_XSI = "http://www.w3.org/2001/XMLSchema-instance"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 import itsdangerous
 
-from oaiserver.errors import BadResumptionToken
+from oaiserver.protocol.errors import BadResumptionToken
 
 SALT = "oaiserver.resumption-token.v1"
 

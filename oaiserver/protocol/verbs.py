@@ -11,10 +11,12 @@ import typing as t
 from dataclasses import dataclass, field
 
 import metadata_formats
-from oaiserver import arguments, envelope, store, xmltext
-from oaiserver.arguments import OAIRequest
-from oaiserver.datestamps import SECONDS, format_datestamp, lower_bound, upper_bound
-from oaiserver.errors import (
+from oaiserver.protocol import arguments, envelope
+from oaiserver.storage import queries as store
+from oaiserver import xmltext
+from oaiserver.protocol.arguments import OAIRequest
+from oaiserver.protocol.datestamps import SECONDS, format_datestamp, lower_bound, upper_bound
+from oaiserver.protocol.errors import (
     BadArgument,
     BadVerb,
     CannotDisseminateFormat,
@@ -24,7 +26,7 @@ from oaiserver.errors import (
     OAIError,
     OAIErrors,
 )
-from oaiserver.tokens import ListState, TokenCodec
+from oaiserver.protocol.tokens import ListState, TokenCodec
 
 NS_OAI_ID = "http://www.openarchives.org/OAI/2.0/oai-identifier"
 OAI_ID_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai-identifier.xsd"

@@ -273,7 +273,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
     db.conn.executescript(SCHEMA + "DROP INDEX IF EXISTS records_by_datestamp;")
     _install_list_size_triggers(db.conn)
     # The root sets always exist, so ListSets is never empty (noSetHierarchy cannot arise).
-    from oaiserver.sets import ROOT_SETS
+    from oaiserver.ingest.sets import ROOT_SETS
 
     db.conn.executemany(
         "INSERT OR IGNORE INTO sets (spec, name) VALUES (?, ?)",

@@ -17,7 +17,7 @@ import typing as t
 
 from werkzeug.wrappers import Request
 
-from oaiserver import limits, views
+from oaiserver.web import limits, views
 
 if t.TYPE_CHECKING:
     from flask import Flask

@@ -41,7 +41,7 @@ DEFAULTS = {"OAI_MAX_CONCURRENT_REQUESTS": 16, "OAI_RETRY_AFTER": 5}
 DEFAULT_MAX_CONTENT_LENGTH = 64 * 1024
 
 _EXEMPT_PATHS = frozenset({"/healthz"})
-_SLOT = "oaiserver.limits.slot"  # environ key: this request holds a slot to give back
+_SLOT = "oaiserver.web.limits.slot"  # environ key: this request holds a slot to give back
 _TEXT = "text/plain; charset=utf-8"
 
 

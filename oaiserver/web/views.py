@@ -13,8 +13,10 @@ from flask import Blueprint, Flask, Response, current_app, g, redirect, request
 from werkzeug.datastructures import Accept
 from werkzeug.wrappers import Request as WerkzeugRequest
 
-from oaiserver import datestamps, db, envelope, verbs
-from oaiserver.tokens import TokenCodec
+from oaiserver.protocol import datestamps, envelope, verbs
+
+from oaiserver.storage import db
+from oaiserver.protocol.tokens import TokenCodec
 
 bp = Blueprint("oai", __name__)
 
@@ -37,7 +39,7 @@ def answer(config: t.Mapping[str, t.Any], codec: TokenCodec,
            request: WerkzeugRequest) -> tuple[bytes, list[tuple[str, str]]]:
     """Answer an OAI-PMH request: the response body and its HTTP headers.
 
-    Shared by the Flask view and oaiserver.fastpath, which both hold a werkzeug request.
+    Shared by the Flask view and oaiserver.web.fastpath, which both hold a werkzeug request.
     """
     conn = reader(config["DATABASE"])
     # The request's own URL only when none is configured: werkzeug builds it on every access.
@@ -111,7 +113,7 @@ def _close_connection(_exc: BaseException | None = None) -> None:
 def oai() -> Response:
     """Answer an OAI-PMH request; protocol errors are HTTP 200 as the protocol says.
 
-    Plain GETs and form POSTs rarely get here: oaiserver.fastpath answers them the same way
+    Plain GETs and form POSTs rarely get here: oaiserver.web.fastpath answers them the same way
     without Flask's per-request machinery. This view answers HEAD and the unusual requests.
     """
     body, headers = answer(current_app.config, current_app.extensions["oaiserver.codec"], request)

@@ -8,15 +8,15 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from broken_server import BrokenServer
-from conftest import GOOD_SAMPLES, REPOSITORY_IDENTIFIER, SCHEMAS
-from issues import A, write_issue
+from tests.helpers.broken_server import BrokenServer
+from tests.helpers.oai import GOOD_SAMPLES, REPOSITORY_IDENTIFIER, SCHEMAS
+from tests.helpers.issues import A, write_issue
 from oaiserver.checker import Options, run_checks, schemas
 from oaiserver.checker.command import check_command
 from oaiserver.checker.probes import tamper
 from oaiserver.checker.report import line
 from oaiserver.checker.sampling import spread
-from servers import free_port, gunicorn, oaiserver_env, wsgi_thread
+from tests.helpers.servers import free_port, gunicorn, oaiserver_env, wsgi_thread
 
 #: OAI-PMH.xsd with oai_dc and oai-identifier but no bundle: exercises the in-memory wrapper.
 OAI_SCHEMAS = SCHEMAS / "oai"

@@ -11,7 +11,7 @@ import time
 import typing as t
 from pathlib import Path
 
-from issues import A, issue
+from tests.helpers.issues import A, issue
 
 # A Persian title without U+06CC, which windows-1256 cannot encode.
 TITLE_FA = "مقاله فارسي"
@@ -203,7 +203,7 @@ class FifoWatch(_Watcher):
 def break_renderer(monkeypatch: t.Any, on_article: int = 3) -> t.Callable:
     """Make ingest's renderer raise ``RuntimeError("renderer bug")`` on its ``on_article``-th
     article (a bug halfway through a file); return the real renderer."""
-    from oaiserver import ingest as ingest_module
+    from oaiserver.ingest import writer as ingest_module
 
     real, calls = ingest_module.render_article, []
 

@@ -17,7 +17,7 @@ from lxml import etree
 
 from oaiserver.model import AbstractBlock, Article, Author, Inline, IssueInfo, Journal, PubDate
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS_DIR = Path(os.environ.get("OAISERVER_SCHEMAS") or REPO_ROOT.parent / "shared" / "schemas")
 SAMPLES_DIR = REPO_ROOT.parent / "shared" / "samples"
 OAI = "http://www.openarchives.org/OAI/2.0/"

@@ -8,9 +8,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conftest import GOOD_SAMPLES, REPO, REPOSITORY_IDENTIFIER
-from issues import A, write_issue
-from servers import gunicorn, oaiserver_env
+from tests.helpers.oai import GOOD_SAMPLES, REPO, REPOSITORY_IDENTIFIER
+from tests.helpers.issues import A, write_issue
+from tests.helpers.servers import gunicorn, oaiserver_env
 
 WITHDRAWN = f"oai:{REPOSITORY_IDENTIFIER}:1234-5679/X-0"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from lxml import etree
 
-HARVESTERS = Path(__file__).resolve().parent / "harvesters"
+HARVESTERS = Path(__file__).resolve().parents[1] / "harvesters"
 OAI_HARVEST = HARVESTERS / ".venv-oaiharvest" / "bin" / "oai-harvest"
 NODE_OAI_PMH = HARVESTERS / "node" / "node_modules" / "oai-pmh" / "bin" / "oai-pmh"
 TIMEOUT = 60  # seconds per harvester run (the test repository is small); a hang fails the test

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from conftest import REPO
+from tests.helpers.oai import REPO
 
 START_TIMEOUT = 30
 

@@ -1,4 +1,4 @@
-"""Tests for oaiserver.abstracts: pasted HTML to paragraph / labelled-section blocks."""
+"""Tests for oaiserver.ingest.abstracts: pasted HTML to paragraph / labelled-section blocks."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from oaiserver.abstracts import html_to_text, parse_abstract
+from oaiserver.ingest.abstracts import html_to_text, parse_abstract
 from oaiserver.model import AbstractBlock, Inline
 
-SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
+from tests.helpers.oai import SAMPLES
 
 
 def _sample_abstract(tag: str) -> str:

@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from conftest import BAD_SAMPLES, GOOD_SAMPLES, NS, REPOSITORY_IDENTIFIER, SAMPLES, harvest
-from issues import A, write_issue
+from tests.helpers.oai import BAD_SAMPLES, GOOD_SAMPLES, NS, REPOSITORY_IDENTIFIER, SAMPLES, harvest
+from tests.helpers.issues import A, write_issue
 
 
 def dump(app) -> str:

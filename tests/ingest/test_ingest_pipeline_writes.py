@@ -17,12 +17,14 @@ from pathlib import Path
 import pytest
 
 from metadata_formats import CrosswalkSettings
-from oaiserver import cli, db, pipeline
-from oaiserver import ingest as ingest_module
-from oaiserver.ingest import Counts, Store
-from oaiserver.parsing import parse_issue
-from tests.bad_inputs import break_renderer
-from tests.issues import A, issue
+from oaiserver import cli
+from oaiserver.storage import db
+from oaiserver.ingest import pipeline
+from oaiserver.ingest import writer as ingest_module
+from oaiserver.ingest.writer import Counts, Store
+from oaiserver.ingest.parsing import parse_issue
+from tests.helpers.bad_inputs import break_renderer
+from tests.helpers.issues import A, issue
 
 REPOSITORY = "oaiserver.localhost"
 BASE = f"oai:{REPOSITORY}:1234-5679/"

@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from metadata_formats import jats_contribs
-from oaiserver import abstracts, model, normalise, parsing, prepared, sets, xmlfile
-from oaiserver.parsing import parse_issue
-from tests.issues import A, issue
+from metadata_formats.jats import contribs as jats_contribs
+from oaiserver.ingest import abstracts, normalise, parsing, prepare as prepared, sets, xmlfile
+from oaiserver import model
+from oaiserver.ingest.parsing import parse_issue
+from tests.helpers.issues import A, issue
 
 SAMPLES = "/work/shared/samples"
 

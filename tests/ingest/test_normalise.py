@@ -1,10 +1,10 @@
-"""Tests for oaiserver.normalise: the leaf-value helpers."""
+"""Tests for oaiserver.ingest.normalise: the leaf-value helpers."""
 from __future__ import annotations
 
 import pytest
 
 from oaiserver.model import PubDate
-from oaiserver.normalise import (
+from oaiserver.ingest.normalise import (
     ascii_digits, clean_number, clean_text, clean_url, jalali_to_gregorian, match_key,
     normalise_doi, normalise_email, normalise_issn, normalise_language, normalise_orcid,
     orcid_checksum, parse_flag, parse_int, parse_pubdate, resolve_language, split_keywords, strip_xml_illegal,

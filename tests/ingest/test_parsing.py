@@ -1,4 +1,4 @@
-"""Tests for oaiserver.parsing (issue files) and oaiserver.identity (keys and slugs)."""
+"""Tests for oaiserver.ingest.parsing (issue files) and oaiserver.ingest.keys (keys and slugs)."""
 from __future__ import annotations
 
 import re
@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from oaiserver import identity
-from oaiserver.model import Issue, PubDate, to_dict
-from oaiserver.parsing import IngestError, parse_issue
 
-SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
+from oaiserver.ingest import keys as identity
+from oaiserver.model import Issue, PubDate, to_dict
+from oaiserver.ingest.parsing import IngestError, parse_issue
+
+from tests.helpers.oai import SAMPLES
 KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -455,7 +456,7 @@ def test_parser_never_expands_or_fetches_entities(tmp_path: Path) -> None:
     """Defence in depth: even past the DOCTYPE refusal, the lxml parser reads no file."""
     from lxml import etree
 
-    from oaiserver.xmlfile import hardened_parser
+    from oaiserver.ingest.xmlfile import hardened_parser
 
     secret = tmp_path / "secret.txt"
     secret.write_text("SECRET-CONTENT")

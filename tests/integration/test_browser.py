@@ -21,7 +21,7 @@ import pytest
 from lxml import etree
 from lxml import html as lxml_html
 
-from conftest import GOOD_SAMPLES, NS, REPO, REPOSITORY_IDENTIFIER
+from tests.helpers.oai import GOOD_SAMPLES, NS, REPO, REPOSITORY_IDENTIFIER
 
 XSL = REPO / "oaiserver" / "static" / "oai.xsl"
 ARTIFACTS = REPO / "test-artifacts"
@@ -143,7 +143,7 @@ def test_hostile_values_stay_text():
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The sample repository (page size 2) served by a real gunicorn on 127.0.0.1."""
-    from harvest_server import populated_server
+    from tests.helpers.harvest_server import populated_server
 
     server = populated_server(tmp_path_factory.mktemp("browser"))
     try:

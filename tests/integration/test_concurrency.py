@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from conftest import GOOD_SAMPLES, NS, REPO, REPOSITORY_IDENTIFIER, identifiers
-from issues import A, issue, write_issue
-from servers import gunicorn, oaiserver_env
+from tests.helpers.oai import GOOD_SAMPLES, NS, REPO, REPOSITORY_IDENTIFIER, identifiers
+from tests.helpers.issues import A, issue, write_issue
+from tests.helpers.servers import gunicorn, oaiserver_env
 
 BASE = f"oai:{REPOSITORY_IDENTIFIER}:1234-5679/"
 HARVESTERS = 4
@@ -226,8 +226,8 @@ def test_no_duplicate_beyond_the_pinned_second(busy_harvests):
 def test_a_change_committed_after_a_harvest_began_is_not_lost(app, ingest, oai, clock, tmp_path, monkeypatch):
     """An incremental harvest from the last responseDate must get a change committed after it."""
     from oaiserver import cli
-    from oaiserver import ingest as ingest_module
-    from oaiserver.parsing import parse_issue
+    from oaiserver.ingest import writer as ingest_module
+    from oaiserver.ingest.parsing import parse_issue
 
     ingest(write_issue(tmp_path / "v1.xml", [A("T-1"), A("T-2")]))
     clock.advance(10)

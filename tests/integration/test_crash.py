@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, REPOSITORY_IDENTIFIER
-from issues import A, write_issue
-from servers import oaiserver_env
+from tests.helpers.oai import REPO, REPOSITORY_IDENTIFIER
+from tests.helpers.issues import A, write_issue
+from tests.helpers.servers import oaiserver_env
 
 ROUNDS = 15
 SEED = 6
@@ -136,7 +136,7 @@ def check_consistent(database: Path) -> dict[int, int | None]:
 
 def check_list_sizes(conn: sqlite3.Connection) -> None:
     """The trigger-kept list sizes equal a count from scratch."""
-    from oaiserver.db import LIST_SIZES_BACKFILL
+    from oaiserver.storage.db import LIST_SIZES_BACKFILL
 
     fresh: dict[tuple, int] = defaultdict(int)
     for statement in LIST_SIZES_BACKFILL:

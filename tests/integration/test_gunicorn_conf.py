@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers.oai import REPO
 
 
 def _settings(monkeypatch, **env: str) -> dict:
@@ -38,7 +38,7 @@ def test_recycling_can_be_turned_on(monkeypatch):
 @pytest.mark.integration
 def test_gunicorn_conf(tmp_path):
     """`gunicorn -c gunicorn.conf.py wsgi:app` binds GUNICORN_BIND and logs requests with durations."""
-    from servers import free_port, stop_process
+    from tests.helpers.servers import free_port, stop_process
 
     port = free_port()
     env = {

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from harvest_server import Expected, populated_server
-from harvester_tools import TOOLS, NodeOaiPmh, Tool
+from tests.helpers.harvest_server import Expected, populated_server
+from tests.helpers.harvester_tools import TOOLS, NodeOaiPmh, Tool
 
 pytestmark = pytest.mark.integration
 

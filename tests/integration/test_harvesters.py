@@ -12,8 +12,8 @@ import urllib.request
 import pytest
 from lxml import etree
 
-from conftest import NS
-from harvest_server import Expected, Server, populated_server
+from tests.helpers.oai import NS
+from tests.helpers.harvest_server import Expected, Server, populated_server
 
 pytestmark = pytest.mark.integration
 

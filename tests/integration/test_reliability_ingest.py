@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from bad_inputs import ACCEPTED, REFUSED, FifoWatch, Listener, break_renderer, hostile_files
-from conftest import BAD_SAMPLES, NS, REPO, REPOSITORY_IDENTIFIER, SAMPLES
-from issues import A, issue, write_issue
-from servers import oaiserver_env
+from tests.helpers.bad_inputs import ACCEPTED, REFUSED, FifoWatch, Listener, break_renderer, hostile_files
+from tests.helpers.oai import BAD_SAMPLES, NS, REPO, REPOSITORY_IDENTIFIER, SAMPLES
+from tests.helpers.issues import A, issue, write_issue
+from tests.helpers.servers import oaiserver_env
 
 BASE = f"oai:{REPOSITORY_IDENTIFIER}:1234-5679/"
 SLOW = pytest.mark.skipif(

@@ -8,11 +8,12 @@ from hypothesis import HealthCheck, given, settings as hsettings
 from lxml import etree
 
 import metadata_formats
-from oaiserver.parsing import parse_issue
-from metadata_formats import CrosswalkSettings, jats
+from oaiserver.ingest.parsing import parse_issue
+from metadata_formats import CrosswalkSettings
+from metadata_formats.jats import render as jats
 from metadata_formats.article_types import article_type
 from oaiserver.model import AbstractBlock, Author, Inline, PubDate
-from tests.crosswalk_helpers import (
+from tests.helpers.crosswalk_helpers import (
     ABSTRACT_EN,
     ABSTRACT_FA,
     INTERNAL_VALUES,
@@ -199,7 +200,7 @@ def test_records_of_one_response_have_distinct_ids() -> None:
 
 
 def test_sample_fixture_equals_the_parser_output() -> None:
-    from oaiserver import parsing
+    from oaiserver.ingest import parsing
     issue = parsing.parse_issue((SAMPLES_DIR / "nkums-v18n2.xml").read_bytes())
     assert issue.articles == (nkums_article(),)
 

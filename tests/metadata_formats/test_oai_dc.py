@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, given, settings as hsettings
 from lxml import etree
 
 import metadata_formats
-from oaiserver.parsing import parse_issue
+from oaiserver.ingest.parsing import parse_issue
 from metadata_formats import CrosswalkSettings, oai_dc
 from oaiserver.model import AbstractBlock, Author, Inline, PubDate
-from tests.crosswalk_helpers import (
+from tests.helpers.crosswalk_helpers import (
     INTERNAL_VALUES,
     SAMPLES_DIR,
     articles,

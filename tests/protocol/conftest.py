@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from conftest import GOOD_SAMPLES, check_response
-from issues import A, write_issue
-from protocol.helpers import GENERATED
+from tests.helpers.oai import GOOD_SAMPLES, check_response
+from tests.helpers.issues import A, write_issue
+from tests.helpers.protocol import GENERATED
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import zlib
 import pytest
 from lxml import etree
 
-from conftest import BASE_URL, NS, check_response, error_codes, identifiers
-from protocol.helpers import REVIEW, request_attrs
+from tests.helpers.oai import BASE_URL, NS, check_response, error_codes, identifiers
+from tests.helpers.protocol import REVIEW, request_attrs
 
 LIST_QUERY = {"verb": "ListRecords", "metadataPrefix": "oai_dc"}
 

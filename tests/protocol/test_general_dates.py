@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from conftest import NS, error_codes, harvest, token_of
-from issues import A, write_issue
-from protocol.helpers import datestamps, total_records
+from tests.helpers.oai import NS, error_codes, harvest, token_of
+from tests.helpers.issues import A, write_issue
+from tests.helpers.protocol import datestamps, total_records
 
 SECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 

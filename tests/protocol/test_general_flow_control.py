@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from conftest import NS, REPOSITORY_IDENTIFIER, error_codes, harvest, identifiers, token_of
-from issues import A, write_issue
-from protocol.helpers import GENERATED, JOURNAL, get, headers, other_app_client, request_attrs, set_specs, \
+from tests.helpers.oai import NS, REPOSITORY_IDENTIFIER, error_codes, harvest, identifiers, token_of
+from tests.helpers.issues import A, write_issue
+from tests.helpers.protocol import GENERATED, JOURNAL, get, headers, other_app_client, request_attrs, set_specs, \
     total_records, withdraw
 
 
@@ -66,7 +66,7 @@ def test_tampered_tokens(loaded, oai, mangle):
 
 def test_token_of_another_verb_or_key(loaded, oai):
     """§3.6: a ListIdentifiers token is no ListRecords token; another key's token is refused."""
-    from oaiserver.tokens import ListState, TokenCodec
+    from oaiserver.protocol.tokens import ListState, TokenCodec
 
     assert error_codes(oai(verb="ListRecords", resumptionToken=first_token(oai, "ListIdentifiers"))) == [
         "badResumptionToken"]

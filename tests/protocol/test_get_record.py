@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from conftest import NS, REPOSITORY_IDENTIFIER, error_codes, harvest, identifiers
-from issues import A, write_issue
-from protocol.helpers import REVIEW, headers, request_attrs, set_specs, withdraw
+from tests.helpers.oai import NS, REPOSITORY_IDENTIFIER, error_codes, harvest, identifiers
+from tests.helpers.issues import A, write_issue
+from tests.helpers.protocol import REVIEW, headers, request_attrs, set_specs, withdraw
 
 GENERATED_ONE = f"oai:{REPOSITORY_IDENTIFIER}:1234-5679/G-1"
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import itsdangerous
 import pytest
 
-from conftest import check_response
-from protocol.helpers import withdraw
+from tests.helpers.oai import check_response
+from tests.helpers.protocol import withdraw
 
 RECORDING = Path(__file__).with_name("golden_responses.json")
 SIGNED_AT = 1_767_225_600  # 2026-01-01T00:00:00Z: tokens signed "now" on the frozen clock

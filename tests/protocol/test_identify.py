@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import BASE_URL, NS, REPOSITORY_IDENTIFIER, check_response, error_codes, harvest, identifiers
-from protocol.helpers import datestamps, get, other_app_client, request_attrs, withdraw
+from tests.helpers.oai import BASE_URL, NS, REPOSITORY_IDENTIFIER, check_response, error_codes, harvest, identifiers
+from tests.helpers.protocol import datestamps, get, other_app_client, request_attrs, withdraw
 
 
 def identify(oai, **params):

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import NS, error_codes, harvest, identifiers, token_of
-from issues import A, write_issue
-from protocol.helpers import JOURNAL, REVIEW, datestamps, headers, request_attrs, set_specs, total_records, withdraw
+from tests.helpers.oai import NS, error_codes, harvest, identifiers, token_of
+from tests.helpers.issues import A, write_issue
+from tests.helpers.protocol import JOURNAL, REVIEW, datestamps, headers, request_attrs, set_specs, total_records, withdraw
 
 PAGE = 3  # OAI_IDENTIFIERS_PAGE_SIZE of the test configuration
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import NS, REPOSITORY_IDENTIFIER, error_codes, identifiers
-from issues import A, write_issue
-from protocol.helpers import REVIEW, request_attrs, withdraw
+from tests.helpers.oai import NS, REPOSITORY_IDENTIFIER, error_codes, identifiers
+from tests.helpers.issues import A, write_issue
+from tests.helpers.protocol import REVIEW, request_attrs, withdraw
 
 OAI_DC_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
 JATS_SCHEMA = "https://jats.nlm.nih.gov/publishing/1.3/xsd/JATS-journalpublishing1-3-mathml3.xsd"

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import NS, REPOSITORY_IDENTIFIER, error_codes, harvest, token_of
-from issues import A, write_issue
-from protocol.helpers import GENERATED, JOURNAL, REVIEW, get, headers, other_app_client, request_attrs, \
+from tests.helpers.oai import NS, REPOSITORY_IDENTIFIER, error_codes, harvest, token_of
+from tests.helpers.issues import A, write_issue
+from tests.helpers.protocol import GENERATED, JOURNAL, REVIEW, get, headers, other_app_client, request_attrs, \
     set_specs, total_records, withdraw
 
 

@@ -5,9 +5,9 @@ import pytest
 from itsdangerous import TimestampSigner
 from werkzeug.test import Client
 
-from oaiserver.fastpath import OAIFastPath
-from tests.conftest import SAMPLES, check_response
-from tests.issues import A, write_issue
+from oaiserver.web.fastpath import OAIFastPath
+from tests.helpers.oai import SAMPLES, check_response
+from tests.helpers.issues import A, write_issue
 
 # (method, path, query string, form body or None, extra headers)
 REQUESTS = [

@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from servers import wsgi_thread
+from tests.helpers.servers import wsgi_thread
 
 HTTP_TIMEOUT = 30
 
@@ -42,8 +42,8 @@ def get(url: str) -> tuple[int, dict[str, str], bytes]:
 
 
 def limited_app(app, limit: int, retry_after: int):
-    """The app with oaiserver.limits installed, at ``limit`` concurrent requests."""
-    from oaiserver import limits
+    """The app with oaiserver.web.limits installed, at ``limit`` concurrent requests."""
+    from oaiserver.web import limits
 
     limits.init_app(app)  # a no-op once create_app installs it
     app.config["OAI_RETRY_AFTER"] = retry_after
@@ -53,7 +53,7 @@ def limited_app(app, limit: int, retry_after: int):
 
 def test_over_the_limit_is_503_with_retry_after(app, monkeypatch):
     """Two requests held inside a threaded server at limit 2: the third is 503 at once."""
-    from oaiserver import verbs
+    from oaiserver.protocol import verbs
 
     gate = Gate()
     monkeypatch.setattr(verbs, "handle", gate.wrap(verbs.handle))
@@ -81,7 +81,7 @@ def test_over_the_limit_is_503_with_retry_after(app, monkeypatch):
 
 def test_a_failed_request_gives_its_slot_back(app, monkeypatch):
     """A request that raised still frees its slot: with limit 1 the next one is served."""
-    from oaiserver import verbs
+    from oaiserver.protocol import verbs
 
     limited_app(app, limit=1, retry_after=1)
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -110,7 +110,8 @@ def test_limit_zero_means_unlimited(app):
                                         ("OAI_MAX_CONCURRENT_REQUESTS", "many"), ("OAI_RETRY_AFTER", 0)])
 def test_bad_limit_settings_stop_the_app(config, tmp_path, monkeypatch, key, value):
     """A negative or non-numeric limit, or a Retry-After under a second, stops the app naming the key."""
-    from oaiserver import ConfigError, create_app, limits
+    from oaiserver import ConfigError, create_app
+    from oaiserver.web import limits
 
     monkeypatch.setenv("OAISERVER_INSTANCE_PATH", str(tmp_path / "instance"))
     with pytest.raises(ConfigError, match=key):

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from lxml import etree
 from werkzeug.datastructures import MultiDict
 
-from conftest import GOOD_SAMPLES, NS, REPO, REPOSITORY_IDENTIFIER, token_of
-from issues import A, write_issue
+from tests.helpers.oai import GOOD_SAMPLES, NS, REPO, REPOSITORY_IDENTIFIER, token_of
+from tests.helpers.issues import A, write_issue
 
 SECRET = "fuzz-secret-key"
 FUZZ = settings(max_examples=250, deadline=None, database=None,
@@ -41,7 +41,8 @@ class Served(t.NamedTuple):
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, oai_schema) -> t.Iterator[Served]:
     """An app on the samples plus a 7-article issue, small pages, and tokens from real harvests."""
-    from oaiserver import create_app, limits
+    from oaiserver import create_app
+    from oaiserver.web import limits
 
     root = tmp_path_factory.mktemp("fuzz")
     config = {
@@ -250,7 +251,7 @@ def test_tokens_signed_with_the_right_key_but_nonsense_inside(served, case):
 
 def test_forged_and_expired_tokens_are_bad_resumption_tokens(served):
     """Signed with another key, or older than the TTL: badResumptionToken."""
-    from oaiserver.tokens import SALT
+    from oaiserver.protocol.tokens import SALT
 
     verb, token = served.tokens[0]
     payload = itsdangerous.URLSafeTimedSerializer(SECRET, salt=SALT).loads(token)

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SAMPLES
+from tests.helpers.oai import REPO, SAMPLES
 
 CSP_NEEDED = ("default-src 'none'", "style-src 'self' 'unsafe-inline'", "frame-ancestors 'none'")
 
 
 @pytest.fixture
 def secured(app):
-    """The app with oaiserver.limits installed (create_app may already do it)."""
-    from oaiserver import limits
+    """The app with oaiserver.web.limits installed (create_app may already do it)."""
+    from oaiserver.web import limits
 
     limits.init_app(app)
     return app
@@ -85,7 +85,7 @@ def test_error_pages_are_short_plain_text(web):
 
 def test_an_exception_in_a_view_is_a_generic_500(web, secured, tmp_path, monkeypatch, caplog):
     """A bug inside a request: a bare '500 Internal Server Error' page; the details go to the log."""
-    from oaiserver import verbs
+    from oaiserver.protocol import verbs
 
     def broken(params, context):
         raise RuntimeError(f"secret detail {secured.config['DATABASE']}")
@@ -115,7 +115,7 @@ def test_a_broken_database_is_a_generic_500(secured, tmp_path):
 
 def test_the_web_connection_cannot_write(web, secured, monkeypatch):
     """The connection a request gets refuses every kind of write, whatever SQL would run on it."""
-    from oaiserver import verbs
+    from oaiserver.protocol import verbs
 
     refused = []
     statements = [
@@ -143,7 +143,7 @@ def test_the_web_connection_cannot_write(web, secured, monkeypatch):
 
 def test_attach_cannot_create_files(secured, tmp_path):
     """Even ATTACH on the read-only connection cannot create a new database file."""
-    from oaiserver import db
+    from oaiserver.storage import db
 
     db.connect_writer(secured.config["DATABASE"]).close()
     conn = db.connect_reader(secured.config["DATABASE"])
@@ -234,7 +234,7 @@ def test_the_ingest_parser_resolves_nothing():
     """The issue-file parser expands no entity, loads no DTD and reads nothing from the network."""
     from lxml import etree
 
-    from oaiserver import xmlfile
+    from oaiserver.ingest import xmlfile
 
     # A DOCTYPE never gets this far (it is refused first); feed one straight to the parser.
     doc = b'<!DOCTYPE j [<!ENTITY x "expanded"><!ENTITY y SYSTEM "file:///etc/hostname">]><j>&x;&y;</j>'

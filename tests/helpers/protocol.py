@@ -5,7 +5,7 @@ import typing as t
 
 from lxml import etree
 
-from conftest import NS, REPOSITORY_IDENTIFIER, check_response
+from tests.helpers.oai import NS, REPOSITORY_IDENTIFIER, check_response
 
 JOURNAL = "1234-5679"
 #: A record of the shared samples: type review-article, issue set journal:2008-8701:v18n2.
@@ -15,7 +15,7 @@ GENERATED = 7  # articles of the generated issue in the `loaded` fixture
 
 def total_records(app) -> int:
     """Count the records of the database (deleted ones included)."""
-    from oaiserver.db import connect_reader
+    from oaiserver.storage.db import connect_reader
 
     conn = connect_reader(app.config["DATABASE"])
     try:

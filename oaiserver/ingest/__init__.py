@@ -1,0 +1,1 @@
+"""Ingest: issue files in, database rows out; the only writer."""

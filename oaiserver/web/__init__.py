@@ -1,0 +1,1 @@
+"""The HTTP edge: the Flask view, the fast WSGI route and request limits."""
