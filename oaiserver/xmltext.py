@@ -19,8 +19,11 @@ def has_illegal(text: str) -> bool:
 
 def text(value: str) -> str:
     """Escape ``value`` for use as element content."""
+    # A carriage return is written as a reference, as lxml writes it: a raw one would be read
+    # back as a line feed by every XML parser (end-of-line handling).
     return (
         strip_illegal(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        .replace("\r", "&#13;")
     )
 
 
