@@ -16,6 +16,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from bench import words
+from oaiserver.identifiers import orcid_check_digit
 
 JOURNALS = 8
 QUOT = {'"': "&quot;"}
@@ -32,11 +33,7 @@ def issn_check(digits7: str) -> str:
 def orcid(rng: random.Random) -> str:
     """Return a random ORCID with a valid ISO 7064 mod 11-2 check character."""
     base = "0000" + "".join(str(rng.randrange(10)) for _ in range(11))
-    total = 0
-    for d in base:
-        total = (total + int(d)) * 2
-    check = (12 - total % 11) % 11
-    full = base + ("X" if check == 10 else str(check))
+    full = base + orcid_check_digit(base)
     return "-".join(full[i:i + 4] for i in range(0, 16, 4))
 
 

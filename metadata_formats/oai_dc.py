@@ -1,7 +1,8 @@
 """The ``oai_dc`` crosswalk (crosswalks.md §2; decisions D1, D5-D8, D12).
 
 OpenAIRE v3 / DRIVER flavour of simple Dublin Core, as OJS emits it, with one ``dc:creator``
-per author, plain-text abstracts and ISO 639-3 ``dc:language``.
+per author, plain-text abstracts and ISO 639-3 ``dc:language``. :func:`dc_element` is the one
+writer of ``oai_dc:dc`` elements: records go through it here, set descriptions in ingest.
 """
 from __future__ import annotations
 
@@ -9,25 +10,27 @@ import typing as t
 
 from metadata_formats import CrosswalkSettings, MetadataFormat
 from metadata_formats import common as c
-from metadata_formats.markup import content, element, escape_safe_text
+from oaiserver import identifiers
+from oaiserver.xmltext import (
+    NS_DC, NS_OAI_DC, NS_XSI, OAI_DC_SCHEMA, XML_LANG, content, element, escape_safe_text, strip_illegal,
+)
 
 if t.TYPE_CHECKING:
     from oaiserver.model import Article, Author
 
-NAMESPACE = "http://www.openarchives.org/OAI/2.0/oai_dc/"
-SCHEMA = "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
-DC = "http://purl.org/dc/elements/1.1/"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
-XML_LANG = "xml:lang"
+NAMESPACE = NS_OAI_DC
+SCHEMA = OAI_DC_SCHEMA
 EU_REPO = "info:eu-repo/semantics/"
-# Written as text (metadata_formats.markup): the namespace declarations, then the schema location.
+# Written as text (oaiserver.xmltext): the namespace declarations, then the schema location.
 _ROOT_ATTRS = {
-    "xmlns:oai_dc": NAMESPACE, "xmlns:dc": DC, "xmlns:xsi": XSI,
+    "xmlns:oai_dc": NAMESPACE, "xmlns:dc": NS_DC, "xmlns:xsi": NS_XSI,
     "xsi:schemaLocation": f"{NAMESPACE} {SCHEMA}",
 }
 
 #: One DC statement: (element name, value, xml:lang or None).
 Field = tuple[str, str | None, str | None]
+#: One DC statement ready to write: (element name, XML-safe text, xml:lang or None).
+Statement = tuple[str, str, str | None]
 
 
 def render(article: Article, settings: CrosswalkSettings) -> str:
@@ -39,9 +42,18 @@ def render(article: Article, settings: CrosswalkSettings) -> str:
             # longest values for nothing. Every other value is cleaned here.
             value = c.clean(value)  # XML-safe from here on
         if value:
-            attrs = {XML_LANG: lang} if lang else None
-            statements.append(element(f"dc:{name}", escape_safe_text(value), attrs))
-    return element("oai_dc:dc", content(statements), _ROOT_ATTRS)
+            statements.append((name, value, lang))
+    return dc_element(statements)
+
+
+def dc_element(statements: t.Iterable[Statement]) -> str:
+    """Return the ``oai_dc:dc`` element with one ``dc:<name>`` per statement, in the given order."""
+    # The values must be XML-safe (xmltext.strip_illegal): they are escaped without a rescan.
+    parts = [
+        element(f"dc:{name}", escape_safe_text(value), {XML_LANG: lang} if lang else None)
+        for name, value, lang in statements
+    ]
+    return element("oai_dc:dc", content(parts), _ROOT_ATTRS)
 
 
 def fields(article: Article, settings: CrosswalkSettings) -> list[Field]:
@@ -103,7 +115,7 @@ def _plain_abstract(article: Article, slot: str) -> str | None:
         label = c.section_label(block.label)
         # Not collapsed block by block: the collapse of the whole result below gives the same
         # text, and the whitespace of a long abstract is split and joined only once.
-        text = c.xml_safe("".join(run.text for run in block.content)).strip()
+        text = strip_illegal("".join(run.text for run in block.content)).strip()
         if label:
             text = text.lstrip(":").lstrip()
         pieces.append(f"{label}: {text}" if label and text else label or text)
@@ -129,8 +141,8 @@ def _gregorian(article: Article) -> bool:
 
 def _identifiers(article: Article) -> list[Field]:
     """Landing page first (OA3), then the DOI as a resolvable URL (D7)."""
-    doi = c.valid_doi(article.doi)
-    return [("identifier", article.web_url, None), ("identifier", doi and f"https://doi.org/{doi}", None)]
+    doi = identifiers.valid_doi(article.doi)
+    return [("identifier", article.web_url, None), ("identifier", doi and identifiers.DOI_RESOLVER + doi, None)]
 
 
 def _sources(article: Article, slots: tuple[str, str]) -> list[Field]:
@@ -164,15 +176,15 @@ def page_range(article: Article) -> str | None:
 
 def _issns(article: Article) -> list[str]:
     """The valid ISSNs, print first."""
-    values = (c.valid_issn(article.journal.issn_print), c.valid_issn(article.journal.issn_electronic))
+    values = (identifiers.valid_issn(article.journal.issn_print), identifiers.valid_issn(article.journal.issn_electronic))
     return [v for v in values if v]
 
 
 def _relations(article: Article) -> list[Field]:
     """Alternative identifiers in the OpenAIRE ``info:eu-repo`` form (OA3)."""
     journal, base = article.journal, EU_REPO + "altIdentifier/"
-    pairs = (("pissn", c.valid_issn(journal.issn_print)), ("eissn", c.valid_issn(journal.issn_electronic)),
-             ("doi", c.valid_doi(article.doi)))
+    pairs = (("pissn", identifiers.valid_issn(journal.issn_print)), ("eissn", identifiers.valid_issn(journal.issn_electronic)),
+             ("doi", identifiers.valid_doi(article.doi)))
     return [("relation", f"{base}{scheme}/{value}", None) for scheme, value in pairs if value]
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import typing as t
 
 from metadata_formats import common as c
-from metadata_formats.jats.elements import XML_LANG, lang_attr
-from metadata_formats.markup import content, element, escape_safe_text, leaf
+from metadata_formats.jats.elements import lang_attr
+from oaiserver.xmltext import XML_LANG, content, element, escape_safe_text, leaf, strip_illegal
 
 if t.TYPE_CHECKING:
     from oaiserver.model import AbstractBlock, Article, Inline
@@ -73,7 +73,7 @@ def styled(text: str, styles: tuple[str, ...]) -> str:
 def _trimmed(runs: t.Sequence[Inline], labelled: bool) -> tuple[Run, ...]:
     """Drop empty runs and the whitespace at the paragraph's edges (and a stray label colon)."""
     # Plain (text, styles) pairs: a dataclasses.replace per run cost more than the rest here.
-    kept = [(c.xml_safe(r.text), r.styles) for r in runs]
+    kept = [(strip_illegal(r.text), r.styles) for r in runs]
     while kept and not _lead(kept[0][0], labelled):
         kept.pop(0)
     while kept and not kept[-1][0].rstrip():

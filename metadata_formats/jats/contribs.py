@@ -5,8 +5,8 @@ import re
 import typing as t
 
 from metadata_formats import common as c
-from metadata_formats.jats.elements import XML_LANG
-from metadata_formats.markup import content, element, escape_text, leaf
+from oaiserver import identifiers
+from oaiserver.xmltext import XML_LANG, content, element, escape_text, leaf
 
 if t.TYPE_CHECKING:
     from metadata_formats import CrosswalkSettings
@@ -46,7 +46,7 @@ def contrib(author: Author, found: list[Name], rid: str | None, settings: Crossw
     """Return one ``<contrib>`` in content-model order: id, name(s) (``names(author)``), email, xref."""
     corresp = "yes" if author.corresponding else None
     parts = []
-    orcid = c.orcid_uri(author.orcid)
+    orcid = identifiers.orcid_uri(author.orcid)
     if orcid:
         parts.append(leaf("contrib-id", orcid, {"contrib-id-type": "orcid", "authenticated": "false"}))
     parts.append(name_elements(found))

@@ -1,19 +1,20 @@
 """Names and small helpers for writing JATS in the OAI namespace (crosswalks.md D4).
 
-The JATS is written as text (:mod:`metadata_formats.markup`); user text only ever reaches it
-through :func:`~metadata_formats.markup.leaf` and :func:`~metadata_formats.markup.escape_text`,
-which drop XML-illegal characters and escape the rest, or, for text cleaned just before with
-``common.xml_safe``, :func:`~metadata_formats.markup.escape_safe_text`.
+The JATS is written as text (:mod:`oaiserver.xmltext`); user text only ever reaches it
+through :func:`~oaiserver.xmltext.leaf` and :func:`~oaiserver.xmltext.escape_text`, which
+drop XML-illegal characters and escape the rest, or, for text cleaned just before with
+``xmltext.strip_illegal``, :func:`~oaiserver.xmltext.escape_safe_text`.
 """
 from __future__ import annotations
+
+from oaiserver.xmltext import XML_LANG
 
 #: JATS has no namespace of its own; OAI-PMH needs one, so we use PMC's pattern (D4).
 JATS = "https://jats.nlm.nih.gov/ns/publishing/1.3/"
 XLINK = "http://www.w3.org/1999/xlink"
 ALI = "http://www.niso.org/schemas/ali/1.0/"
 # Qualified names as written: JATS is the default namespace of the <article> element, which
-# also declares the xlink and (with a licence) ali prefixes; "xml" is always bound.
-XML_LANG = "xml:lang"
+# also declares the xlink and (with a licence) ali prefixes.
 XLINK_HREF = "xlink:href"
 ALI_PREFIX = "ali:"
 

@@ -4,7 +4,7 @@ Every element is in the namespace ``https://jats.nlm.nih.gov/ns/publishing/1.3/`
 appears in the order of the JATS 1.3 Publishing content model; there is no DOCTYPE.
 Contributors live in :mod:`metadata_formats.jats.contribs`, abstracts and keywords in
 :mod:`metadata_formats.jats.abstract`. Each function returns its elements as serialised text
-(:mod:`metadata_formats.markup`), "" when it has none.
+(:mod:`oaiserver.xmltext`), "" when it has none.
 """
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from metadata_formats import common as c
 from metadata_formats.article_types import article_type
 from metadata_formats.jats.abstract import abstracts, keywords
 from metadata_formats.jats.contribs import contrib_group
-from metadata_formats.jats.elements import ALI, ALI_PREFIX, JATS, XLINK, XLINK_HREF, XML_LANG, lang_attr
-from metadata_formats.markup import element, leaf
+from metadata_formats.jats.elements import ALI, ALI_PREFIX, JATS, XLINK, XLINK_HREF, lang_attr
+from oaiserver import identifiers
+from oaiserver.xmltext import XML_LANG, element, leaf
 
 if t.TYPE_CHECKING:
     from oaiserver.model import Article, IssueInfo, Journal
@@ -54,7 +55,7 @@ def render(article: Article, settings: CrosswalkSettings) -> str | None:
 def issns(journal: Journal) -> list[tuple[str, str]]:
     """Return the valid ISSNs as (publication-format, ISSN), print first."""
     pairs = (("print", journal.issn_print), ("electronic", journal.issn_electronic))
-    return [(fmt, issn) for fmt, issn in ((f, c.valid_issn(v)) for f, v in pairs) if issn]
+    return [(fmt, issn) for fmt, issn in ((f, identifiers.valid_issn(v)) for f, v in pairs) if issn]
 
 
 def titles(obj: Article | Journal, slots: tuple[str, str]) -> list[tuple[str, str]]:
@@ -79,8 +80,9 @@ def _journal_meta(journal: Journal, article_lang: str, slots: tuple[str, str],
                   configured_id: str | None, publisher: str | None) -> str:
     """journal-meta from exactly what it depends on, so every article of an issue shares it."""
     parts = [leaf("journal-id", publisher_id(journal, configured_id), {"journal-id-type": "publisher-id"})]
-    if c.valid_doi(journal.doi):
-        parts.append(leaf("journal-id", c.valid_doi(journal.doi), {"journal-id-type": "doi"}))
+    journal_doi = identifiers.valid_doi(journal.doi)
+    if journal_doi:
+        parts.append(leaf("journal-id", journal_doi, {"journal-id-type": "doi"}))
     parts.append(journal_titles(journal, slots, article_lang))
     parts += [leaf("issn", issn, {"publication-format": fmt}) for fmt, issn in issns(journal)]
     if c.clean(publisher):
@@ -96,7 +98,7 @@ def publisher_id(journal: Journal, configured: str | None) -> str:
 
 def url_host(url: str | None) -> str | None:
     """Return the host name of an http(s) URL, or None."""
-    uri = c.web_uri(url)
+    uri = identifiers.web_uri(url)
     return c.clean(urlsplit(uri).hostname) if uri else None
 
 
@@ -132,7 +134,7 @@ def title_pair(tag: str, found: list[tuple[str, str]], article_lang: str) -> str
 
 def self_uri(url: str | None) -> str:
     """Return ``<self-uri xlink:href>`` for an http(s) URL (percent-encoded to a valid anyURI)."""
-    uri = c.web_uri(url)
+    uri = identifiers.web_uri(url)
     return element("self-uri", None, {XLINK_HREF: uri}) if uri else ""
 
 
@@ -162,7 +164,7 @@ def article_meta(article: Article, settings: CrosswalkSettings) -> str:
 
 def article_ids(article: Article) -> str:
     """The platform's a_code and the DOI (bare)."""
-    pairs = (("publisher-id", c.clean(article.publisher_id)), ("doi", c.valid_doi(article.doi)))
+    pairs = (("publisher-id", c.clean(article.publisher_id)), ("doi", identifiers.valid_doi(article.doi)))
     return "".join(leaf("article-id", value, {"pub-id-type": kind}) for kind, value in pairs if value)
 
 

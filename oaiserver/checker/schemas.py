@@ -21,7 +21,8 @@ from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
-OAI_NS = "http://www.openarchives.org/OAI/2.0/"
+from oaiserver.checker.responses import OAI_NS
+
 XS = "http://www.w3.org/2001/XMLSchema"
 PLACEHOLDER_NS = "urn:oaiserver:checker:not-validated"
 BUNDLE = "oai-bundle.xsd"

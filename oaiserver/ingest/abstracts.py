@@ -12,7 +12,8 @@ import logging
 from lxml import etree
 
 from oaiserver.model import AbstractBlock, Inline
-from oaiserver.ingest.normalise import WHITESPACE, ZWNJ, collapse_spaces, has_xml_illegal, strip_xml_illegal, trim_text
+from oaiserver.ingest.normalise import WHITESPACE, ZWNJ, collapse_spaces, trim_text
+from oaiserver.xmltext import has_illegal, strip_illegal
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def _blocks(value: str | None, xml_clean: bool = False) -> list[list[_Run]]:
     """Parse HTML and return normalised blocks, each a list of (text, styles) runs."""
     if value is None:
         return []
-    text = value if xml_clean else strip_xml_illegal(value)
+    text = value if xml_clean else strip_illegal(value)
     if trim_text(text) is None:  # "---", "-", only whitespace/NBSP (Q17)
         return []
     # Bytes with an explicit parser encoding: a <meta charset> in the value cannot override it.
@@ -108,9 +109,9 @@ def _xml_clean(items: list[object]) -> list[object]:
     # One search over all the text costs far less than one regex call per run; the runs are
     # only rewritten when something is found (lxml's HTML parser decodes a "&#1;" to U+0001).
     texts = [item[0] for item in items if item is not _BREAK]  # type: ignore[index]
-    if not has_xml_illegal("".join(texts)):
+    if not has_illegal("".join(texts)):
         return items
-    return [i if i is _BREAK else (strip_xml_illegal(i[0]), i[1]) for i in items]  # type: ignore[index]
+    return [i if i is _BREAK else (strip_illegal(i[0]), i[1]) for i in items]  # type: ignore[index]
 
 
 def _flatten(root: etree._Element) -> list[object]:

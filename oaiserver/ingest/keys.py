@@ -78,7 +78,7 @@ def _host(web_url: str | None) -> str | None:
 
 def journal_key(issn_print: str | None, issn_electronic: str | None, web_url: str | None) -> str:
     """Return the journal key: print ISSN, else electronic ISSN, else host of ``web_url``."""
-    # Arguments are normalised already (normalise_issn, clean_url); ValueError if none works.
+    # Arguments are normalised already (identifiers.issn, identifiers.web_url); ValueError if none works.
     for candidate in (issn_print, issn_electronic, _host(web_url)):
         if candidate and SAFE_KEY_RE.fullmatch(candidate):
             return candidate

@@ -1,7 +1,9 @@
 """Small pure helpers that clean the leaf values of an issue file (input-format.md §6).
 
 The helpers take raw ``str | None`` leaves and return a cleaned value or ``None``; none of them
-raises on odd input, because one bad leaf must never sink a whole issue.
+raises on odd input, because one bad leaf must never sink a whole issue. The XML character
+rule is :mod:`oaiserver.xmltext`'s; identifiers (ISSN, DOI, ORCID, e-mail, URL) are read by
+:mod:`oaiserver.identifiers` from the values cleaned here.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import unicodedata
 import jdatetime
 
 from oaiserver.model import PubDate
+from oaiserver.xmltext import strip_illegal
 
 ZWNJ = "\u200c"
 
@@ -24,12 +27,8 @@ WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 # str.strip with an explicit set trims edges in C without scanning the middle of the value;
 # an edge regex (``^[\s…]+|[\s…]+$``) tries every position of a long abstract.
 _EDGE_CHARS = WHITESPACE + _EDGE_NOISE
-_SPACE_RUN_RE = re.compile(r"\s+")  # str patterns: \s covers Unicode whitespace incl. NBSP
 _PLACEHOLDER_RE = re.compile(r"^[-\u2010-\u2015]+$")  # "-", "---", dashes (Q17)
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015"  # a placeholder's first character
-
-# Characters XML 1.0 forbids (C0 controls except tab/LF/CR, lone surrogates, U+FFFE/U+FFFF).
-_XML_ILLEGAL_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 _DIGITS = str.maketrans(
     "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9"  # Extended Arabic-Indic (fa)
@@ -38,22 +37,6 @@ _DIGITS = str.maketrans(
 )
 # Arabic Yeh/Kaf (and Alef Maksura) folded to the Persian letters, for matching keys only (Q20).
 _ARABIC_FOLD = str.maketrans({"\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9"})
-
-
-def strip_xml_illegal(text: str) -> str:
-    """Remove the characters that cannot appear in an XML 1.0 document."""
-    # isprintable() is false for every character XML forbids (controls, surrogates, U+FFFE and
-    # U+FFFF): one C pass spares most values the regex.
-    if isinstance(text, str) and text.isprintable():
-        return text
-    return _XML_ILLEGAL_RE.sub("", text)
-
-
-def has_xml_illegal(text: str) -> bool:
-    """Tell whether ``text`` holds a character XML 1.0 forbids."""
-    if isinstance(text, str) and text.isprintable():  # see strip_xml_illegal
-        return False
-    return _XML_ILLEGAL_RE.search(text) is not None
 
 
 def collapse_spaces(text: str) -> str:
@@ -77,7 +60,7 @@ def clean_text(value: str | None, collapse: bool = False) -> str | None:
     # for one-line fields such as titles and names, wrong for nothing we read.
     if value is None:
         return None
-    return trim_text(strip_xml_illegal(value), collapse)
+    return trim_text(strip_illegal(value), collapse)
 
 
 def trim_text(value: str | None, collapse: bool = False) -> str | None:
@@ -122,83 +105,6 @@ def match_key(value: str | None) -> str:
     text = unicodedata.normalize("NFKC", value).translate(_ARABIC_FOLD).translate(_DIGITS)
     text = text.casefold().replace(ZWNJ, "")
     return "".join(text.split())  # drops every whitespace run, like re.sub(r"\s+", "", text)
-
-
-_ORCID_PREFIX_RE = re.compile(r"^(?:https?://)?(?:www\.)?orcid\.org/", re.IGNORECASE)
-_ORCID_RE = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
-
-
-def orcid_checksum(base_digits: str) -> str:
-    """Return the ISO 7064 mod 11-2 check character for the first 15 ORCID digits."""
-    total = 0
-    for digit in base_digits:
-        total = (total + int(digit)) * 2
-    result = (12 - total % 11) % 11
-    return "X" if result == 10 else str(result)
-
-
-def normalise_orcid(value: str | None) -> str | None:
-    """Return a bare, checksum-valid ORCID iD (``0000-0002-1825-0097``), else ``None`` (Q8)."""
-    text = clean_text(value)
-    if text is None:
-        return None
-    text = _ORCID_PREFIX_RE.sub("", _SPACE_RUN_RE.sub("", text)).upper()
-    if not _ORCID_RE.match(text):
-        return None
-    digits = text.replace("-", "")
-    return text if orcid_checksum(digits[:15]) == digits[15] else None
-
-
-_DOI_PREFIX_RE = re.compile(
-    r"^(?:(?:https?://)?(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE
-)
-_DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
-
-
-def normalise_doi(value: str | None) -> str | None:
-    """Return a bare DOI ``10.xxxx/…`` (resolver prefixes and ``doi:`` removed), else ``None``."""
-    text = clean_text(value)
-    if text is None:
-        return None
-    text = _DOI_PREFIX_RE.sub("", text).strip()
-    return text if _DOI_RE.match(text) else None
-
-
-_ISSN_RE = re.compile(r"^\d{4}-\d{3}[\dX]$")
-_DASHES_RE = re.compile(r"[\u2010-\u2015\u2212]")
-
-
-def normalise_issn(value: str | None) -> str | None:
-    """Return an ISSN as ``NNNN-NNNC`` (upper-case X), else ``None``."""
-    # The check digit is deliberately not verified: a mistyped ISSN is still the identifier
-    # the journal prints, and dropping it would change the journal key of existing records.
-    text = clean_text(ascii_digits(value))
-    if text is None:
-        return None
-    text = re.sub(r"^issn[\s:]*", "", text, flags=re.IGNORECASE)
-    text = _DASHES_RE.sub("-", _SPACE_RUN_RE.sub("", text)).upper()
-    if len(text) == 8 and "-" not in text:
-        text = f"{text[:4]}-{text[4:]}"
-    return text if _ISSN_RE.match(text) else None
-
-
-_EMAIL_RE = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
-)
-
-
-def normalise_email(value: str | None) -> str | None:
-    """Return the first syntactically valid e-mail address in the field, else ``None``."""
-    text = clean_text(value)
-    if text is None:
-        return None
-    # A field sometimes holds "a@x.ir; b@y.com" or a "mailto:" link: keep the first good one.
-    for candidate in re.split(r"[\s,;]+", text):
-        candidate = re.sub(r"^mailto:", "", candidate, flags=re.IGNORECASE).strip("<>()[]")
-        if len(candidate) <= 254 and _EMAIL_RE.match(candidate) and ".." not in candidate:
-            return candidate
-    return None
 
 
 _KEYWORD_SPLIT_RE = re.compile(r"[,،;؛]")
@@ -260,23 +166,6 @@ def resolve_language(article_lang: str | None, journal_lang: str | None) -> tupl
     if own is not None:
         return own, False
     return normalise_language(journal_lang) or "und", True
-
-
-_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-_BARE_HOST_RE = re.compile(r"^(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:[/?#:]|$)")
-
-
-def clean_url(value: str | None) -> str | None:
-    """Clean a web URL: fix JSON/HTML escaping artefacts (Q18), keep case, http(s) only."""
-    text = clean_text(value)
-    if text is None:
-        return None
-    text = re.sub(r"\\u0026|%5cu0026|&amp;", "&", text, flags=re.IGNORECASE)
-    text = _SPACE_RUN_RE.sub("%20", text)
-    if not _SCHEME_RE.match(text) and _BARE_HOST_RE.match(text):
-        text = "http://" + text  # "journal.example.ac.ir/…" typed without a scheme
-    # Only web links are kept: a "javascript:" or "file:" value must never reach a harvester.
-    return text if re.match(r"^https?://[^/\s]", text, re.IGNORECASE) else None
 
 
 def jalali_to_gregorian(year: int, month: int | None = None, day: int | None = None) -> PubDate | None:

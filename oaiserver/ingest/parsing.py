@@ -11,12 +11,12 @@ import re
 
 from lxml import etree
 
+from oaiserver import identifiers
 from oaiserver.ingest import keys as identity
 from oaiserver.ingest.abstracts import html_to_text, parse_abstract
 from oaiserver.model import Article, Author, Issue, IssueInfo, Journal
 from oaiserver.ingest.normalise import (
-    clean_number, clean_text, clean_url, jalali_to_gregorian, normalise_doi, normalise_email,
-    normalise_issn, normalise_language, normalise_orcid, parse_flag, parse_pubdate,
+    clean_number, clean_text, jalali_to_gregorian, normalise_language, parse_flag, parse_pubdate,
     resolve_language, split_keywords, trim_text,
 )
 from oaiserver.ingest.xmlfile import IngestError, read_issue_xml
@@ -129,9 +129,10 @@ def _journal(root: etree._Element) -> Journal:
     title_en, title_fa = leaves.text("title"), leaves.text("title_fa")
     if not (title_en or title_fa):
         raise IngestError("journal has no title in either language")
-    issn_print = normalise_issn(leaves.raw("journal_id_issn"))
-    issn_electronic = normalise_issn(leaves.raw("journal_id_issn_online"))
-    web_url = clean_url(leaves.raw("web_url"))
+    # clean_number: an ISSN may be written in Persian digits.
+    issn_print = identifiers.issn(clean_number(leaves.raw("journal_id_issn")))
+    issn_electronic = identifiers.issn(clean_number(leaves.raw("journal_id_issn_online")))
+    web_url = identifiers.web_url(clean_text(leaves.raw("web_url")))
     try:
         key = identity.journal_key(issn_print, issn_electronic, web_url)
     except ValueError as exc:
@@ -139,7 +140,7 @@ def _journal(root: etree._Element) -> Journal:
     return Journal(
         key=key, title_en=title_en, title_fa=title_fa, short_title=leaves.text("short_title"),
         web_url=web_url, issn_print=issn_print, issn_electronic=issn_electronic,
-        doi=normalise_doi(leaves.raw("journal_id_doi")),
+        doi=identifiers.doi(clean_text(leaves.raw("journal_id_doi"))),
         language=normalise_language(leaves.raw("language")),
     )
 
@@ -178,13 +179,13 @@ def _article(el: etree._Element, number: int, journal: Journal, info: IssueInfo)
     if not (title_en or title_fa):
         raise IngestError(f"article {number}: no title in either language")
     language, inferred = resolve_language(leaves.raw("language"), journal.language)
-    web_url = clean_url(leaves.raw("web_url"))
+    web_url = identifiers.web_url(clean_text(leaves.raw("web_url")))
     first_page = clean_number(leaves.raw("start_page"))
     key = identity.article_key(web_url, journal.key, info.volume, info.number, first_page,
                                title_en or title_fa)
     return Article(
         journal=journal, issue=info, key=key, language=language, language_inferred=inferred,
-        doi=normalise_doi(leaves.raw("article_id_doi")), publisher_id=identity.a_code(web_url),
+        doi=identifiers.doi(clean_text(leaves.raw("article_id_doi"))), publisher_id=identity.a_code(web_url),
         title_en=title_en, title_fa=title_fa,
         subject_en=leaves.text("subject"), subject_fa=leaves.text("subject_fa"),
         type_en=leaves.text("content_type"), type_fa=leaves.text("content_type_fa"),
@@ -207,8 +208,8 @@ def _authors(article: etree._Element) -> list[Author]:
             surname_en=leaves.text("last_name"), suffix_en=leaves.text("suffix"),
             given_fa=_given(leaves, "first_name_fa", "middle_name_fa"),
             surname_fa=leaves.text("last_name_fa"), suffix_fa=leaves.text("suffix_fa"),
-            email=normalise_email(leaves.raw("email")),
-            orcid=normalise_orcid(leaves.raw("orcid")),  # <code> is never read (internal id)
+            email=identifiers.email(clean_text(leaves.raw("email"))),
+            orcid=identifiers.orcid(clean_text(leaves.raw("orcid"))),  # <code> is never read (internal id)
             corresponding=parse_flag(leaves.raw("coreauthor")),
             affiliation_en=leaves.text("affiliation"),
             affiliation_fa=leaves.text("affiliation_fa"),

@@ -45,7 +45,7 @@ def render_header(identifier: str, datestamp: str, specs: t.Iterable[str], delet
     """Return the pre-rendered ``<header>`` element of a record."""
     status = ' status="deleted"' if deleted else ""
     return (
-        f"<header{status}>{xmltext.element('identifier', identifier)}"
+        f"<header{status}>{xmltext.leaf('identifier', identifier)}"
         f"<datestamp>{datestamp}</datestamp>{_spec_xml(tuple(specs))}</header>"
     )
 
@@ -58,7 +58,7 @@ def _spec_xml(specs: tuple[str, ...]) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _spec_element(spec: str) -> str:
-    return xmltext.element("setSpec", spec)
+    return xmltext.leaf("setSpec", spec)
 
 
 def _ordered(specs: t.Iterable[str]) -> list[str]:

@@ -4,17 +4,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from oaiserver import xmltext
+from metadata_formats.oai_dc import Statement, dc_element
 from oaiserver.ingest.keys import slug
 from oaiserver.model import Article
+from oaiserver.xmltext import strip_illegal
 
 # Characters outside the setSpec alphabet of OAI-PMH.xsd become "-".
 _NOT_SPEC = re.compile(r"[^A-Za-z0-9\-_.!~*'()]+")
-
-NS_OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
-NS_DC = "http://purl.org/dc/elements/1.1/"
-NS_XSI = "http://www.w3.org/2001/XMLSchema-instance"
-OAI_DC_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
 
 
 @dataclass(frozen=True)
@@ -97,21 +93,14 @@ def _descriptions(article: Article) -> tuple[str, str]:
     return found
 
 
-def _dc(elements: list[tuple[str, str, str | None]]) -> str:
-    body = "".join(
-        f'<dc:{name}{f" xml:lang={chr(34)}{lang}{chr(34)}" if lang else ""}>'
-        f"{xmltext.text(value)}</dc:{name}>"
-        for name, value, lang in elements
-    )
-    return (
-        f'<oai_dc:dc xmlns:oai_dc="{NS_OAI_DC}" xmlns:dc="{NS_DC}" xmlns:xsi="{NS_XSI}" '
-        f'xsi:schemaLocation="{NS_OAI_DC} {OAI_DC_SCHEMA}">{body}</oai_dc:dc>'
-    )
+def _dc(elements: list[Statement]) -> str:
+    """Write a set description through the oai_dc crosswalk's writer, values made XML-safe."""
+    return dc_element([(name, strip_illegal(value), lang) for name, value, lang in elements])
 
 
 def _journal_description(article: Article) -> str:
     journal = article.journal
-    elements: list[tuple[str, str, str | None]] = []
+    elements: list[Statement] = []
     if journal.title_en:
         elements.append(("title", journal.title_en, "en"))
     if journal.title_fa:
@@ -127,7 +116,7 @@ def _journal_description(article: Article) -> str:
 
 
 def _issue_description(article: Article) -> str:
-    elements: list[tuple[str, str, str | None]] = [("title", issue_label(article), "en")]
+    elements: list[Statement] = [("title", issue_label(article), "en")]
     if article.issue.pub_date:
         elements.append(("date", article.issue.pub_date.iso(), None))
     title = article.journal.title_en or article.journal.title_fa

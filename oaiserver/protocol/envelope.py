@@ -7,10 +7,7 @@ import typing as t
 from oaiserver import xmltext
 from oaiserver.protocol.datestamps import format_datestamp
 from oaiserver.protocol.errors import OAIError
-
-NS_OAI = "http://www.openarchives.org/OAI/2.0/"
-NS_XSI = "http://www.w3.org/2001/XMLSchema-instance"
-OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
+from oaiserver.xmltext import NS_OAI, NS_XSI, OAI_SCHEMA
 
 
 def document(
@@ -25,16 +22,16 @@ def document(
     A body of UTF-8 parts (as list pages are) is joined once, without a round trip.
     """
     attrs = "".join(
-        f' {name}="{xmltext.attr(value)}"' for name, value in (request_attrs or {}).items()
+        f' {name}="{xmltext.escape_attr(value)}"' for name, value in (request_attrs or {}).items()
     )
-    pi = f'<?xml-stylesheet type="text/xsl" href="{xmltext.attr(stylesheet)}"?>\n' if stylesheet else ""
+    pi = f'<?xml-stylesheet type="text/xsl" href="{xmltext.escape_attr(stylesheet)}"?>\n' if stylesheet else ""
     head = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f"{pi}"
         f'<OAI-PMH xmlns="{NS_OAI}" xmlns:xsi="{NS_XSI}" '
         f'xsi:schemaLocation="{NS_OAI} {OAI_SCHEMA}">'
         f"<responseDate>{format_datestamp(response_date)}</responseDate>"
-        f"<request{attrs}>{xmltext.text(base_url)}</request>"
+        f"<request{attrs}>{xmltext.escape_text(base_url)}</request>"
     )
     if isinstance(body, list):
         return b"".join((head.encode("utf-8"), *body, b"</OAI-PMH>\n"))
@@ -65,7 +62,7 @@ def keep_page_buffers() -> bool:
 def errors(errs: t.Iterable[OAIError]) -> str:
     """Render one ``<error>`` element per protocol error."""
     return "".join(
-        f'<error code="{e.code}">{xmltext.text(e.message)}</error>' for e in errs
+        f'<error code="{e.code}">{xmltext.escape_text(e.message)}</error>' for e in errs
     )
 
 
@@ -77,5 +74,5 @@ def resumption_token(
     # completeListSize is a positiveInteger in the schema: omit it for an empty list.
     size = f' completeListSize="{total}"' if total > 0 else ""
     return (
-        f'<resumptionToken{expiry}{size} cursor="{cursor}">{xmltext.text(token)}</resumptionToken>'
+        f'<resumptionToken{expiry}{size} cursor="{cursor}">{xmltext.escape_text(token)}</resumptionToken>'
     )

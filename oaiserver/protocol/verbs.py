@@ -88,21 +88,21 @@ def identify(request: OAIRequest, ctx: Context) -> str:
     earliest = store.earliest_datestamp(ctx.conn) or format_datestamp(ctx.now)
     sample = store.sample_identifier(ctx.conn) or f"oai:{repo.repository_identifier}:1234-5678/A-1"
     parts = [
-        xmltext.element("repositoryName", repo.name),
-        xmltext.element("baseURL", repo.base_url),
+        xmltext.leaf("repositoryName", repo.name),
+        xmltext.leaf("baseURL", repo.base_url),
         "<protocolVersion>2.0</protocolVersion>",
-        *(xmltext.element("adminEmail", email) for email in repo.admin_emails),
+        *(xmltext.leaf("adminEmail", email) for email in repo.admin_emails),
         f"<earliestDatestamp>{earliest}</earliestDatestamp>",
         "<deletedRecord>persistent</deletedRecord>",
         f"<granularity>{SECONDS}</granularity>",
-        *(xmltext.element("compression", c) for c in repo.compression),
+        *(xmltext.leaf("compression", c) for c in repo.compression),
         "<description>"
         f'<oai-identifier xmlns="{NS_OAI_ID}" '
         f'xsi:schemaLocation="{NS_OAI_ID} {OAI_ID_SCHEMA}">'
         "<scheme>oai</scheme>"
-        f"{xmltext.element('repositoryIdentifier', repo.repository_identifier)}"
+        f"{xmltext.leaf('repositoryIdentifier', repo.repository_identifier)}"
         "<delimiter>:</delimiter>"
-        f"{xmltext.element('sampleIdentifier', sample)}"
+        f"{xmltext.leaf('sampleIdentifier', sample)}"
         "</oai-identifier></description>",
     ]
     return f"<Identify>{''.join(parts)}</Identify>"
@@ -121,9 +121,9 @@ def list_metadata_formats(request: OAIRequest, ctx: Context) -> str:
             raise NoMetadataFormats(f"the item {identifier!r} is in no metadata format")
     body = "".join(
         "<metadataFormat>"
-        f"{xmltext.element('metadataPrefix', fmt.prefix)}"
-        f"{xmltext.element('schema', fmt.schema)}"
-        f"{xmltext.element('metadataNamespace', fmt.namespace)}"
+        f"{xmltext.leaf('metadataPrefix', fmt.prefix)}"
+        f"{xmltext.leaf('schema', fmt.schema)}"
+        f"{xmltext.leaf('metadataNamespace', fmt.namespace)}"
         "</metadataFormat>"
         for fmt in (ctx.repo.formats[p] for p in prefixes)
     )
@@ -142,7 +142,7 @@ def list_sets(request: OAIRequest, ctx: Context) -> str:
     if not rows:
         raise NoRecordsMatch("the list of sets has changed; start ListSets again")
     body = "".join(
-        f"<set>{xmltext.element('setSpec', spec)}{xmltext.element('setName', name)}"
+        f"<set>{xmltext.leaf('setSpec', spec)}{xmltext.leaf('setName', name)}"
         f"{f'<setDescription>{description}</setDescription>' if description else ''}</set>"
         for spec, name, description in rows[:size]
     )

@@ -20,7 +20,7 @@ from lxml import etree
 
 from metadata_formats.jats import contribs as jats_contribs
 from oaiserver.ingest import abstracts, normalise, parsing, prepare as prepared, sets, xmlfile
-from oaiserver import model
+from oaiserver import model, xmltext
 from oaiserver.ingest.parsing import parse_issue
 from tests.helpers.issues import A, issue
 
@@ -30,6 +30,8 @@ SAMPLES = "/work/shared/samples"
 
 _NOISE = "\u200b\u200c\u200d\u2060\ufeff"
 _OLD_EDGE_RE = re.compile(rf"^[\s{_NOISE}]+|(?<![\s{_NOISE}])[\s{_NOISE}]+$")
+# The XML 1.0 character rule as the allowed set (the Char production), not as the forbidden one.
+_OLD_XML_ILLEGAL_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _OLD_PLACEHOLDER_RE = re.compile(r"^[-\u2010-\u2015]+$")
 _OLD_LEAD_RE = re.compile(r"^[\s\u200c]+")
 _OLD_TRAIL_RE = re.compile(r"(?<![\s\u200c])[\s\u200c]+$")
@@ -39,7 +41,7 @@ def old_clean_text(value: str | None, collapse: bool = False) -> str | None:
     """normalise.clean_text as it was: edge regex, then a run-to-space sub."""
     if value is None:
         return None
-    text = _OLD_EDGE_RE.sub("", normalise._XML_ILLEGAL_RE.sub("", value))
+    text = _OLD_EDGE_RE.sub("", _OLD_XML_ILLEGAL_RE.sub("", value))
     if collapse:
         text = re.sub(r"\s+", " ", text)
     if not text or _OLD_PLACEHOLDER_RE.match(text):
@@ -78,7 +80,7 @@ def old_normalise_block(runs: list) -> list:
     """abstracts._normalise_block as it was: strip and collapse each run with regexes."""
     result: list = []
     for text, styles in runs:
-        text = re.sub(r"\s+", " ", normalise._XML_ILLEGAL_RE.sub("", text))
+        text = re.sub(r"\s+", " ", _OLD_XML_ILLEGAL_RE.sub("", text))
         if not text:
             continue
         if (not result or result[-1][0].endswith(" ")) and text.startswith(" "):
@@ -106,7 +108,7 @@ def old_blocks(value: str | None) -> list:
     """abstracts._blocks as it was."""
     if value is None:
         return []
-    text = normalise._XML_ILLEGAL_RE.sub("", value)
+    text = _OLD_XML_ILLEGAL_RE.sub("", value)
     if old_clean_text(text) is None:
         return []
     root = etree.fromstring(text.encode("utf-8", "replace"), abstracts._html_parser())
@@ -170,11 +172,11 @@ def test_clean_and_trim_text_equal_the_regex_version(seed):
         text = random_text(rng, 8)
         for collapse in (False, True):
             assert normalise.clean_text(text, collapse) == old_clean_text(text, collapse), repr(text)
-            if not normalise.has_xml_illegal(text):
+            if not xmltext.has_illegal(text):
                 assert normalise.trim_text(text, collapse) == old_clean_text(text, collapse), repr(text)
         assert normalise.collapse_spaces(text) == re.sub(r"\s+", " ", text)
-        assert normalise.strip_xml_illegal(text) == normalise._XML_ILLEGAL_RE.sub("", text)
-        assert normalise.has_xml_illegal(text) == bool(normalise._XML_ILLEGAL_RE.search(text))
+        assert xmltext.strip_illegal(text) == _OLD_XML_ILLEGAL_RE.sub("", text)
+        assert xmltext.has_illegal(text) == bool(_OLD_XML_ILLEGAL_RE.search(text))
         folded = unicodedata.normalize("NFKC", text).translate(normalise._ARABIC_FOLD)
         folded = folded.translate(normalise._DIGITS).casefold().replace("\u200c", "")
         assert normalise.match_key(text) == re.sub(r"\s+", "", folded)
@@ -186,7 +188,7 @@ def test_abstract_blocks_equal_the_old_walk(seed):
     for _ in range(400):
         html = random_html(rng)
         assert abstracts._blocks(html) == old_blocks(html), repr(html)
-        legal = normalise.strip_xml_illegal(html)
+        legal = xmltext.strip_illegal(html)
         assert abstracts._blocks(legal, xml_clean=True) == old_blocks(legal), repr(html)
 
 

@@ -5,10 +5,8 @@ import pytest
 
 from oaiserver.model import PubDate
 from oaiserver.ingest.normalise import (
-    ascii_digits, clean_number, clean_text, clean_url, jalali_to_gregorian, match_key,
-    normalise_doi, normalise_email, normalise_issn, normalise_language, normalise_orcid,
-    orcid_checksum, parse_flag, parse_int, parse_pubdate, resolve_language, split_keywords, strip_xml_illegal,
-    valid_jalali,
+    ascii_digits, clean_number, clean_text, jalali_to_gregorian, match_key, normalise_language,
+    parse_flag, parse_int, parse_pubdate, resolve_language, split_keywords, valid_jalali,
 )
 
 
@@ -42,10 +40,6 @@ def test_clean_text_keeps_inner_zwnj_and_collapses_on_request() -> None:
     assert clean_text("x\x00y\x1f") == "xy"
 
 
-def test_strip_xml_illegal() -> None:
-    assert strip_xml_illegal("a\x00b\x0bc\ud800d\ufffee\tf\n") == "abcde\tf\n"
-
-
 def test_digits() -> None:
     assert ascii_digits("۱۸") == "18"
     assert ascii_digits("١٨") == "18"
@@ -57,92 +51,6 @@ def test_digits() -> None:
     assert parse_int("4a") is None
     assert parse_int("1234567") is None
     assert parse_int("") is None
-
-
-@pytest.mark.parametrize(
-    "raw, expected",
-    [
-        ("0009-0009-5218-9750 ", "0009-0009-5218-9750"),
-        ("https://orcid.org/0000-0002-1825-0097", "0000-0002-1825-0097"),
-        ("http://orcid.org/0000-0002-1825-0097", "0000-0002-1825-0097"),
-        ("orcid.org/0000-0002-1825-0097", "0000-0002-1825-0097"),
-        ("https://orcid.org/0000-0002-1694-233x", "0000-0002-1694-233X"),
-        ("0000-0002-1694-233X", "0000-0002-1694-233X"),
-        ("0000-0001-5109-3700", "0000-0001-5109-3700"),
-        ("100319475328460031467", None),  # the platform's internal code (Q8)
-        ("0000-0002-1825-0098", None),  # bad checksum
-        ("0000000218250097", None),  # no hyphens
-        ("0000-0002-1825-009", None),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_normalise_orcid(raw: str | None, expected: str | None) -> None:
-    assert normalise_orcid(raw) == expected
-
-
-def test_orcid_checksum() -> None:
-    assert orcid_checksum("000000021825009") == "7"
-    assert orcid_checksum("000000021694233") == "X"
-
-
-@pytest.mark.parametrize(
-    "raw, expected",
-    [
-        ("10.22034/tjms.2025.41022", "10.22034/tjms.2025.41022"),
-        (" https://doi.org/10.1000/xyz123 ", "10.1000/xyz123"),
-        ("http://dx.doi.org/10.1000/ABC", "10.1000/ABC"),
-        ("doi:10.1000/x", "10.1000/x"),
-        ("DOI: 10.1000/x", "10.1000/x"),
-        ("10.22034/nkums", "10.22034/nkums"),
-        ("10.123/x", None),  # registrant code too short
-        ("10.22034", None),
-        ("10.22034/a b", None),
-        ("not a doi", None),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_normalise_doi(raw: str | None, expected: str | None) -> None:
-    assert normalise_doi(raw) == expected
-
-
-@pytest.mark.parametrize(
-    "raw, expected",
-    [
-        ("2008-8701", "2008-8701"),
-        (" 2008-8701\n", "2008-8701"),
-        ("1234-567x", "1234-567X"),
-        ("20088701", "2008-8701"),
-        ("ISSN 2008-8701", "2008-8701"),
-        ("۲۰۰۸-۸۷۰۱", "2008-8701"),
-        ("2008\u20138701", "2008-8701"),
-        ("2008-870", None),
-        ("abcd-efgh", None),
-        ("", None),
-    ],
-)
-def test_normalise_issn(raw: str | None, expected: str | None) -> None:
-    assert normalise_issn(raw) == expected
-
-
-@pytest.mark.parametrize(
-    "raw, expected",
-    [
-        ("hbabaloo92@gmail.com", "hbabaloo92@gmail.com"),
-        (" a.karimi@example.ac.ir\n", "a.karimi@example.ac.ir"),
-        ("mailto:x@example.org", "x@example.org"),
-        ("x@example.org; y@example.org", "x@example.org"),
-        ("not an email", None),
-        ("x@localhost", None),
-        ("x@@example.org", None),
-        ("x..y@example.org", None),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_normalise_email(raw: str | None, expected: str | None) -> None:
-    assert normalise_email(raw) == expected
 
 
 def test_split_keywords() -> None:
@@ -187,27 +95,6 @@ def test_resolve_language() -> None:
     assert normalise_language("per") == "fa"
     assert normalise_language("fa-IR") == "fa"
     assert normalise_language("xx") is None
-
-
-@pytest.mark.parametrize(
-    "raw, expected",
-    [
-        ("http://journal.nkums.ac.ir/browse.php?a_code=A-10-25-972&slc_lang=other&sid=1",
-         "http://journal.nkums.ac.ir/browse.php?a_code=A-10-25-972&slc_lang=other&sid=1"),
-        ("http://x.ir/browse.php?a_code=A-1\\u0026sid=1", "http://x.ir/browse.php?a_code=A-1&sid=1"),
-        ("http://x.ir/browse.php?a_code=A-1%5Cu0026sid=1", "http://x.ir/browse.php?a_code=A-1&sid=1"),
-        ("http://x.ir/b.php?a=1&amp;b=2", "http://x.ir/b.php?a=1&b=2"),
-        ("HTTP://Journal.Example.IR/Article-1-2-EN.html", "HTTP://Journal.Example.IR/Article-1-2-EN.html"),
-        ("journal.example.ir/page", "http://journal.example.ir/page"),
-        (" https://x.ir/a b ", "https://x.ir/a%20b"),
-        ("javascript:alert(1)", None),
-        ("file:///etc/passwd", None),
-        ("---", None),
-        (None, None),
-    ],
-)
-def test_clean_url(raw: str | None, expected: str | None) -> None:
-    assert clean_url(raw) == expected
 
 
 def test_match_key() -> None:

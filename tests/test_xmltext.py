@@ -1,7 +1,8 @@
-"""The text-built XML of metadata_formats.markup is exactly what lxml serialises.
+"""oaiserver.xmltext: its XML 1.0 character rule, and text-built XML exactly as lxml serialises it.
 
-The crosswalks write their XML as text for speed; these tests pin that text to lxml's own
-output for the same elements, over every character XML can carry and every one it cannot.
+The crosswalks, set descriptions, headers and envelope write their XML as text for speed; these
+tests pin that text to lxml's own output for the same elements, over every character XML can
+carry and every one it cannot, and the character rule to the Char production of XML 1.0.
 """
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ import random
 import pytest
 from lxml import etree
 
-from metadata_formats import common
-from metadata_formats.markup import element, escape_attr, escape_safe_text, escape_text, leaf
+from oaiserver.xmltext import (
+    clean, content, element, escape_attr, escape_safe_text, escape_text, has_illegal, leaf, strip_illegal,
+)
 
-LEGAL = [
-    chr(c) for c in range(0x110000)
-    if c in (0x9, 0xA, 0xD) or 0x20 <= c <= 0xD7FF or 0xE000 <= c <= 0xFFFD or c >= 0x10000
-]
+def is_xml_char(c: int) -> bool:
+    """The Char production of XML 1.0, written out: the oracle of the character rule."""
+    return c in (0x9, 0xA, 0xD) or 0x20 <= c <= 0xD7FF or 0xE000 <= c <= 0xFFFD or c >= 0x10000
+
+
+LEGAL = [chr(c) for c in range(0x110000) if is_xml_char(c)]
 ILLEGAL = [chr(c) for c in (*range(0x9), 0xB, 0xC, *range(0xE, 0x20), 0xD800, 0xDBFF, 0xDFFF, 0xFFFE, 0xFFFF)]
 CHUNK = 4000
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -27,9 +31,9 @@ def lxml_leaf(tag: str, text: str | None, attrs: dict[str, str | None] | None = 
     node = etree.Element(tag)
     for name, value in (attrs or {}).items():
         if value is not None:
-            node.set(name, common.xml_safe(value))
+            node.set(name, strip_illegal(value))
     if text:
-        node.text = common.xml_safe(text)
+        node.text = strip_illegal(text)
     return etree.tostring(node, encoding="unicode")
 
 
@@ -62,7 +66,7 @@ def test_random_mixtures_equal_lxml(seed):
 
 def test_safe_text_escapes_like_escape_text_once_clean():
     for text in chunks():
-        safe = common.xml_safe(text)
+        safe = strip_illegal(text)
         assert escape_safe_text(safe) == escape_text(safe) == escape_text(text)
 
 
@@ -89,11 +93,34 @@ def test_escape_attr_is_remembered_but_still_exact():
         assert escape_attr(value) == escape_attr(value) == lxml_leaf("a", None, {"v": value})[6:-3]
 
 
-def test_xml_safe_fast_path_equals_the_regex_for_every_code_point():
+def test_the_character_rule_is_the_char_production_for_every_code_point():
     for start in range(0, 0x110000, CHUNK):
-        text = "".join(chr(c) for c in range(start, min(start + CHUNK, 0x110000)))
-        assert common.xml_safe(text) == common._ILLEGAL.sub("", text)
-        for char in text[:: 97]:
-            assert common.xml_safe(char) == common._ILLEGAL.sub("", char)
+        codes = range(start, min(start + CHUNK, 0x110000))
+        text = "".join(map(chr, codes))
+        legal = "".join(chr(c) for c in codes if is_xml_char(c))
+        assert strip_illegal(text) == legal
+        assert has_illegal(text) == (legal != text)
+        for c in codes[:: 97]:
+            assert strip_illegal(chr(c)) == (chr(c) if is_xml_char(c) else "")
+            assert has_illegal(chr(c)) is not is_xml_char(c)
     with pytest.raises(TypeError):
-        common.xml_safe(5)  # type: ignore[arg-type]
+        strip_illegal(5)  # type: ignore[arg-type]
+
+
+def test_a_carriage_return_is_a_reference_in_text_and_attributes():
+    # lxml writes both; a raw CR would be read back as LF.
+    assert escape_text("a\rb") == escape_safe_text("a\rb") == "a&#13;b"
+    assert leaf("a", "x\r", {"v": "\r"}) == '<a v="&#13;">x&#13;</a>' == lxml_leaf("a", "x\r", {"v": "\r"})
+
+
+def test_content_is_none_without_children():
+    assert content([]) is None
+    assert element("a", content([])) == "<a/>"
+    assert element("a", content([leaf("b", "1"), leaf("c", None)])) == "<a><b>1</b><c/></a>"
+
+
+def test_clean_is_xml_safe_and_trimmed_or_none():
+    assert clean(None) is None
+    assert clean(" \x00 \u2003") is None
+    assert clean("\ta\x01b\ufffe\n") == "ab"
+    assert clean("سلام\u200c") == "سلام\u200c"  # ZWNJ is not whitespace
