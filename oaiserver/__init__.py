@@ -34,13 +34,9 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     _finish_config(app)
 
-    from oaiserver import cli
+    from oaiserver import cli, web
 
-    from oaiserver.web import fastpath, limits, views
-
-    views.init_app(app)
-    limits.init_app(app)
-    fastpath.init_app(app)
+    web.init_app(app)
     cli.init_app(app)
     return app
 
