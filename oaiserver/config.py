@@ -1,72 +1,238 @@
-"""Default configuration. Override in ``instance/config.py`` or with ``OAISERVER_<KEY>`` variables.
+"""Every setting, declared once: its key, default, help text and check.
 
-Every key is documented in the README (section "Configuration").
+Settings are read in layers, each overriding the one before: the defaults below, then
+``config.py`` in the instance folder, then ``OAISERVER_<KEY>`` environment variables (read as
+JSON when they parse as JSON), then the test configuration; :func:`check_all` then parses and
+validates the result, so a configuration that cannot work stops the app at start, naming the key.
+
+Adding a key is one entry in :data:`SETTINGS`: its default reaches ``app.config``, its check runs
+at start, and the README's Configuration table must gain its row: tests/test_docs.py compares
+the table with :func:`markdown_table` and prints the expected table when they differ.
 """
+from __future__ import annotations
 
-#: Signs resumption tokens; every host serving one database needs the same key. Empty means
-#: "generate one into <instance folder>/secret_key on first start". The tutorial value "dev"
-#: is refused outside debug/testing.
-SECRET_KEY = ""
+import copy
+import json
+import os
+import re
+import secrets
+import typing as t
+from dataclasses import dataclass
+from pathlib import Path
 
-#: Path of the SQLite database; empty means ``<instance folder>/oai.sqlite3``.
-DATABASE = ""
+__all__ = [
+    "SETTINGS", "Check", "Checking", "ConfigError", "Setting", "accept", "check_all", "defaults",
+    "domain_name", "in_instance_folder", "markdown_table", "secret_key", "string_list", "whole_number",
+]
 
-#: Shown in Identify.
-OAI_REPOSITORY_NAME = "oaiserver demo repository"
 
-#: The base URL harvesters use; echoed in every response. Empty means "the URL of the request".
-OAI_BASE_URL = ""
+class ConfigError(RuntimeError):
+    """The configuration cannot work; the message says which key and why."""
 
-#: One or more administrator addresses (a list, or a comma-separated string from the environment).
-OAI_ADMIN_EMAILS = ["admin@localhost.localdomain"]
 
-#: The repository part of ``oai:{repo}:{journal}/{article}`` identifiers (a domain name).
-OAI_REPOSITORY_IDENTIFIER = "oaiserver.localhost"
+@dataclass(frozen=True)
+class Checking:
+    """What a check may need besides the value: the key it checks and the app's situation."""
 
-#: Records per ListRecords page.
-OAI_PAGE_SIZE = 100
+    key: str
+    instance_path: Path
+    development: bool  # debug or testing: development-only values are allowed
 
-#: Headers per ListIdentifiers page (also sets per ListSets page).
-OAI_IDENTIFIERS_PAGE_SIZE = 500
 
-#: Lifetime of a resumption token in seconds (7 days).
-OAI_TOKEN_TTL = 7 * 24 * 3600
+#: Parses and validates one value, returning what the app uses; raises ConfigError naming the key.
+Check = t.Callable[[t.Any, Checking], t.Any]
 
-#: Publisher name for dc:publisher and JATS <publisher-name>; empty falls back to the journal title.
-OAI_PUBLISHER = ""
 
-#: Access right for dc:rights, e.g. "info:eu-repo/semantics/openAccess"; empty emits none.
-OAI_RIGHTS = ""
+def accept(value: t.Any, _checking: Checking) -> t.Any:
+    """Take the value as it is (keys whose every value works, or that their reader interprets)."""
+    return value
 
-#: Licence URL for dc:rights and JATS <permissions>, e.g. "https://creativecommons.org/licenses/by/4.0/".
-OAI_LICENSE_URL = ""
 
-#: Emit the corresponding author's e-mail address in JATS (crosswalks.md D9).
-OAI_EMIT_CORRESPONDING_EMAIL = True
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key: its default, its README help and the check applied at start."""
 
-#: Extra article-type mappings for JATS @article-type: {"content type text (lower case)": "jats-type"}.
-OAI_ARTICLE_TYPES = {}
+    key: str
+    default: t.Any
+    help: str  # Markdown: the "meaning" cell of the README's table
+    check: Check = accept
+    #: Said after the default in the README: what an empty value means, or a unit.
+    default_note: str = ""
 
-#: JATS <journal-id journal-id-type="publisher-id"> per journal key; fallback: the journal's host.
-OAI_JOURNAL_IDS = {}
+    def documented_value(self) -> str:
+        """The default as the docs write it: "empty", or the value in backticks (lists as JSON)."""
+        if self.default == "":
+            return "empty"
+        if isinstance(self.default, (list, dict)):
+            return f"`{json.dumps(self.default, ensure_ascii=False)}`"
+        return f"`{self.default}`"
 
-#: Content codings offered when the client accepts them (listed in Identify).
-OAI_COMPRESSION = ["gzip", "deflate"]
+    def documented_default(self) -> str:
+        """The README's "default" cell: the documented value and its note."""
+        if not self.default_note:
+            return self.documented_value()
+        if self.default == "":
+            return f"empty: {self.default_note}"
+        return f"{self.documented_value()} ({self.default_note})"
 
-#: Ingest the bundled demo issue when `oaiserver serve` starts on an empty database.
-OAI_LOAD_DEMO = True
 
-#: Where every response's <?xml-stylesheet?> points, so a browser shows a readable page; an absolute
-#: path is taken below the app's root (SCRIPT_NAME). Empty leaves the instruction out. Browsers load
-#: XSLT only from the page's own origin, so keep it on this server.
-OAI_STYLESHEET = "/oai.xsl"
+# ---------------------------------------------------------------------------- checks
 
-#: Requests in progress per process; beyond it the server answers 503 with Retry-After. 0: no limit.
-#: With gunicorn's sync workers (one request per process) the limit only matters for threaded workers.
-OAI_MAX_CONCURRENT_REQUESTS = 16
 
-#: Seconds sent in the Retry-After header of a 503 (at least 1).
-OAI_RETRY_AFTER = 5
+def whole_number(minimum: int) -> Check:
+    """A check: an integer (or a string of one) of at least ``minimum``."""
 
-#: Largest request body accepted (POST); larger bodies get 413. Flask's own key.
-MAX_CONTENT_LENGTH = 64 * 1024
+    def check(value: t.Any, checking: Checking) -> int:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{checking.key} must be a whole number, not {value!r}") from None
+        if number < minimum:
+            raise ConfigError(f"{checking.key} must be at least {minimum}")
+        return number
+
+    return check
+
+
+def string_list(value: t.Any, _checking: Checking) -> t.Any:
+    """A list as it is, or a comma-separated string (from the environment) as a list."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+# The repositoryIdentifier syntax of oai-identifier.xsd (a domain name).
+_DOMAIN_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+")
+
+
+def domain_name(value: t.Any, checking: Checking) -> str:
+    """A domain name such as journal.example.org (what an oai-identifier's repository part allows)."""
+    if not isinstance(value, str) or not _DOMAIN_NAME.fullmatch(value):
+        raise ConfigError(
+            f"{checking.key} must be a domain name such as journal.example.org, not {value!r}"
+        )
+    return value
+
+
+def in_instance_folder(file_name: str) -> Check:
+    """A check: a path, where empty means ``file_name`` in the instance folder."""
+
+    def check(value: t.Any, checking: Checking) -> t.Any:
+        return value or os.path.join(checking.instance_path, file_name)
+
+    return check
+
+
+def secret_key(value: t.Any, checking: Checking) -> t.Any:
+    """Refuse the tutorial key 'dev' outside debug/testing; generate a key when empty."""
+    if value == "dev" and not checking.development:
+        raise ConfigError(
+            f"{checking.key} is the development value 'dev'; set OAISERVER_{checking.key} to a long "
+            "random string (the same on every host), or leave it empty to generate one"
+        )
+    return value or _instance_secret(checking.instance_path / "secret_key")
+
+
+def _instance_secret(path: Path) -> str:
+    """Read the instance's generated key, creating it once (safe with several workers)."""
+    for _ in range(50):
+        try:
+            key = path.read_text().strip()
+        except FileNotFoundError:
+            key = ""
+        if key:
+            return key
+        tmp = path.with_name(f".secret_key.{os.getpid()}")
+        tmp.write_text(secrets.token_urlsafe(48))
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)  # atomic: exactly one process creates the key
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    raise ConfigError(f"cannot read or create the secret key file {path}")
+
+
+#: An OAI request is a few short arguments; a bigger body is refused (413) before it is parsed.
+_MAX_CONTENT_LENGTH = 64 * 1024
+
+
+def content_length(value: t.Any, checking: Checking) -> t.Any:
+    """A byte count; None (Flask's own default, "no limit") takes this project's default instead."""
+    return whole_number(0)(_MAX_CONTENT_LENGTH if value is None else value, checking)
+
+
+# ---------------------------------------------------------------------------- the settings
+
+#: Every key, in the README's order. To add a key, add one Setting here (its check: ``accept`` or
+#: one of the checks above) and its row to the README (the test prints it); nothing else.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATABASE", "", "the SQLite file", in_instance_folder("oai.sqlite3"),
+            default_note="`<instance>/oai.sqlite3`"),
+    # Every host serving one database needs the same key: tokens signed by one are read by all.
+    Setting("SECRET_KEY", "",
+            "signs resumption tokens; every host serving one database needs the same key. "
+            "The tutorial value `dev` is refused outside debug/testing",
+            secret_key, default_note="generated once into `<instance>/secret_key`"),
+    Setting("OAI_REPOSITORY_NAME", "oaiserver demo repository", "Identify's repositoryName"),
+    Setting("OAI_BASE_URL", "",
+            "the base URL echoed in every response and in Identify; set it in production",
+            default_note="the URL of the request"),
+    Setting("OAI_ADMIN_EMAILS", ["admin@localhost.localdomain"],
+            "Identify's adminEmail(s); a list, or comma-separated in the environment", string_list),
+    Setting("OAI_REPOSITORY_IDENTIFIER", "oaiserver.localhost",
+            "the domain name inside identifiers (`oai:{this}:…`); checked at start against the "
+            "oai-identifier syntax. Never change it once harvested", domain_name),
+    Setting("OAI_PAGE_SIZE", 100, "records per ListRecords page", whole_number(1)),
+    Setting("OAI_IDENTIFIERS_PAGE_SIZE", 500,
+            "headers per ListIdentifiers page, and sets per ListSets page", whole_number(1)),
+    Setting("OAI_TOKEN_TTL", 7 * 24 * 3600, "lifetime of a resumption token, in seconds",
+            whole_number(1), default_note="7 days"),
+    Setting("OAI_COMPRESSION", ["gzip", "deflate"],
+            "content codings offered (and listed in Identify)", string_list),
+    # The crosswalk keys (publisher … journal ids) are read by metadata_formats.CrosswalkSettings.
+    Setting("OAI_PUBLISHER", "", "`dc:publisher` and JATS `<publisher-name>`",
+            default_note="the journal title"),
+    Setting("OAI_RIGHTS", "", "`dc:rights` access term, e.g. `info:eu-repo/semantics/openAccess`"),
+    Setting("OAI_LICENSE_URL", "", "licence URL for `dc:rights` and JATS `<permissions>`"),
+    Setting("OAI_EMIT_CORRESPONDING_EMAIL", True, "the corresponding author's e-mail in JATS"),
+    Setting("OAI_ARTICLE_TYPES", {},
+            "extra `content_type` → JATS `@article-type` mappings (lower-case keys)"),
+    Setting("OAI_JOURNAL_IDS", {},
+            "JATS publisher `journal-id` per journal key (default: the journal's host)"),
+    Setting("OAI_LOAD_DEMO", True,
+            "`oaiserver serve` ingests the bundled sample into an empty database"),
+    # Per process: with gunicorn's sync workers (one request per process) it never triggers.
+    Setting("OAI_MAX_CONCURRENT_REQUESTS", 16,
+            "requests in progress per process; beyond it `503` with `Retry-After` (0: no limit; "
+            "matters with threaded workers, see docs/admin.md)", whole_number(0)),
+    Setting("OAI_RETRY_AFTER", 5, "seconds in that `Retry-After`", whole_number(1)),
+    # Flask's own key (Flask's default, None, means no limit).
+    Setting("MAX_CONTENT_LENGTH", _MAX_CONTENT_LENGTH, "largest POST body; larger ones get `413`",
+            content_length),
+    # Browsers load XSLT only from the page's own origin, so keep it on this server.
+    Setting("OAI_STYLESHEET", "/oai.xsl",
+            "where each response's `<?xml-stylesheet?>` points (below the app's root); "
+            "empty leaves it out"),
+)
+
+
+def defaults() -> dict[str, t.Any]:
+    """Every key's default; a fresh copy, so that no app shares a list or dict with another."""
+    return {setting.key: copy.deepcopy(setting.default) for setting in SETTINGS}
+
+
+def check_all(config: t.MutableMapping[str, t.Any], instance_path: str | os.PathLike[str],
+              development: bool) -> None:
+    """Replace each key's value by its checked value, in declaration order; raise ConfigError."""
+    for setting in SETTINGS:
+        checking = Checking(setting.key, Path(instance_path), development)
+        config[setting.key] = setting.check(config.get(setting.key, setting.default), checking)
+
+
+def markdown_table() -> str:
+    """The README's Configuration table, one row per setting."""
+    rows = ["| key | default | meaning |", "|---|---|---|"]
+    rows += [f"| `{s.key}` | {s.documented_default()} | {s.help} |" for s in SETTINGS]
+    return "\n".join(rows) + "\n"

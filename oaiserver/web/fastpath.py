@@ -5,8 +5,8 @@ per-request machinery (contexts, routing, signals, the Response object, after-re
 cost about a third of the server's CPU under gunicorn (measured with bench.harvest_bench:
 2.3 ms per 100 records through the Flask view, 1.6 ms through this route). So plain requests
 to /oai are answered here, with werkzeug's own parsing of the request and the Flask view's
-own answer (views.answer) plus limits.SECURITY_HEADERS, and
-give byte for byte the same response: tests/test_fastpath.py compares the two on every kind of
+own answer (oaiserver.web.answer) plus limits.SECURITY_HEADERS, and
+give byte for byte the same response: tests/web/test_fastpath.py compares the two on every kind of
 request. Everything unusual goes to Flask unchanged: other paths and methods, HEAD, bodies
 that are not small url-encoded forms, and hosts Flask would refuse. An unexpected failure is
 handed to Flask's error handling, which logs it and answers the generic error page.
@@ -17,7 +17,8 @@ import typing as t
 
 from werkzeug.wrappers import Request
 
-from oaiserver.web import limits, views
+from oaiserver.web import limits
+from oaiserver.web.answer import answer
 
 if t.TYPE_CHECKING:
     from flask import Flask
@@ -86,7 +87,7 @@ class OAIFastPath:
         return request
 
     def _answer(self, request: Request) -> tuple[bytes, list[tuple[str, str]]]:
-        body, headers = views.answer(self.app.config, self.app.extensions["oaiserver.codec"], request)
+        body, headers = answer(self.app.config, self.app.extensions["oaiserver.codec"], request)
         # What limits' after-request hook adds to every Flask response.
         headers.extend(limits.SECURITY_HEADERS.items())
         return body, headers

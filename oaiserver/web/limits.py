@@ -1,6 +1,6 @@
 """Flow control, security headers and generic error pages for every response.
 
-Flow control (design.md §6): at most ``OAI_MAX_CONCURRENT_REQUESTS`` requests are in progress
+Flow control: at most ``OAI_MAX_CONCURRENT_REQUESTS`` requests are in progress
 *in one process*; one more gets ``503 Service Unavailable`` with ``Retry-After:
 OAI_RETRY_AFTER`` at once instead of waiting in an unbounded queue. The count is per process
 because each process has its own memory and its own share of the CPU: with gunicorn's sync
@@ -34,12 +34,6 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
-#: Defaults of the keys this module reads (the lead documents them in config.py).
-DEFAULTS = {"OAI_MAX_CONCURRENT_REQUESTS": 16, "OAI_RETRY_AFTER": 5}
-
-#: An OAI request is a few short arguments; a bigger body is refused (413) before it is parsed.
-DEFAULT_MAX_CONTENT_LENGTH = 64 * 1024
-
 _EXEMPT_PATHS = frozenset({"/healthz"})
 _SLOT = "oaiserver.web.limits.slot"  # environ key: this request holds a slot to give back
 _TEXT = "text/plain; charset=utf-8"
@@ -63,33 +57,18 @@ class Slots:
 
 
 def init_app(app: Flask) -> None:
-    """Install the concurrency limit, the security headers and the generic error pages."""
+    """Install the concurrency limit, the security headers and the generic error pages.
+
+    The keys read here (the limit, Retry-After, MAX_CONTENT_LENGTH) were checked by create_app.
+    """
     if "oaiserver.slots" in app.extensions:
         return  # installed already: a second slot per request would halve the limit
-    limit = _whole_number(app, "OAI_MAX_CONCURRENT_REQUESTS", minimum=0)
-    _whole_number(app, "OAI_RETRY_AFTER", minimum=1)
-    if app.config.get("MAX_CONTENT_LENGTH") is None:
-        app.config["MAX_CONTENT_LENGTH"] = DEFAULT_MAX_CONTENT_LENGTH
-    app.extensions["oaiserver.slots"] = Slots(limit)
+    app.extensions["oaiserver.slots"] = Slots(app.config["OAI_MAX_CONCURRENT_REQUESTS"])
     # First of the before_request functions: a request turned away does no other work.
     app.before_request_funcs.setdefault(None, []).insert(0, _take_slot)
     app.teardown_request(_give_back_slot)
     app.after_request(_add_security_headers)
     app.register_error_handler(HTTPException, _http_error)
-
-
-def _whole_number(app: Flask, key: str, minimum: int) -> int:
-    from oaiserver import ConfigError
-
-    value = app.config.get(key, DEFAULTS[key])
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{key} must be a whole number, not {value!r}") from None
-    if number < minimum:
-        raise ConfigError(f"{key} must be at least {minimum}")
-    app.config[key] = number
-    return number
 
 
 def _take_slot() -> Response | None:

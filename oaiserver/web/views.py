@@ -2,25 +2,18 @@
 from __future__ import annotations
 
 import functools
-import gzip
 import hashlib
 import os
 import sqlite3
-import typing as t
-import zlib
 
 from flask import Blueprint, Flask, Response, current_app, g, redirect, request
-from werkzeug.datastructures import Accept
-from werkzeug.wrappers import Request as WerkzeugRequest
 
-from oaiserver.protocol import datestamps, envelope, verbs
-
-from oaiserver.storage import db
+from oaiserver.protocol import envelope
 from oaiserver.protocol.tokens import TokenCodec
+from oaiserver.web.answer import answer, end_request, reader
 
 bp = Blueprint("oai", __name__)
 
-XML_TYPE = "text/xml; charset=utf-8"
 XSL_TYPE = "text/xsl; charset=utf-8"
 XSL_MAX_AGE = 3600  # an hour: browsers pick up a new stylesheet soon after an upgrade
 
@@ -35,75 +28,14 @@ def init_app(app: Flask) -> None:
     )
 
 
-def answer(config: t.Mapping[str, t.Any], codec: TokenCodec,
-           request: WerkzeugRequest) -> tuple[bytes, list[tuple[str, str]]]:
-    """Answer an OAI-PMH request: the response body and its HTTP headers.
-
-    Shared by the Flask view and oaiserver.web.fastpath, which both hold a werkzeug request.
-    """
-    conn = reader(config["DATABASE"])
-    # The request's own URL only when none is configured: werkzeug builds it on every access.
-    base_url = config["OAI_BASE_URL"] or request.base_url
-    context = verbs.Context(_repository(config, codec, base_url, request.script_root),
-                            conn, datestamps.now())
-    try:
-        body = verbs.handle(request.values.to_dict(flat=False), context)
-    finally:
-        end_request(conn)
-    return _encode(body, config["OAI_COMPRESSION"], request.accept_encodings)
-
-
-def _repository(config: t.Mapping[str, t.Any], codec: TokenCodec, base_url: str,
-                script_root: str) -> verbs.Repository:
-    """The verbs' view of the configuration, answering as ``base_url``."""
-    return verbs.Repository(
-        name=config["OAI_REPOSITORY_NAME"],
-        base_url=base_url,
-        admin_emails=tuple(config["OAI_ADMIN_EMAILS"]),
-        repository_identifier=config["OAI_REPOSITORY_IDENTIFIER"],
-        page_size=config["OAI_PAGE_SIZE"],
-        identifiers_page_size=config["OAI_IDENTIFIERS_PAGE_SIZE"],
-        codec=codec,
-        compression=tuple(config["OAI_COMPRESSION"]),
-        stylesheet=_stylesheet(config.get("OAI_STYLESHEET") or "", script_root),
-    )
-
-
-def _stylesheet(href: str, script_root: str) -> str | None:
-    # An absolute path is below the app's root, so a deployment under /journal/ still finds it.
-    if not href:
-        return None
-    return script_root + href if href.startswith("/") else href
-
-
 def _connection() -> sqlite3.Connection:
     if "oai_conn" not in g:
         g.oai_conn = reader(current_app.config["DATABASE"])
     return g.oai_conn
 
 
-def reader(path: str) -> sqlite3.Connection:
-    """This thread's read-only connection, reused across requests (db.cached_reader)."""
-    try:
-        return db.cached_reader(path)
-    except sqlite3.OperationalError:
-        if os.path.exists(path):
-            raise
-    # A fresh install serves an empty repository rather than failing every request; creating
-    # the empty schema is the web app's only write, once. (Checked only when opening fails:
-    # the hot path pays no extra stat.)
-    db.connect_writer(path).close()
-    return db.cached_reader(path)
-
-
-def end_request(conn: sqlite3.Connection) -> None:
-    """End a transaction a failed request left open, so no snapshot outlives its request."""
-    if conn.in_transaction:
-        conn.rollback()
-
-
 def _close_connection(_exc: BaseException | None = None) -> None:
-    # The connection stays open for the next request (see reader).
+    # The connection stays open for the next request (see answer.reader).
     conn = g.pop("oai_conn", None)
     if conn is not None:
         end_request(conn)
@@ -118,20 +50,6 @@ def oai() -> Response:
     """
     body, headers = answer(current_app.config, current_app.extensions["oaiserver.codec"], request)
     return Response(body, status=200, headers=headers)
-
-
-def _encode(body: bytes, offered: t.Sequence[str], accepted: Accept) -> tuple[bytes, list[tuple[str, str]]]:
-    """Compress an OAI response as the client accepts; return it with its HTTP headers."""
-    coding = next((c for c in ("gzip", "deflate") if c in offered and accepted[c] > 0), None)
-    if coding == "gzip":
-        body = gzip.compress(body, compresslevel=5, mtime=0)
-    elif coding == "deflate":
-        body = zlib.compress(body, 5)
-    headers = [("Content-Type", XML_TYPE), ("Content-Length", str(len(body)))]
-    if coding:
-        headers.append(("Content-Encoding", coding))
-    headers.append(("Vary", "Accept-Encoding"))
-    return body, headers
 
 
 @bp.route("/oai.xsl")

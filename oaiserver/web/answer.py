@@ -1,0 +1,95 @@
+"""The answer to an OAI-PMH request, without Flask: body and headers from config and a request.
+
+Shared by the Flask view (oaiserver.web.views) and the fast WSGI route (oaiserver.web.fastpath),
+which both hold a werkzeug request, so the two give the same bytes.
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import sqlite3
+import typing as t
+import zlib
+
+from werkzeug.datastructures import Accept
+from werkzeug.wrappers import Request
+
+from oaiserver.protocol import datestamps, verbs
+from oaiserver.protocol.tokens import TokenCodec
+from oaiserver.storage import db
+
+__all__ = ["XML_TYPE", "answer", "end_request", "reader"]
+
+XML_TYPE = "text/xml; charset=utf-8"
+
+
+def answer(config: t.Mapping[str, t.Any], codec: TokenCodec,
+           request: Request) -> tuple[bytes, list[tuple[str, str]]]:
+    """Answer an OAI-PMH request: the response body and its HTTP headers."""
+    conn = reader(config["DATABASE"])
+    # The request's own URL only when none is configured: werkzeug builds it on every access.
+    base_url = config["OAI_BASE_URL"] or request.base_url
+    context = verbs.Context(_repository(config, codec, base_url, request.script_root),
+                            conn, datestamps.now())
+    try:
+        body = verbs.handle(request.values.to_dict(flat=False), context)
+    finally:
+        end_request(conn)
+    return _encode(body, config["OAI_COMPRESSION"], request.accept_encodings)
+
+
+def _repository(config: t.Mapping[str, t.Any], codec: TokenCodec, base_url: str,
+                script_root: str) -> verbs.Repository:
+    """The verbs' view of the configuration, answering as ``base_url``."""
+    return verbs.Repository(
+        name=config["OAI_REPOSITORY_NAME"],
+        base_url=base_url,
+        admin_emails=tuple(config["OAI_ADMIN_EMAILS"]),
+        repository_identifier=config["OAI_REPOSITORY_IDENTIFIER"],
+        page_size=config["OAI_PAGE_SIZE"],
+        identifiers_page_size=config["OAI_IDENTIFIERS_PAGE_SIZE"],
+        codec=codec,
+        compression=tuple(config["OAI_COMPRESSION"]),
+        stylesheet=_stylesheet(config.get("OAI_STYLESHEET") or "", script_root),
+    )
+
+
+def _stylesheet(href: str, script_root: str) -> str | None:
+    # An absolute path is below the app's root, so a deployment under /journal/ still finds it.
+    if not href:
+        return None
+    return script_root + href if href.startswith("/") else href
+
+
+def reader(path: str) -> sqlite3.Connection:
+    """This thread's read-only connection, reused across requests (db.cached_reader)."""
+    try:
+        return db.cached_reader(path)
+    except sqlite3.OperationalError:
+        if os.path.exists(path):
+            raise
+    # A fresh install serves an empty repository rather than failing every request; creating
+    # the empty schema is the web app's only write, once. (Checked only when opening fails:
+    # the hot path pays no extra stat.)
+    db.connect_writer(path).close()
+    return db.cached_reader(path)
+
+
+def end_request(conn: sqlite3.Connection) -> None:
+    """End a transaction a failed request left open, so no snapshot outlives its request."""
+    if conn.in_transaction:
+        conn.rollback()
+
+
+def _encode(body: bytes, offered: t.Sequence[str], accepted: Accept) -> tuple[bytes, list[tuple[str, str]]]:
+    """Compress an OAI response as the client accepts; return it with its HTTP headers."""
+    coding = next((c for c in ("gzip", "deflate") if c in offered and accepted[c] > 0), None)
+    if coding == "gzip":
+        body = gzip.compress(body, compresslevel=5, mtime=0)
+    elif coding == "deflate":
+        body = zlib.compress(body, 5)
+    headers = [("Content-Type", XML_TYPE), ("Content-Length", str(len(body)))]
+    if coding:
+        headers.append(("Content-Encoding", coding))
+    headers.append(("Vary", "Accept-Encoding"))
+    return body, headers
