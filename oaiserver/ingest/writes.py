@@ -22,8 +22,8 @@ RECORD_COLUMNS = (
     "identifier", "datestamp", "deleted", "withdrawn", "issue_id", "journal_key", "article_key",
     "source_hash", "content_hash", "article", "header",
 )
-# The article JSON and the renditions may come as their UTF-8 bytes (from an ingest worker,
-# see pipeline.py): SQLite stores them as the same TEXT, without a decode and encode in Python.
+# The article JSON and the renditions come as their UTF-8 bytes (packed by prepare.py for the
+# trip from a worker): SQLite stores them as the same TEXT, without a decode and encode in Python.
 TEXT = "CAST(? AS TEXT)"
 _RECORD_VALUES = "(?, " + ", ".join(TEXT if c == "article" else "?" for c in RECORD_COLUMNS) + ")"
 
