@@ -26,15 +26,15 @@ REPOSITORY = "oaiserver.localhost"
 BASE = f"oai:{REPOSITORY}:1234-5679/"
 
 
-def ticking() -> t.Callable[[], dt.datetime]:
+def ticking(day: int = 1) -> t.Callable[[], dt.datetime]:
     """A clock one second further on every call: every transaction ends a second after it began."""
-    start, ticks = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), iter(range(1_000_000))
+    start, ticks = dt.datetime(2026, 1, day, tzinfo=dt.timezone.utc), iter(range(1_000_000))
     return lambda: start + dt.timedelta(seconds=next(ticks))
 
 
-def open_store(path: Path, settings: CrosswalkSettings | None = None) -> Ingester:
-    """A store on ``path`` with a ticking clock."""
-    return Ingester(db.connect_writer(path), REPOSITORY, settings or CrosswalkSettings(), ticking())
+def open_store(path: Path, settings: CrosswalkSettings | None = None, day: int = 1) -> Ingester:
+    """A store on ``path`` with a ticking clock (from midnight of January ``day``, 2026)."""
+    return Ingester(db.connect_writer(path), REPOSITORY, settings or CrosswalkSettings(), ticking(day))
 
 
 @pytest.fixture
@@ -238,3 +238,82 @@ def test_writer_processes_do_not_load_numpy(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "oai.sqlite3")],
                          capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "False"
+
+
+def datestamps(conn: sqlite3.Connection) -> dict[str, str]:
+    """Every record's datestamp, by identifier."""
+    return dict(conn.execute("SELECT identifier, datestamp FROM records").fetchall())
+
+
+def test_reindex_lets_other_writers_in_between_its_batches(tmp_path: Path) -> None:
+    """Each batch is its own transaction: another writer commits in between; only changed output moves."""
+    path = tmp_path / "oai.sqlite3"
+    store = open_store(path)
+    store.save_file(issue([A(f"A-{i}") for i in range(5)]))
+    store.save_file(issue([A(f"B-{i}") for i in range(4)], issn="2008-1375"))
+    before = datestamps(store.conn)
+    store.db.close()
+    # A publisher-id for the first journal only: the JATS of its five articles changes.
+    store = open_store(path, CrosswalkSettings(journal_ids={"1234-5679": "tj"}), day=2)
+    other = open_store(path, day=3)
+    other.conn.execute("PRAGMA busy_timeout = 0")  # locked out: fail at once instead of waiting
+    batches = []
+
+    def between(counts: Counts) -> None:
+        if not batches:
+            assert other.withdraw("oai:oaiserver.localhost:2008-1375/B-3") == "withdrawn"
+        batches.append(counts)
+
+    assert store.reindex(batch_size=2, after_batch=between) == Counts(updated=5, unchanged=3)
+    assert len(batches) == 4  # ids 1-2, 3-4, 5-6, 7-8; 9 (B-3) withdrawn before its turn
+    after = datestamps(store.conn)
+    assert {i for i in before if after[i] != before[i]} == {BASE + f"A-{i}" for i in range(5)} | {
+        "oai:oaiserver.localhost:2008-1375/B-3"}
+    assert store.conn.execute(
+        "SELECT deleted, withdrawn FROM records WHERE identifier LIKE '%/B-3'").fetchone() == (1, 1)
+    assert_exact(store.conn)
+
+
+def test_reindex_leaves_a_record_withdrawn_while_its_batch_was_prepared(
+        store: Ingester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer saves a re-rendered record only if it is still as it was read."""
+    store.save_file(issue([A("A-1"), A("A-2"), A("A-3")]))
+    other = open_store(tmp_path / "oai.sqlite3")
+    real = pipeline.prepare_stored
+
+    def withdrawn_meanwhile(identifier: str, article_json: str, config: t.Any) -> t.Any:
+        if identifier == BASE + "A-2":
+            assert other.withdraw(identifier) == "withdrawn"
+        return real(identifier, article_json, config)
+
+    monkeypatch.setattr(pipeline, "prepare_stored", withdrawn_meanwhile)
+    assert store.reindex() == Counts(unchanged=2)
+    assert store.conn.execute(
+        "SELECT deleted, withdrawn FROM records WHERE identifier = ?", (BASE + "A-2",)).fetchone() == (1, 1)
+    assert_exact(store.conn)
+
+
+def test_restore_reads_again_a_record_changed_while_it_was_prepared(
+        store: Ingester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Restored, changed and withdrawn again by another writer meanwhile: the latest article comes back."""
+    store.save_file(issue([A("A-1"), A("A-2")]))
+    assert store.withdraw(BASE + "A-1") == "withdrawn"
+    other = open_store(tmp_path / "oai.sqlite3")
+    real, calls = pipeline.prepare_stored, []
+
+    def changed_meanwhile(identifier: str, article_json: str, config: t.Any) -> t.Any:
+        calls.append(article_json)
+        if len(calls) == 1:
+            assert other.restore(identifier) == "restored"
+            other.save_file(issue([A("A-1", title="Corrected"), A("A-2")]))
+            assert other.withdraw(identifier) == "withdrawn"
+        return real(identifier, article_json, config)
+
+    monkeypatch.setattr(pipeline, "prepare_stored", changed_meanwhile)
+    assert store.restore(BASE + "A-1") == "restored"
+    # Ours (read before the change), the other's restore, ours again (read after the change).
+    assert len(calls) == 3 and "Corrected" not in calls[0] and "Corrected" in calls[2]
+    assert store.conn.execute("SELECT deleted, withdrawn, instr(article, 'Corrected') > 0 FROM records "
+                              "WHERE identifier = ?", (BASE + "A-1",)).fetchone() == (0, 0, 1)
+    assert other.restore(BASE + "A-1") == "not withdrawn"
+    assert_exact(store.conn)
