@@ -59,6 +59,14 @@ class StoredArticle:
     withdrawn: bool
 
 
+#: The columns of a :class:`StoredArticle`.
+_STORED = "id, identifier, article, source_hash, withdrawn"
+
+
+def _stored(row: tuple[t.Any, ...]) -> StoredArticle:
+    return StoredArticle(row[0], row[1], row[2], row[3], bool(row[4]))
+
+
 class Writer:
     """The one writer of the database: save, skip-if-known, withdraw, restore, reindex, restamp."""
 
@@ -359,10 +367,3 @@ class _immediate:
     def __exit__(self, exc_type: t.Any, exc: t.Any, tb: t.Any) -> None:
         self.conn.execute("COMMIT" if self.commit and not exc_type else "ROLLBACK")
 
-
-#: The columns of a :class:`StoredArticle`.
-_STORED = "id, identifier, article, source_hash, withdrawn"
-
-
-def _stored(row: tuple[t.Any, ...]) -> StoredArticle:
-    return StoredArticle(row[0], row[1], row[2], row[3], bool(row[4]))
