@@ -23,12 +23,12 @@ from metadata_formats import CrosswalkSettings
 from oaiserver.storage import db as dbmod
 from oaiserver.cli import expand_paths, read_input
 from oaiserver.protocol.datestamps import format_datestamp
-from oaiserver.ingest.writer import Store
+from oaiserver.ingest import Ingester
 
 REPOSITORY = "oaiserver.localhost"
 
 
-def ingest_seed(store: Store, corpus: Path) -> int:
+def ingest_seed(store: Ingester, corpus: Path) -> int:
     """Ingest the seed corpus through the real path; return the number of records."""
     for name, path in expand_paths([str(corpus)]):
         store.save_file(read_input(name, path))
@@ -81,7 +81,7 @@ def build(seed_corpus: Path, records: int, path: Path) -> dict:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     started = time.perf_counter()
-    store = Store(dbmod.connect_writer(path), REPOSITORY, CrosswalkSettings())
+    store = Ingester(dbmod.connect_writer(path), REPOSITORY, CrosswalkSettings())
     seed = ingest_seed(store, seed_corpus)
     ingested = time.perf_counter() - started
     if store.conn.execute("SELECT MAX(id) FROM records").fetchone()[0] != seed:

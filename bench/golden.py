@@ -3,7 +3,7 @@
     python -m bench.golden write OUT.json   # record the current output
     python -m bench.golden check OUT.json   # list every difference from the recording
 
-Runs ``prepare_file`` over every issue file of the corpus (/tmp/c4k and every *.xml under
+Runs ``prepare_issue`` (what ingest runs, in process or in a worker) over every issue file of the corpus (/tmp/c4k and every *.xml under
 /work/shared/samples, bad/ included: a failing file records its error message) with two
 crosswalk settings, then over hostile variants: issue files whose text leaves are wrapped in
 odd whitespace, invisible characters, entities and markup, and Article objects (as a stored
@@ -24,10 +24,8 @@ from pathlib import Path
 from lxml import etree
 
 from metadata_formats import CrosswalkSettings
-from oaiserver.ingest.rendering import render_article
 from oaiserver.model import Article
-from oaiserver.ingest.pipeline import prepare_file
-from oaiserver.ingest.prepare import Prepared, oai_identifier, prepare_article
+from oaiserver.ingest.prepare import PrepareConfig, Prepared, oai_identifier, prepare_article, prepare_issue
 
 CORPUS = (Path("/tmp/c4k"), Path("/work/shared/samples"))
 REPOSITORY = "oaiserver.localhost"
@@ -63,7 +61,9 @@ _ILLEGAL = ["\x00", "\x01", "\x0b", "\x0c", "\x1f", "\ufffe", "\uffff", "\x7f", 
 
 
 def sha(value: t.Any) -> str:
-    """Return the sha256 (hex) of a value's text (``repr`` for non-strings)."""
+    """Return the sha256 (hex) of a value's text (UTF-8 bytes decoded; ``repr`` for the rest)."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8")
     text = value if isinstance(value, str) else repr(value)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -90,7 +90,7 @@ def article_record(prepared: Prepared) -> dict[str, str]:
 def file_records(name: str, data: bytes, settings: CrosswalkSettings) -> dict[str, t.Any]:
     """Return ``{key: record}`` for one issue file (or its error message)."""
     try:
-        prepared = prepare_file(data, REPOSITORY, FINGERPRINT, settings)
+        prepared = prepare_issue(data, PrepareConfig(REPOSITORY, settings, FINGERPRINT))
     except Exception as error:  # noqa: BLE001 - the message is part of the output
         return {name: {"error": f"{type(error).__name__}: {error}"}}
     records: dict[str, t.Any] = {name: {"issue_key": sha(prepared.key)}}
@@ -105,8 +105,8 @@ def object_records(name: str, articles: t.Sequence[Article], settings: Crosswalk
     for index, article in enumerate(articles):
         key = f"{name}#{index}"
         try:
-            prepared = prepare_article(article, oai_identifier(REPOSITORY, article), FINGERPRINT,
-                                       lambda a: render_article(a, settings))
+            prepared = prepare_article(article, oai_identifier(REPOSITORY, article),
+                                       PrepareConfig(REPOSITORY, settings, FINGERPRINT))
         except Exception as error:  # noqa: BLE001
             records[key] = {"error": f"{type(error).__name__}: {error}"}
             continue

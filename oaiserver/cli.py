@@ -18,9 +18,7 @@ from werkzeug.serving import run_simple
 
 from metadata_formats import CrosswalkSettings
 from oaiserver.storage import db
-from oaiserver.ingest import pipeline
-from oaiserver.ingest.writer import Counts, Store
-from oaiserver.ingest.parsing import IngestError, parse_issue
+from oaiserver.ingest import Counts, Ingester, IngestError, parse_issue
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +35,10 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-def open_store() -> Store:
+def open_store() -> Ingester:
     """Open the configured database for writing."""
     config = current_app.config
-    return Store(
+    return Ingester(
         db.connect_writer(config["DATABASE"]),
         config["OAI_REPOSITORY_IDENTIFIER"],
         CrosswalkSettings.from_config(config),
@@ -148,11 +146,11 @@ def ingest_command(paths: tuple[str, ...], dry_run: bool, quiet: bool, as_json: 
         sys.exit(1)
 
 
-def _works(store: Store | None, items: t.Iterable[tuple[str, Path | None]], dry_run: bool,
+def _works(store: Ingester | None, items: t.Iterable[tuple[str, Path | None]], dry_run: bool,
            count: int) -> t.Iterator[tuple[str, t.Callable[[], Counts]]]:
     """(name, work) per file, in order; with a database, parsed and rendered ahead on every core."""
     if store is not None:
-        return pipeline.ingest_files(store, items, read_input, dry_run, count)
+        return store.ingest_files(items, read_input, dry_run, count)
     return ((name, lambda name=name, path=path: Counts(
         added=len(parse_issue(read_input(name, path)).articles))) for name, path in items)
 
@@ -259,7 +257,7 @@ def serve_command(host: str, port: int) -> None:
     empty = store.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
     if empty and current_app.config["OAI_LOAD_DEMO"]:
         demo = resources.files("oaiserver") / "demo" / "nkums-v18n2.xml"
-        counts = store.save_issue(parse_issue(demo.read_bytes()))
+        counts = store.save_file(demo.read_bytes())
         click.echo(f"demo issue ingested: {counts.summary()}")
     store.db.close()
     click.echo(f"OAI-PMH base URL: http://{host}:{port}/oai")

@@ -14,8 +14,7 @@ import pytest
 from bench import corpus
 from metadata_formats import CrosswalkSettings
 from oaiserver.storage import db, queries as store
-from oaiserver.ingest import writer as ingest
-from oaiserver.ingest.writer import Counts, Store
+from oaiserver.ingest import Counts, Ingester, prepare
 
 REPOSITORY = "oaiserver.localhost"
 
@@ -27,7 +26,7 @@ def files(tmp_path: Path) -> list[Path]:
 
 
 @pytest.fixture
-def writer(tmp_path: Path) -> Store:
+def writer(tmp_path: Path) -> Ingester:
     """A store on a new database, with a clock that moves one second per call."""
     ticks = iter(range(10_000))
 
@@ -36,7 +35,7 @@ def writer(tmp_path: Path) -> Store:
 
         return dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=next(ticks))
 
-    return Store(db.connect_writer(tmp_path / "oai.sqlite3"), REPOSITORY, CrosswalkSettings(), clock)
+    return Ingester(db.connect_writer(tmp_path / "oai.sqlite3"), REPOSITORY, CrosswalkSettings(), clock)
 
 
 def counted(conn: sqlite3.Connection, f: store.ListFilter) -> int:
@@ -67,7 +66,7 @@ def assert_sizes_exact(conn: sqlite3.Connection) -> None:
                 assert store.count(conn, f) == counted(conn, f), (spec, prefix, from_, until)
 
 
-def test_list_sizes_stay_exact_through_every_kind_of_change(writer: Store, files: list[Path]) -> None:
+def test_list_sizes_stay_exact_through_every_kind_of_change(writer: Ingester, files: list[Path]) -> None:
     """Adds, updates, deletes, withdraw, restore and reindex all keep the counts exact."""
     for path in files:
         writer.save_file(path.read_bytes())
@@ -92,14 +91,14 @@ def test_list_sizes_stay_exact_through_every_kind_of_change(writer: Store, files
     assert_sizes_exact(conn)
 
 
-def test_a_skipped_reingest_is_what_a_real_one_would_do(writer: Store, files: list[Path], monkeypatch) -> None:
+def test_a_skipped_reingest_is_what_a_real_one_would_do(writer: Ingester, files: list[Path], monkeypatch) -> None:
     """Unchanged bytes on an unchanged issue are skipped; any change in between is not."""
     data = files[0].read_bytes()
     added = writer.save_file(data)
     assert added.added > 0
     parsed = []
-    real_parse = ingest.parse_issue
-    monkeypatch.setattr(ingest, "parse_issue", lambda d: parsed.append(1) or real_parse(d))
+    real_parse = prepare.parse_issue
+    monkeypatch.setattr(prepare, "parse_issue", lambda d: parsed.append(1) or real_parse(d))
     assert writer.save_file(data) == Counts(unchanged=added.added)
     assert parsed == []  # skipped: not even parsed
     identifier = writer.conn.execute("SELECT identifier FROM records ORDER BY id").fetchone()[0]
@@ -116,7 +115,7 @@ def test_a_skipped_reingest_is_what_a_real_one_would_do(writer: Store, files: li
     assert writer.save_file(data, dry_run=True) == Counts(unchanged=added.added)
 
 
-def test_a_database_from_before_the_speedups_is_still_served_right(writer: Store, files: list[Path]) -> None:
+def test_a_database_from_before_the_speedups_is_still_served_right(writer: Ingester, files: list[Path]) -> None:
     """Without list_sizes and the narrow index (an old file), counts and pages come out the same."""
     for path in files:
         writer.save_file(path.read_bytes())

@@ -1,17 +1,18 @@
-"""Ingest many files on every core: worker processes parse and render, one process writes.
+"""Ingest one way: read a file → prepare it (here or in a worker process) → hand it to the writer.
 
-Parsing and rendering are pure functions of a file's bytes and take ~85% of an ingest's CPU;
-SQLite has one writer. So the files are read in order, handed to a pool of worker processes
-(``prepare_for_writer``), and their results saved in the same order, each file still in its
-own transaction, by the store of the calling process (``Store.bulk``: no disk sync per file).
-Files already ingested unchanged are not sent to the workers at all (``Store.save_file`` skips
-them). Small batches are done in process: starting workers costs more than it saves.
+Preparing (parse, render, serialise, hash: prepare.py) is a pure function of a file's bytes
+and takes ~85% of an ingest's CPU; SQLite has one writer. So with many files the files are
+read in order, prepared by a pool of worker processes, and their results saved in the same
+order, each file still in its own transaction, by the writer of the calling process
+(``Writer.bulk``: no disk sync per file). Small batches are prepared in process: starting
+workers costs more than it saves. Either way it is the same :func:`prepare_issue` and the
+same :meth:`Ingester._save`: this module only decides where preparing runs.
 """
 from __future__ import annotations
 
 import collections
 import concurrent.futures
-import dataclasses
+import datetime as dt
 import multiprocessing
 import os
 import threading
@@ -19,57 +20,142 @@ import time
 import typing as t
 
 from metadata_formats import CrosswalkSettings
-from oaiserver.ingest.writer import Counts, Store
-from oaiserver.ingest.parsing import parse_issue
-from oaiserver.ingest.prepare import Prepared, PreparedIssue, issue_key, oai_identifier, prepare_article
-from oaiserver.ingest.rendering import render_article
-from oaiserver.ingest.sets import SetInfo
+from oaiserver.ingest.prepare import PrepareConfig, file_digest, prepare_issue, prepare_parsed, prepare_stored
+from oaiserver.ingest.writer import Counts, Writer
+from oaiserver.model import Issue
+
+if t.TYPE_CHECKING:
+    import sqlite_utils
 
 #: Below this many files the pool is not worth starting.
 MIN_FILES_FOR_WORKERS = 8
 #: Files read ahead per worker (bounds the memory held by prepared files).
 AHEAD_PER_WORKER = 3
+#: Records re-rendered per transaction by reindex: an ingest or withdraw started meanwhile
+#: waits for one batch at most, not for the whole database.
+REINDEX_BATCH = 250
 
 Work = t.Callable[[], Counts]
 
 
-def prepare_file(data: bytes, repository_identifier: str, fingerprint: str,
-                 settings: CrosswalkSettings) -> PreparedIssue:
-    """Parse one issue file and render all its articles (runs in a worker process)."""
-    issue = parse_issue(data)
-    return PreparedIssue(issue_key(issue), [
-        prepare_article(a, oai_identifier(repository_identifier, a), fingerprint,
-                        lambda article: render_article(article, settings))
-        for a in issue.articles
-    ])
+class Ingester:
+    """The write side of one database: prepares what it is given and hands it to the writer."""
 
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        repository_identifier: str,
+        settings: CrosswalkSettings,
+        clock: t.Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.config = PrepareConfig.of(repository_identifier, settings)
+        self.writer = Writer(db, clock)
+        self.db = db
+        self.conn = db.conn
 
-def prepare_for_writer(data: bytes, repository_identifier: str, fingerprint: str,
-                       settings: CrosswalkSettings) -> PreparedIssue:
-    """:func:`prepare_file`, packed for the trip back to the writer process.
+    def save_file(self, data: bytes, dry_run: bool = False) -> Counts:
+        """Prepare and save the bytes of one issue file; skip the work if it is known unchanged.
 
-    The article JSON and the renditions (~25 KB an article) go as their UTF-8 bytes: pickle
-    would encode them here, decode them there, and the writer encode them again to store
-    them; SQLite takes the bytes as they are (writes.TEXT). The sets, alike across an issue,
-    go once per issue instead of once per article.
-    """
-    prepared = prepare_file(data, repository_identifier, fingerprint, settings)
-    sets: dict[SetInfo, SetInfo] = {}
-    return PreparedIssue(prepared.key, [_packed(article, sets) for article in prepared.articles])
+        Raises :class:`~oaiserver.ingest.parsing.IngestError` for a file that cannot be ingested.
+        """
+        return self._save(data, file_digest(data, self.config.fingerprint), None, dry_run)
 
+    def save_issue(self, issue: Issue, dry_run: bool = False) -> Counts:
+        """Prepare and save an issue already parsed (not remembered as a file)."""
+        return self.writer.save_issue(prepare_parsed(issue, self.config), dry_run=dry_run)
 
-def _packed(article: Prepared, sets: dict[SetInfo, SetInfo]) -> Prepared:
-    rendered = article.rendered
-    assert rendered is not None
-    return dataclasses.replace(
-        article,
-        article_json=article.article_json.encode("utf-8"),
-        rendered=dataclasses.replace(
-            rendered,
-            sets=[sets.setdefault(info, info) for info in rendered.sets],
-            renditions={prefix: xml.encode("utf-8") for prefix, xml in rendered.renditions.items()},
-        ),
-    )
+    def ingest_files(
+        self,
+        items: t.Iterable[tuple[str, t.Any]],
+        read: t.Callable[[str, t.Any], bytes],
+        dry_run: bool = False,
+        count: int = 0,
+        workers: int | None = None,
+    ) -> t.Iterator[tuple[str, Work]]:
+        """Yield ``(name, work)`` per item, in order; ``work()`` saves the file and returns its counts.
+
+        ``count`` is the number of items (they are consumed lazily, a few ahead of the writer).
+        ``work()`` raises what saving the file alone would: the reading error, the parsing
+        error (IngestError), a database error or a bug, so the caller reports each file.
+        """
+        workers = default_workers() if workers is None else workers
+        with self.writer.bulk():
+            if workers < 2 or count < MIN_FILES_FOR_WORKERS:
+                for name, path in items:
+                    yield name, self._schedule(read, name, path, dry_run, None)
+                return
+            with _pool(workers) as pool:
+                pending: collections.deque[tuple[str, Work]] = collections.deque()
+                for name, path in items:
+                    pending.append((name, self._schedule(read, name, path, dry_run, pool)))
+                    if len(pending) >= workers * AHEAD_PER_WORKER:
+                        yield pending.popleft()
+                while pending:
+                    yield pending.popleft()
+
+    def _schedule(self, read: t.Callable[[str, t.Any], bytes], name: str, path: t.Any,
+                  dry_run: bool, pool: concurrent.futures.Executor | None) -> Work:
+        """Read one file and, with a pool, start preparing it there; return the work that saves it."""
+        try:
+            data = read(name, path)
+        except Exception as error:  # noqa: BLE001 - reported for this file when its turn comes
+            failure = error
+
+            def fail() -> Counts:
+                raise failure
+
+            return fail
+        digest = file_digest(data, self.config.fingerprint)
+        future = None
+        # A file most likely skipped needs no worker (_save checks again in its turn).
+        if pool is not None and self.writer.known_unchanged(digest) is None:
+            future = pool.submit(prepare_issue, data, self.config)
+        return lambda: self._save(data, digest, future, dry_run)
+
+    def _save(self, data: bytes, digest: str, future: concurrent.futures.Future | None,
+              dry_run: bool) -> Counts:
+        """Save one file: skipped if known unchanged, else prepared (by ``future`` or here) and written."""
+        unchanged = self.writer.known_unchanged(digest)
+        if unchanged is not None:
+            return unchanged
+        prepared = future.result() if future is not None else prepare_issue(data, self.config)
+        return self.writer.save_issue(prepared, digest, dry_run=dry_run)
+
+    def withdraw(self, identifier: str) -> str:
+        """Delete one record by hand; it stays deleted until restored. Return what happened."""
+        return self.writer.withdraw(identifier)
+
+    def restore(self, identifier: str) -> str:
+        """Undo a withdrawal: the record is live again, rendered afresh, with a new datestamp."""
+        while True:  # again only if the record changed between reading and writing it
+            stored = self.writer.stored(identifier)
+            if stored is None:
+                return "unknown"
+            if not stored.withdrawn:
+                return "not withdrawn"
+            prepared = prepare_stored(stored.identifier, stored.article_json, self.config)
+            outcome = self.writer.restore(stored, prepared)
+            if outcome is not None:
+                return outcome
+
+    def reindex(self, batch_size: int = REINDEX_BATCH,
+                after_batch: t.Callable[[Counts], None] | None = None) -> Counts:
+        """Re-render every live record from its stored article; move the datestamps of those that changed.
+
+        Batch by batch, each prepared outside any transaction and saved in its own short
+        one, so that other writers get their turn in between. ``after_batch`` is called
+        with the counts so far after each batch is committed.
+        """
+        counts, after = Counts(), 0
+        while batch := self.writer.live_after(after, batch_size):
+            counts += self.writer.save_reindexed([
+                (stored, prepare_stored(stored.identifier, stored.article_json, self.config))
+                for stored in batch
+            ])
+            after = batch[-1].id
+            if after_batch is not None:
+                after_batch(counts)
+        return counts
 
 
 def default_workers() -> int:
@@ -80,43 +166,11 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def ingest_files(
-    store: Store,
-    items: t.Iterable[tuple[str, t.Any]],
-    read: t.Callable[[str, t.Any], bytes],
-    dry_run: bool = False,
-    count: int = 0,
-    workers: int | None = None,
-) -> t.Iterator[tuple[str, Work]]:
-    """Yield ``(name, work)`` per item, in order; ``work()`` saves the file and returns its counts.
-
-    ``count`` is the number of items (they are consumed lazily, a few ahead of the writer).
-    ``work()`` raises what a serial ingest would: the reading error, the parsing error
-    (IngestError), a database error or a bug, so the caller reports each file as before.
-    """
-    with store.bulk():
-        yield from _ingest_files(store, items, read, dry_run, count, workers)
-
-
-def _ingest_files(store: Store, items: t.Iterable[tuple[str, t.Any]], read: t.Callable,
-                  dry_run: bool, count: int, workers: int | None) -> t.Iterator[tuple[str, Work]]:
-    workers = default_workers() if workers is None else workers
-    if workers < 2 or count < MIN_FILES_FOR_WORKERS:
-        for name, path in items:
-            yield name, _serial(store, read, name, path, dry_run)
-        return
+def _pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
     # spawn: a clean interpreter per worker (no fork of a process holding SQLite handles).
     context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_exit_with_parent, initargs=(os.getpid(),)
-    ) as pool:
-        pending: collections.deque[tuple[str, Work]] = collections.deque()
-        for name, path in items:
-            pending.append((name, _submit(pool, store, read, name, path, dry_run)))
-            if len(pending) >= workers * AHEAD_PER_WORKER:
-                yield pending.popleft()
-        while pending:
-            yield pending.popleft()
+    return concurrent.futures.ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_exit_with_parent, initargs=(os.getpid(),))
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -130,27 +184,3 @@ def _exit_with_parent(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
-
-
-def _serial(store: Store, read: t.Callable, name: str, path: t.Any, dry_run: bool) -> Work:
-    return lambda: store.save_file(read(name, path), dry_run=dry_run)
-
-
-def _submit(pool: concurrent.futures.Executor, store: Store, read: t.Callable, name: str,
-            path: t.Any, dry_run: bool) -> Work:
-    try:
-        data = read(name, path)
-    except Exception as error:  # noqa: BLE001 - reported for this file when its turn comes
-        failure = error
-
-        def fail() -> Counts:
-            raise failure
-
-        return fail
-    digest = store.file_digest(data)
-    if store.known_unchanged(digest) is not None:
-        # Most likely skipped: no worker needed (save_file checks again in its turn).
-        return lambda: store.save_file(data, dry_run=dry_run, digest=digest)
-    future = pool.submit(prepare_for_writer, data, store.repository_identifier, store.fingerprint,
-                         store.settings)
-    return lambda: store.save_file(data, dry_run=dry_run, prepared=future.result(), digest=digest)

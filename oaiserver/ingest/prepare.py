@@ -1,8 +1,14 @@
-"""Articles made ready to save: keys, JSON, source hash and, when made ahead, renderings.
+"""Issue file bytes → everything the writer stores for them: parse, render, serialise, hash.
 
-Splitting this from the database work lets ingest do it in worker processes (pipeline.py)
-while the single writer saves the previous file, and lets an unchanged article skip
-rendering altogether (its source hash says so before anything is rendered).
+Pure functions of their input and a :class:`PrepareConfig`; no database. An ingest runs
+:func:`prepare_issue` in its own process or in a worker process (pipeline.py), reindex and
+restore run :func:`prepare_stored` on an article read back from the database; either way
+the writer (writer.py) gets :class:`Prepared` articles and only decides what to write.
+
+What comes out is packed for a trip between processes: the article JSON and the renditions
+(~25 KB an article) as their UTF-8 bytes, since pickle would encode them on one side, decode
+them on the other, and the writer encode them again to store them, while SQLite takes the
+bytes as they are (writes.TEXT); and the sets, alike across an issue, once per issue.
 """
 from __future__ import annotations
 
@@ -12,10 +18,42 @@ import json
 import typing as t
 from dataclasses import dataclass
 
-from oaiserver.model import Article, Issue
+from metadata_formats import FORMATS, CrosswalkSettings
+from oaiserver.ingest.parsing import parse_issue
+from oaiserver.ingest.sets import SetInfo, article_sets
+from oaiserver.model import Article, Issue, article_from_dict
 
-if t.TYPE_CHECKING:
-    from oaiserver.ingest.rendering import Rendered
+# Bump when a crosswalk changes its output, so that the next ingest re-renders every
+# record even where the source is unchanged (`oaiserver reindex` does it at once).
+RENDER_VERSION = "1"
+
+
+def fingerprint(settings: CrosswalkSettings) -> str:
+    """What, besides an article, decides its renderings: the render version and the settings."""
+    return hashlib.sha256(f"{RENDER_VERSION}\0{settings!r}".encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class PrepareConfig:
+    """What preparing depends on besides its input (sent to every worker process)."""
+
+    repository_identifier: str
+    settings: CrosswalkSettings
+    fingerprint: str  # part of every source hash and file digest: see :func:`fingerprint`
+
+    @classmethod
+    def of(cls, repository_identifier: str, settings: CrosswalkSettings) -> PrepareConfig:
+        """The configuration for a repository and its crosswalk settings."""
+        return cls(repository_identifier, settings, fingerprint(settings))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Everything the server disseminates for one live article."""
+
+    sets: list[SetInfo]
+    renditions: dict[str, bytes]  # prefix -> the UTF-8 bytes of its XML
+    content_hash: str
 
 
 @dataclass(frozen=True)
@@ -25,10 +63,9 @@ class Prepared:
     identifier: str
     journal_key: str
     article_key: str
-    article_json: str
+    article_json: bytes  # UTF-8
     source_hash: str
-    rendered: Rendered | None = None  # rendered ahead of time (by an ingest worker)
-    article: Article | None = None  # else rendered from this, and only if it changed
+    rendered: Rendered
 
 
 @dataclass(frozen=True)
@@ -39,8 +76,62 @@ class PreparedIssue:
     articles: list[Prepared]
 
 
+def prepare_issue(data: bytes, config: PrepareConfig) -> PreparedIssue:
+    """Parse one issue file and prepare every article in it (in a worker or in process).
+
+    Raises :class:`~oaiserver.ingest.parsing.IngestError` for a file that cannot be ingested.
+    """
+    return prepare_parsed(parse_issue(data), config)
+
+
+def prepare_parsed(issue: Issue, config: PrepareConfig) -> PreparedIssue:
+    """Prepare every article of a parsed issue."""
+    shared: dict[SetInfo, SetInfo] = {}
+    return PreparedIssue(issue_key(issue), [
+        prepare_article(article, oai_identifier(config.repository_identifier, article), config, shared)
+        for article in issue.articles
+    ])
+
+
+def prepare_stored(identifier: str, article_json: str, config: PrepareConfig) -> Prepared:
+    """Prepare an article again from its stored JSON (for reindex and restore)."""
+    return prepare_article(article_from_dict(json.loads(article_json)), identifier, config)
+
+
+def prepare_article(article: Article, identifier: str, config: PrepareConfig,
+                    shared_sets: dict[SetInfo, SetInfo] | None = None) -> Prepared:
+    """Serialise, hash and render one article.
+
+    ``shared_sets`` makes equal sets one object, which pickle then sends once.
+    """
+    text = article_json(article)
+    rendered = render_article(article, config.settings)
+    if shared_sets is not None:
+        rendered = dataclasses.replace(
+            rendered, sets=[shared_sets.setdefault(info, info) for info in rendered.sets])
+    return Prepared(identifier, article.journal.key, article.key, text.encode("utf-8"),
+                    source_hash(text, config.fingerprint), rendered)
+
+
+def render_article(article: Article, settings: CrosswalkSettings) -> Rendered:
+    """Render every metadata format and the set membership of one article."""
+    renditions = {}
+    for prefix, fmt in FORMATS.items():
+        xml = fmt.render(article, settings)
+        if xml is not None:
+            renditions[prefix] = xml
+    sets = article_sets(article)
+    digest = hashlib.sha256()
+    for info in sets:
+        digest.update(f"set\0{info.spec}\0".encode())
+    for prefix in sorted(renditions):
+        digest.update(f"format\0{prefix}\0{renditions[prefix]}\0".encode())
+    packed = {prefix: xml.encode("utf-8") for prefix, xml in renditions.items()}
+    return Rendered(sets, packed, digest.hexdigest())
+
+
 def oai_identifier(repository_identifier: str, article: Article) -> str:
-    """Return the OAI identifier of an article (design.md §2)."""
+    """Return the OAI identifier of an article: oai:<repository>:<journal key>/<article key>."""
     return f"oai:{repository_identifier}:{article.journal.key}/{article.key}"
 
 
@@ -49,25 +140,25 @@ def issue_key(issue: Issue) -> tuple[str, str, str]:
     return (issue.journal.key, issue.info.volume or "", issue.info.number or "")
 
 
-def prepare_article(
-    article: Article,
-    identifier: str,
-    fingerprint: str,
-    render: t.Callable[[Article], Rendered] | None = None,
-) -> Prepared:
-    """Serialise and hash one article; with ``render``, render it now as well."""
-    article_json = _ENCODER.encode(article)
-    source_hash = hashlib.sha256(f"{fingerprint}\0{article_json}".encode()).hexdigest()
-    keys = (identifier, article.journal.key, article.key, article_json, source_hash)
-    if render is None:
-        return Prepared(*keys, article=article)
-    return Prepared(*keys, rendered=render(article))
+def source_hash(article_json: str, fingerprint: str) -> str:
+    """The hash that tells an unchanged article (and unchanged settings) from a changed one."""
+    return hashlib.sha256(f"{fingerprint}\0{article_json}".encode()).hexdigest()
 
 
-# The article JSON: json.dumps(plain(article), ensure_ascii=False, sort_keys=True), byte for
-# byte, in a third of the time. The encoder writes tuples as arrays itself and asks ``vars``
-# (a C builtin, no Python frame) for each model object's attributes: a frozen dataclass keeps
-# exactly its fields in __dict__ (tests/test_ingest_speed_equivalence.py checks both claims).
+def file_digest(data: bytes, fingerprint: str) -> str:
+    """The key under which an ingested file is remembered (its bytes and the fingerprint)."""
+    return hashlib.sha256(f"{fingerprint}\0".encode() + data).hexdigest()
+
+
+def article_json(article: Article) -> str:
+    """The article as stored: ``json.dumps(plain(article), ensure_ascii=False, sort_keys=True)``."""
+    return _ENCODER.encode(article)
+
+
+# The same bytes as json.dumps(plain(article), …) in a third of the time. The encoder writes
+# tuples as arrays itself and asks ``vars`` (a C builtin, no Python frame) for each model
+# object's attributes: a frozen dataclass keeps exactly its fields in __dict__
+# (tests/ingest/test_ingest_speed_equivalence.py checks both claims).
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=vars)
 
 _FIELDS: dict[type, tuple[str, ...]] = {}

@@ -1,7 +1,9 @@
-"""Save parsed issues into the store: one transaction per file (design.md §1, §2).
+"""Write prepared issues and articles into the store: one transaction per file or batch.
 
-A record's datestamp moves only when what the server disseminates for it changes (its
-rendered formats or its sets), when it is deleted, or when it comes back.
+The writer never parses and never renders: it gets :class:`~oaiserver.ingest.prepare.Prepared`
+articles and decides what to write. A record's datestamp moves only when what the server
+disseminates for it changes (its rendered formats or its sets), when it is deleted, or when
+it comes back.
 """
 from __future__ import annotations
 
@@ -12,23 +14,14 @@ import json
 import typing as t
 from dataclasses import dataclass
 
-from metadata_formats import CrosswalkSettings
 from oaiserver.protocol import datestamps
 from oaiserver.protocol.datestamps import format_datestamp
-from oaiserver.model import Article, Issue, article_from_dict
-from oaiserver.ingest.parsing import parse_issue
-from oaiserver.ingest.prepare import Prepared, PreparedIssue, issue_key, oai_identifier, prepare_article
-from oaiserver.ingest.rendering import render_article, render_header
+from oaiserver.ingest.headers import render_header
+from oaiserver.ingest.prepare import Prepared, PreparedIssue
 from oaiserver.ingest.writes import ListSizeKeeper, RecordWrites
 
 if t.TYPE_CHECKING:
     import sqlite_utils
-
-# Bump when a crosswalk changes its output, so that the next ingest re-renders every
-# record even where the source is unchanged (`oaiserver reindex` does it at once).
-RENDER_VERSION = "1"
-#: Records re-rendered per batch of statements by ``reindex`` (bounds the memory it holds).
-REINDEX_BATCH = 500
 
 
 @dataclass
@@ -55,80 +48,60 @@ class Counts:
         )
 
 
-class Store:
-    """The writer side of the database: ingest, withdraw, restore and reindex."""
+@dataclass(frozen=True)
+class StoredArticle:
+    """A record's article as read back for reindex or restore, to be prepared again."""
 
-    def __init__(
-        self,
-        db: sqlite_utils.Database,
-        repository_identifier: str,
-        settings: CrosswalkSettings,
-        clock: t.Callable[[], dt.datetime] | None = None,
-    ) -> None:
+    id: int
+    identifier: str
+    article_json: str
+    source_hash: str  # as read: the writer skips the record if it has changed since
+    withdrawn: bool
+
+
+#: The columns of a :class:`StoredArticle`.
+_STORED = "id, identifier, article, source_hash, withdrawn"
+
+
+def _stored(row: tuple[t.Any, ...]) -> StoredArticle:
+    return StoredArticle(row[0], row[1], row[2], row[3], bool(row[4]))
+
+
+class Writer:
+    """The one writer of the database: save, skip-if-known, withdraw, restore, reindex, restamp."""
+
+    def __init__(self, db: sqlite_utils.Database,
+                 clock: t.Callable[[], dt.datetime] | None = None) -> None:
         self.db = db
         self.conn = db.conn
-        self.repository_identifier = repository_identifier
-        self.settings = settings
         # Looked up at call time so tests can move the clock with monkeypatch.
         self.clock = clock or (lambda: datestamps.now())
         self._touched: list[int] = []  # records given a new datestamp in this transaction
         self._lists = ListSizeKeeper(self.conn)
-        self._fingerprint = hashlib.sha256(
-            f"{RENDER_VERSION}\0{settings!r}".encode()
-        ).hexdigest()[:16]
 
-    def identifier(self, article: Article) -> str:
-        """Return the OAI identifier of an article (design.md §2)."""
-        return oai_identifier(self.repository_identifier, article)
+    def save_issue(self, issue: PreparedIssue, digest: str | None = None,
+                   dry_run: bool = False) -> Counts:
+        """Save one prepared issue in one transaction; return what changed.
 
-    @property
-    def fingerprint(self) -> str:
-        """What, besides an article, decides its renderings: render version and settings."""
-        return self._fingerprint
-
-    def prepare(self, article: Article, identifier: str | None = None) -> Prepared:
-        """Serialise and hash one article; it is rendered later, only if it changed."""
-        return prepare_article(article, identifier or self.identifier(article), self._fingerprint)
-
-    def _prepare_issue(self, issue: Issue) -> PreparedIssue:
-        return PreparedIssue(issue_key(issue), [self.prepare(a) for a in issue.articles])
-
-    def save_issue(self, issue: Issue, dry_run: bool = False) -> Counts:
-        """Save one parsed issue in one transaction; return what changed.
-
+        ``digest`` is its file's :func:`~oaiserver.ingest.prepare.file_digest`: the file is
+        remembered, so that :meth:`known_unchanged` recognises the same bytes next time.
         With ``dry_run`` the transaction is rolled back: the counts say what would change.
         """
         with self._transaction(commit=not dry_run) as datestamp:
-            return self._save_issue(self._prepare_issue(issue), datestamp)
-
-    def save_file(self, data: bytes, dry_run: bool = False, prepared: PreparedIssue | None = None,
-                  digest: str | None = None) -> Counts:
-        """Parse and save the bytes of one issue file; skip the work if it is known unchanged.
-
-        A file ingested before byte for byte (same settings, same render version), whose
-        issue's records are still exactly as that ingest left them, would change nothing:
-        its articles are all counted unchanged without parsing or rendering it again.
-        ``prepared`` is the file already parsed and rendered (by :func:`prepare_file`), and
-        ``digest`` its :meth:`file_digest`, when the caller has them.
-        Raises :class:`~oaiserver.ingest.parsing.IngestError` for a file that cannot be ingested.
-        """
-        digest = digest or self.file_digest(data)
-        unchanged = self.known_unchanged(digest)
-        if unchanged is not None:
-            return unchanged
-        if prepared is None:
-            prepared = self._prepare_issue(parse_issue(data))
-        with self._transaction(commit=not dry_run) as datestamp:
-            counts = self._save_issue(prepared, datestamp)
-            issue_id = self._issue_id(prepared.key)
-            # Only this file's latest state is worth remembering for its issue.
-            self.conn.execute("DELETE FROM ingested_files WHERE issue_id = ?", (issue_id,))
-            self.conn.execute(
-                "INSERT OR REPLACE INTO ingested_files (digest, issue_id, articles, state) "
-                "VALUES (?, ?, ?, ?)",
-                (digest, issue_id, len(prepared.articles), self._issue_state(issue_id)),
-            )
+            counts = self._save_issue(issue, datestamp)
+            if digest is not None:
+                self._remember(digest, issue)
             return counts
+
+    def _remember(self, digest: str, issue: PreparedIssue) -> None:
+        issue_id = self._issue_id(issue.key)
+        # Only this file's latest state is worth remembering for its issue.
+        self.conn.execute("DELETE FROM ingested_files WHERE issue_id = ?", (issue_id,))
+        self.conn.execute(
+            "INSERT OR REPLACE INTO ingested_files (digest, issue_id, articles, state) "
+            "VALUES (?, ?, ?, ?)",
+            (digest, issue_id, len(issue.articles), self._issue_state(issue_id)),
+        )
 
     @contextlib.contextmanager
     def bulk(self) -> t.Iterator[None]:
@@ -147,12 +120,13 @@ class Store:
         finally:
             self.conn.execute(f"PRAGMA synchronous = {int(previous)}")
 
-    def file_digest(self, data: bytes) -> str:
-        """The key under which an ingested file is remembered (bytes and fingerprint)."""
-        return hashlib.sha256(f"{self._fingerprint}\0".encode() + data).hexdigest()
-
     def known_unchanged(self, digest: str) -> Counts | None:
-        """The counts of re-ingesting a remembered file onto an unchanged issue, else None."""
+        """The counts of saving a remembered file again onto its unchanged issue, else None.
+
+        A file ingested before byte for byte (same fingerprint), whose issue's records are
+        still exactly as that ingest left them, would change nothing: its articles are all
+        counted unchanged without preparing it again.
+        """
         known = self.conn.execute(
             "SELECT issue_id, articles, state FROM ingested_files WHERE digest = ?", (digest,)
         ).fetchone()
@@ -199,7 +173,7 @@ class Store:
                        force: bool = False) -> Counts:
         """Save articles, each with its issue id, in a few statements; count the outcomes.
 
-        ``force`` renders them even when their source is unchanged or withdrawn.
+        ``force`` writes their renderings even where the source is unchanged or withdrawn.
         """
         counts = Counts()
         identifiers = [prepared.identifier for prepared, _ in items]
@@ -231,12 +205,11 @@ class Store:
         identifier, article_json, source_hash = (
             prepared.identifier, prepared.article_json, prepared.source_hash)
         if not force and row is not None and (row[5] or (not row[3] and row[1] == source_hash)):
-            # Unchanged source (or withdrawn by the admin): nothing to render or move.
+            # Unchanged source (or withdrawn by the admin): nothing to write, but perhaps a move.
             if row[4] != issue_id:
                 writes.moved.append((issue_id, row[0]))
             return "unchanged"
-        # Rendered ahead by an ingest worker, or now: only a new or changed article gets here.
-        rendered = prepared.rendered or render_article(prepared.article, self.settings)
+        rendered = prepared.rendered
         if row is not None and not row[3] and row[2] == rendered.content_hash:
             # The source changed in a way no format shows: keep the datestamp.
             writes.quiet.append((source_hash, article_json, issue_id, row[0]))
@@ -295,36 +268,53 @@ class Store:
             self._mark_deleted(row[0], identifier, datestamp)
             return "withdrawn"
 
-    def restore(self, identifier: str) -> str:
-        """Undo a withdrawal: the record is live again with a new datestamp."""
+    def stored(self, identifier: str) -> StoredArticle | None:
+        """Read back one record's article (to prepare it again for :meth:`restore`)."""
+        row = self.conn.execute(
+            f"SELECT {_STORED} FROM records WHERE identifier = ?", (identifier,)).fetchone()
+        return None if row is None else _stored(row)
+
+    def restore(self, seen: StoredArticle, prepared: Prepared) -> str | None:
+        """Undo a withdrawal: the record is live again with a new datestamp.
+
+        ``prepared`` is ``seen`` prepared again. Returns what happened, or None if the record
+        changed after it was read (read it again).
+        """
         with self._transaction() as datestamp:
             row = self.conn.execute(
-                "SELECT id, withdrawn, article, issue_id FROM records WHERE identifier = ?",
-                (identifier,),
+                "SELECT withdrawn, source_hash, issue_id FROM records WHERE id = ?", (seen.id,)
             ).fetchone()
             if row is None:
                 return "unknown"
-            if not row[1]:
+            if not row[0]:
                 return "not withdrawn"
+            if row[1] != seen.source_hash:
+                return None
             # A withdrawn record is deleted, so the forced save brings it back with a new datestamp.
-            article = article_from_dict(json.loads(row[2]))
-            self._save_articles([(self.prepare(article, identifier), row[3])], datestamp, force=True)
+            self._save_articles([(prepared, row[2])], datestamp, force=True)
             return "restored"
 
-    def reindex(self) -> Counts:
-        """Re-render every live record from its stored article; move changed datestamps."""
-        counts = Counts()
+    def live_after(self, after_id: int, limit: int) -> list[StoredArticle]:
+        """Read back the articles of up to ``limit`` live records with ids above ``after_id``."""
+        return [_stored(row) for row in self.conn.execute(
+            f"SELECT {_STORED} FROM records WHERE id > ? AND deleted = 0 AND withdrawn = 0 "
+            "ORDER BY id LIMIT ?", (after_id, limit))]
+
+    def save_reindexed(self, batch: list[tuple[StoredArticle, Prepared]]) -> Counts:
+        """Save records prepared again from their stored articles, in one short transaction.
+
+        Only a record whose rendered output changed gets a new datestamp. A record deleted,
+        withdrawn or changed since it was read is left as it now is (whoever changed it
+        rendered it then) and not counted.
+        """
         with self._transaction() as datestamp:
-            rows = self.conn.execute(
-                "SELECT identifier, article, issue_id FROM records "
-                "WHERE deleted = 0 AND withdrawn = 0 ORDER BY id"
-            ).fetchall()
-            for start in range(0, len(rows), REINDEX_BATCH):
-                counts += self._save_articles([
-                    (self.prepare(article_from_dict(json.loads(article_json)), identifier), issue_id)
-                    for identifier, article_json, issue_id in rows[start:start + REINDEX_BATCH]
-                ], datestamp, force=True)
-        return counts
+            current = {row[0]: row[1:] for row in self.conn.execute(
+                "SELECT id, source_hash, issue_id FROM records "
+                "WHERE id IN (SELECT value FROM json_each(?)) AND deleted = 0 AND withdrawn = 0",
+                (json.dumps([seen.id for seen, _ in batch]),))}
+            items = [(prepared, current[seen.id][1]) for seen, prepared in batch
+                     if current.get(seen.id, (None,))[0] == seen.source_hash]
+            return self._save_articles(items, datestamp, force=True)
 
     @contextlib.contextmanager
     def _transaction(self, commit: bool = True) -> t.Iterator[str]:
@@ -376,3 +366,4 @@ class _immediate:
 
     def __exit__(self, exc_type: t.Any, exc: t.Any, tb: t.Any) -> None:
         self.conn.execute("COMMIT" if self.commit and not exc_type else "ROLLBACK")
+

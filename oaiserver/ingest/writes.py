@@ -22,8 +22,8 @@ RECORD_COLUMNS = (
     "identifier", "datestamp", "deleted", "withdrawn", "issue_id", "journal_key", "article_key",
     "source_hash", "content_hash", "article", "header",
 )
-# The article JSON and the renditions may come as their UTF-8 bytes (from an ingest worker,
-# see pipeline.py): SQLite stores them as the same TEXT, without a decode and encode in Python.
+# The article JSON and the renditions come as their UTF-8 bytes (packed by prepare.py for the
+# trip from a worker): SQLite stores them as the same TEXT, without a decode and encode in Python.
 TEXT = "CAST(? AS TEXT)"
 _RECORD_VALUES = "(?, " + ", ".join(TEXT if c == "article" else "?" for c in RECORD_COLUMNS) + ")"
 
@@ -33,10 +33,10 @@ class RecordWrites:
     """What saving a batch of articles writes, gathered so that it takes a few statements."""
 
     moved: list[tuple[int, int]] = field(default_factory=list)  # (issue_id, id): unchanged otherwise
-    quiet: list[tuple[str, str, int, int]] = field(default_factory=list)  # (source_hash, article, issue_id, id)
+    quiet: list[tuple[str, bytes, int, int]] = field(default_factory=list)  # (source_hash, article, issue_id, id)
     inserted: list[tuple[t.Any, ...]] = field(default_factory=list)  # (id, *RECORD_COLUMNS)
     updated: list[tuple[t.Any, ...]] = field(default_factory=list)  # (*RECORD_COLUMNS, id)
-    renditions: list[tuple[int, str, str]] = field(default_factory=list)  # (record_id, prefix, xml)
+    renditions: list[tuple[int, str, bytes]] = field(default_factory=list)  # (record_id, prefix, xml)
     members: list[tuple[str, str, str, int]] = field(default_factory=list)  # record_sets rows
     sets: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)  # spec -> row, last wins
 
@@ -74,7 +74,7 @@ class RecordWrites:
         return changed + added
 
 
-def _by_prefix(row: tuple[int, str, str]) -> tuple[str, int]:
+def _by_prefix(row: tuple[int, str, bytes]) -> tuple[str, int]:
     return (row[1], row[0])
 
 

@@ -202,10 +202,10 @@ class FifoWatch(_Watcher):
 
 def break_renderer(monkeypatch: t.Any, on_article: int = 3) -> t.Callable:
     """Make ingest's renderer raise ``RuntimeError("renderer bug")`` on its ``on_article``-th
-    article (a bug halfway through a file); return the real renderer."""
-    from oaiserver.ingest import writer as ingest_module
+    article (a bug halfway through a file, prepared in process); return the real renderer."""
+    from oaiserver.ingest import prepare
 
-    real, calls = ingest_module.render_article, []
+    real, calls = prepare.render_article, []
 
     def flaky(article: t.Any, settings: t.Any) -> t.Any:
         calls.append(article.key)
@@ -213,7 +213,7 @@ def break_renderer(monkeypatch: t.Any, on_article: int = 3) -> t.Callable:
             raise RuntimeError("renderer bug")
         return real(article, settings)
 
-    monkeypatch.setattr(ingest_module, "render_article", flaky)
+    monkeypatch.setattr(prepare, "render_article", flaky)
     return real
 
 

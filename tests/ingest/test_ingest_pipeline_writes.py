@@ -19,30 +19,26 @@ import pytest
 from metadata_formats import CrosswalkSettings
 from oaiserver import cli
 from oaiserver.storage import db
-from oaiserver.ingest import pipeline
-from oaiserver.ingest import writer as ingest_module
-from oaiserver.ingest.writer import Counts, Store
-from oaiserver.ingest.parsing import parse_issue
-from tests.helpers.bad_inputs import break_renderer
+from oaiserver.ingest import Counts, Ingester, parse_issue, pipeline, writes
 from tests.helpers.issues import A, issue
 
 REPOSITORY = "oaiserver.localhost"
 BASE = f"oai:{REPOSITORY}:1234-5679/"
 
 
-def ticking() -> t.Callable[[], dt.datetime]:
+def ticking(day: int = 1) -> t.Callable[[], dt.datetime]:
     """A clock one second further on every call: every transaction ends a second after it began."""
-    start, ticks = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), iter(range(1_000_000))
+    start, ticks = dt.datetime(2026, 1, day, tzinfo=dt.timezone.utc), iter(range(1_000_000))
     return lambda: start + dt.timedelta(seconds=next(ticks))
 
 
-def open_store(path: Path) -> Store:
-    """A store on ``path`` with a ticking clock."""
-    return Store(db.connect_writer(path), REPOSITORY, CrosswalkSettings(), ticking())
+def open_store(path: Path, settings: CrosswalkSettings | None = None, day: int = 1) -> Ingester:
+    """A store on ``path`` with a ticking clock (from midnight of January ``day``, 2026)."""
+    return Ingester(db.connect_writer(path), REPOSITORY, settings or CrosswalkSettings(), ticking(day))
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path) -> Ingester:
     """A store on a new database."""
     return open_store(tmp_path / "oai.sqlite3")
 
@@ -85,7 +81,7 @@ def dump(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
     return rows
 
 
-def test_counts_stay_exact_through_every_kind_of_save(store: Store) -> None:
+def test_counts_stay_exact_through_every_kind_of_save(store: Ingester) -> None:
     """New, unchanged, changed, deleted, moved, withdrawn, restored, reindexed: always exact."""
     conn = store.conn
     first = [A("A-1"), A("A-2"), A("A-3"), A("A-4", content_type="Review Article")]
@@ -113,7 +109,7 @@ def test_counts_stay_exact_through_every_kind_of_save(store: Store) -> None:
     assert_exact(conn)
 
 
-def test_writers_other_than_ingest_are_still_counted_by_the_triggers(store: Store, tmp_path: Path) -> None:
+def test_writers_other_than_ingest_are_still_counted_by_the_triggers(store: Ingester, tmp_path: Path) -> None:
     """Raw SQL from another connection (an admin, an old version) keeps list_sizes exact."""
     store.save_file(issue([A("A-1"), A("A-2"), A("A-3")]))
     other = sqlite3.connect(tmp_path / "oai.sqlite3", isolation_level=None)
@@ -130,20 +126,29 @@ def test_writers_other_than_ingest_are_still_counted_by_the_triggers(store: Stor
     assert_counts_exact(store.conn)
 
 
-def test_a_save_that_fails_halfway_leaves_nothing(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A renderer bug on the third article: the file's transaction, hold included, is undone."""
+def test_a_save_that_fails_halfway_leaves_nothing(store: Ingester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database error after the records went in: the file's transaction, hold included, is undone."""
     store.save_file(issue([A("A-1")]))
     before = dump(store.conn)
-    real = break_renderer(monkeypatch, on_article=3)
-    with pytest.raises(RuntimeError):
+    real, calls = writes.insert_many, []
+
+    def failing(conn: sqlite3.Connection, into: str, values: str, rows: t.Sequence[tuple]) -> None:
+        calls.append(into)
+        if into.startswith("renditions"):
+            raise sqlite3.OperationalError("disk I/O error")
+        real(conn, into, values, rows)
+
+    monkeypatch.setattr(writes, "insert_many", failing)
+    with pytest.raises(sqlite3.OperationalError):
         store.save_file(issue([A("A-1", title="Changed"), A("A-2"), A("A-3"), A("A-4")]))
+    assert calls[0].startswith("records")  # it failed halfway indeed
     assert dump(store.conn) == before
-    monkeypatch.setattr(ingest_module, "render_article", real)
+    monkeypatch.setattr(writes, "insert_many", real)
     assert store.save_file(issue([A("A-1"), A("A-2")])) == Counts(added=1, unchanged=1)
     assert_exact(store.conn)
 
 
-def test_one_identifier_twice_in_an_issue_is_saved_one_after_the_other(store: Store) -> None:
+def test_one_identifier_twice_in_an_issue_is_saved_one_after_the_other(store: Ingester) -> None:
     """The second copy sees the first saved, as in an article-by-article save."""
     parsed = parse_issue(issue([A("A-1"), A("A-2")]))
     twice = dataclasses.replace(parsed, articles=(parsed.articles[0], *parsed.articles))
@@ -165,8 +170,7 @@ def test_the_worker_pipeline_writes_what_a_serial_ingest_writes(tmp_path: Path) 
     for workers in (2, 1):
         store = open_store(tmp_path / f"db{workers}" / "oai.sqlite3")
         total = Counts()
-        for _name, work in pipeline.ingest_files(store, inputs, cli.read_input, count=len(inputs),
-                                                 workers=workers):
+        for _name, work in store.ingest_files(inputs, cli.read_input, count=len(inputs), workers=workers):
             total += work()
         assert total == Counts(added=3 * len(inputs))
         assert_exact(store.conn)
@@ -204,18 +208,20 @@ def test_a_database_from_before_the_hold_is_upgraded(tmp_path: Path) -> None:
     assert_exact(store.conn)
 
 
-def test_bulk_ingest_relaxes_sync_only_while_it_runs(store: Store) -> None:
-    """Store.bulk: synchronous=NORMAL during a run of files, the previous setting after, even on error."""
+def test_bulk_ingest_relaxes_sync_only_while_it_runs(store: Ingester, tmp_path: Path) -> None:
+    """An ingest run (Writer.bulk): synchronous=NORMAL while it runs, the previous setting after, even on error."""
     def synchronous() -> int:
         return store.conn.execute("PRAGMA synchronous").fetchone()[0]
 
     before = synchronous()
     assert before == 2  # FULL: a lone withdraw or restore is flushed at its commit
-    with store.bulk():
+    path = tmp_path / "v1n1.xml"
+    path.write_bytes(issue([A("A-1")]))
+    for _name, work in store.ingest_files([(str(path), path)], cli.read_input, count=1):
         assert synchronous() == 1  # NORMAL
-        store.save_file(issue([A("A-1")]))
+        assert work() == Counts(added=1)
     assert synchronous() == before
-    with pytest.raises(RuntimeError), store.bulk():
+    with pytest.raises(RuntimeError), store.writer.bulk():
         raise RuntimeError("stop")
     assert synchronous() == before
 
@@ -232,3 +238,82 @@ def test_writer_processes_do_not_load_numpy(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "oai.sqlite3")],
                          capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "False"
+
+
+def datestamps(conn: sqlite3.Connection) -> dict[str, str]:
+    """Every record's datestamp, by identifier."""
+    return dict(conn.execute("SELECT identifier, datestamp FROM records").fetchall())
+
+
+def test_reindex_lets_other_writers_in_between_its_batches(tmp_path: Path) -> None:
+    """Each batch is its own transaction: another writer commits in between; only changed output moves."""
+    path = tmp_path / "oai.sqlite3"
+    store = open_store(path)
+    store.save_file(issue([A(f"A-{i}") for i in range(5)]))
+    store.save_file(issue([A(f"B-{i}") for i in range(4)], issn="2008-1375"))
+    before = datestamps(store.conn)
+    store.db.close()
+    # A publisher-id for the first journal only: the JATS of its five articles changes.
+    store = open_store(path, CrosswalkSettings(journal_ids={"1234-5679": "tj"}), day=2)
+    other = open_store(path, day=3)
+    other.conn.execute("PRAGMA busy_timeout = 0")  # locked out: fail at once instead of waiting
+    batches = []
+
+    def between(counts: Counts) -> None:
+        if not batches:
+            assert other.withdraw("oai:oaiserver.localhost:2008-1375/B-3") == "withdrawn"
+        batches.append(counts)
+
+    assert store.reindex(batch_size=2, after_batch=between) == Counts(updated=5, unchanged=3)
+    assert len(batches) == 4  # ids 1-2, 3-4, 5-6, 7-8; 9 (B-3) withdrawn before its turn
+    after = datestamps(store.conn)
+    assert {i for i in before if after[i] != before[i]} == {BASE + f"A-{i}" for i in range(5)} | {
+        "oai:oaiserver.localhost:2008-1375/B-3"}
+    assert store.conn.execute(
+        "SELECT deleted, withdrawn FROM records WHERE identifier LIKE '%/B-3'").fetchone() == (1, 1)
+    assert_exact(store.conn)
+
+
+def test_reindex_leaves_a_record_withdrawn_while_its_batch_was_prepared(
+        store: Ingester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer saves a re-rendered record only if it is still as it was read."""
+    store.save_file(issue([A("A-1"), A("A-2"), A("A-3")]))
+    other = open_store(tmp_path / "oai.sqlite3")
+    real = pipeline.prepare_stored
+
+    def withdrawn_meanwhile(identifier: str, article_json: str, config: t.Any) -> t.Any:
+        if identifier == BASE + "A-2":
+            assert other.withdraw(identifier) == "withdrawn"
+        return real(identifier, article_json, config)
+
+    monkeypatch.setattr(pipeline, "prepare_stored", withdrawn_meanwhile)
+    assert store.reindex() == Counts(unchanged=2)
+    assert store.conn.execute(
+        "SELECT deleted, withdrawn FROM records WHERE identifier = ?", (BASE + "A-2",)).fetchone() == (1, 1)
+    assert_exact(store.conn)
+
+
+def test_restore_reads_again_a_record_changed_while_it_was_prepared(
+        store: Ingester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Restored, changed and withdrawn again by another writer meanwhile: the latest article comes back."""
+    store.save_file(issue([A("A-1"), A("A-2")]))
+    assert store.withdraw(BASE + "A-1") == "withdrawn"
+    other = open_store(tmp_path / "oai.sqlite3")
+    real, calls = pipeline.prepare_stored, []
+
+    def changed_meanwhile(identifier: str, article_json: str, config: t.Any) -> t.Any:
+        calls.append(article_json)
+        if len(calls) == 1:
+            assert other.restore(identifier) == "restored"
+            other.save_file(issue([A("A-1", title="Corrected"), A("A-2")]))
+            assert other.withdraw(identifier) == "withdrawn"
+        return real(identifier, article_json, config)
+
+    monkeypatch.setattr(pipeline, "prepare_stored", changed_meanwhile)
+    assert store.restore(BASE + "A-1") == "restored"
+    # Ours (read before the change), the other's restore, ours again (read after the change).
+    assert len(calls) == 3 and "Corrected" not in calls[0] and "Corrected" in calls[2]
+    assert store.conn.execute("SELECT deleted, withdrawn, instr(article, 'Corrected') > 0 FROM records "
+                              "WHERE identifier = ?", (BASE + "A-1",)).fetchone() == (0, 0, 1)
+    assert other.restore(BASE + "A-1") == "not withdrawn"
+    assert_exact(store.conn)

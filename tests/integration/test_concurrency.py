@@ -226,19 +226,19 @@ def test_no_duplicate_beyond_the_pinned_second(busy_harvests):
 def test_a_change_committed_after_a_harvest_began_is_not_lost(app, ingest, oai, clock, tmp_path, monkeypatch):
     """An incremental harvest from the last responseDate must get a change committed after it."""
     from oaiserver import cli
-    from oaiserver.ingest import writer as ingest_module
     from oaiserver.ingest.parsing import parse_issue
+    from oaiserver.ingest.writes import RecordWrites
 
     ingest(write_issue(tmp_path / "v1.xml", [A("T-1"), A("T-2")]))
     clock.advance(10)
-    entered, release, real = threading.Event(), threading.Event(), ingest_module.render_article
+    entered, release, real = threading.Event(), threading.Event(), RecordWrites.write
 
-    def slow_render(article, settings):
+    def slow_write(self, conn, lists):
         entered.set()
         assert release.wait(30)
-        return real(article, settings)
+        return real(self, conn, lists)
 
-    monkeypatch.setattr(ingest_module, "render_article", slow_render)
+    monkeypatch.setattr(RecordWrites, "write", slow_write)
     with app.app_context():
         store = cli.open_store()
     changed = parse_issue(issue([A("T-1", title="A corrected title"), A("T-2")]))

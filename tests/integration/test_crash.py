@@ -27,7 +27,7 @@ from tests.helpers.servers import oaiserver_env
 ROUNDS = 15
 SEED = 6
 # issue number -> articles in version 0. Ten files: enough for ingest to use its worker
-# processes (oaiserver/pipeline.py), whose orphans must not outlive a killed ingest.
+# processes (oaiserver/ingest/pipeline.py), whose orphans must not outlive a killed ingest.
 ISSUES = {**{n: 12 for n in range(1, 10)}, 10: 150}
 ORPHAN_GRACE = 5  # seconds a killed ingest's workers get to notice and exit
 VERSIONS = 3

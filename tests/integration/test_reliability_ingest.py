@@ -146,8 +146,8 @@ def test_same_article_in_two_issues_is_one_record(app, ingest, tmp_path, clock):
     assert record_count(database, "deleted = 0") == 3 and record_count(database) == 3
 
 
-def test_an_internal_error_mid_transaction_writes_nothing(app, ingest, tmp_path, monkeypatch):
-    """A bug raised halfway through a file (here: a renderer) rolls the file back; the next file goes in."""
+def test_an_internal_error_halfway_through_a_file_writes_nothing(app, ingest, tmp_path, monkeypatch):
+    """A bug raised halfway through a file (here: a renderer) leaves the whole file out; the next file goes in."""
     break_renderer(monkeypatch, on_article=3)
     broken = write_issue(tmp_path / "broken.xml", [A(f"B-{i}") for i in range(5)], number="1")
     fine = write_issue(tmp_path / "fine.xml", [A("F-1")], number="2")
