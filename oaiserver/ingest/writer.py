@@ -12,7 +12,7 @@ import json
 import typing as t
 from dataclasses import dataclass
 
-from metadata_formats import CrosswalkSettings
+from metadata_formats import CrosswalkSettings, fingerprint
 from oaiserver.protocol import datestamps
 from oaiserver.protocol.datestamps import format_datestamp
 from oaiserver.model import Article, Issue, article_from_dict
@@ -73,9 +73,7 @@ class Store:
         self.clock = clock or (lambda: datestamps.now())
         self._touched: list[int] = []  # records given a new datestamp in this transaction
         self._lists = ListSizeKeeper(self.conn)
-        self._fingerprint = hashlib.sha256(
-            f"{RENDER_VERSION}\0{settings!r}".encode()
-        ).hexdigest()[:16]
+        self._fingerprint = fingerprint(settings)
 
     def identifier(self, article: Article) -> str:
         """Return the OAI identifier of an article (design.md §2)."""
