@@ -1,9 +1,7 @@
 """The HTTP edge: one view for GET and POST /oai, plus / and /healthz."""
 from __future__ import annotations
 
-import functools
 import gzip
-import hashlib
 import os
 import sqlite3
 import typing as t
@@ -13,10 +11,12 @@ from flask import Blueprint, Flask, Response, current_app, g, redirect, request
 from werkzeug.datastructures import Accept
 from werkzeug.wrappers import Request as WerkzeugRequest
 
+import metadata_formats
 from oaiserver.protocol import datestamps, envelope, verbs
 
 from oaiserver.storage import db
 from oaiserver.protocol.tokens import TokenCodec
+from oaiserver.web import stylesheet as stylesheet_template
 
 bp = Blueprint("oai", __name__)
 
@@ -137,20 +137,13 @@ def _encode(body: bytes, offered: t.Sequence[str], accepted: Accept) -> tuple[by
 @bp.route("/oai.xsl")
 def stylesheet() -> Response:
     """Serve the XSLT that browsers apply to OAI responses (see the xml-stylesheet instruction)."""
-    body, etag = _static_file(os.path.join(current_app.static_folder, "oai.xsl"))
+    body, etag = stylesheet_template.served(metadata_formats.FORMATS)
     response = Response(body, content_type=XSL_TYPE)
     # A content hash, not send_file's mtime: the same ETag from every worker and every host.
     response.set_etag(etag)
     response.cache_control.public = True
     response.cache_control.max_age = XSL_MAX_AGE
     return response.make_conditional(request)
-
-
-@functools.cache
-def _static_file(path: str) -> tuple[bytes, str]:
-    with open(path, "rb") as file:
-        body = file.read()
-    return body, hashlib.sha256(body).hexdigest()[:32]
 
 
 @bp.route("/")
