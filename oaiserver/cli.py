@@ -232,12 +232,18 @@ def stats_command(as_json: bool) -> None:
     finally:
         conn.close()
     collected["formats"] = _every_format(collected["formats"])
-    click.echo(json.dumps(collected, indent=2) if as_json else stats.render_text(collected))
+    if as_json:
+        click.echo(json.dumps(collected, indent=2))
+        return
+    click.echo(stats.render_text(collected))
+    unrendered = [prefix for prefix in FORMATS if not collected["formats"][prefix]]
+    if unrendered and collected["live"]:
+        click.echo(f"note: no record is in {', '.join(unrendered)} yet: if that format was added "
+                   "after they were ingested, run `oaiserver reindex`")
 
 
 def _every_format(counts: dict[str, int]) -> dict[str, int]:
     """Live records per format: every registered one (0 if none has it yet), then any other stored."""
-    # A registered format with 0 records was added after they were ingested: `reindex` fills it.
     return {**{prefix: counts.get(prefix, 0) for prefix in FORMATS}, **counts}
 
 

@@ -122,6 +122,7 @@ def test_reindex_gives_old_records_the_new_format(app, ingest, runner, oai, cloc
     assert prefixes_listed(oai(verb="ListMetadataFormats")) == list(FORMATS)
     assert error_codes(oai(verb="ListRecords", metadataPrefix="tiny")) == ["noRecordsMatch"]
     assert json.loads(runner.invoke(args=["stats", "--json"]).output)["formats"]["tiny"] == 0
+    assert "no record is in tiny yet" in runner.invoke(args=["stats"]).output
 
     result = runner.invoke(args=["reindex"])
     assert result.exit_code == 0, result.output
@@ -141,6 +142,7 @@ def test_reindex_gives_old_records_the_new_format(app, ingest, runner, oai, cloc
     for prefix in ("oai_dc", "jats"):
         assert metadata_of(harvest(oai, metadataPrefix=prefix)[1][0]) == old[prefix]
     assert json.loads(runner.invoke(args=["stats", "--json"]).output)["formats"]["tiny"] == len(before)
+    assert "no record is in" not in runner.invoke(args=["stats"]).output
 
     # Nothing changed since: a second reindex moves no datestamp.
     assert runner.invoke(args=["reindex"]).output.strip().endswith(f"unchanged {len(before)}, deleted 0")
