@@ -188,4 +188,5 @@ def _relations(article: Article) -> list[Field]:
     return [("relation", f"{base}{scheme}/{value}", None) for scheme, value in pairs if value]
 
 
-FORMAT = MetadataFormat(prefix="oai_dc", schema=SCHEMA, namespace=NAMESPACE, render=render)
+FORMAT = MetadataFormat(prefix="oai_dc", namespace=NAMESPACE, schema=SCHEMA, render=render, version="1",
+                        label="Dublin Core")

@@ -16,7 +16,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
-from metadata_formats import CrosswalkSettings
+from metadata_formats import FORMATS, CrosswalkSettings
 from oaiserver.storage import db
 from oaiserver.ingest import Counts, Ingester, IngestError, parse_issue
 
@@ -206,7 +206,12 @@ def _each_identifier(identifiers: tuple[str, ...], action: t.Callable[[str], str
 @click.command("reindex")
 @with_appcontext
 def reindex_command() -> None:
-    """Re-render every record; only records whose output changed get a new datestamp."""
+    """Re-render every record in every registered format; only records whose output changed
+    get a new datestamp.
+
+    Run it after adding, removing or changing a metadata format, or changing a crosswalk
+    setting: records ingested before then get their new renditions at once.
+    """
     counts = open_store().reindex()
     click.echo(f"reindexed: {counts.summary()}")
 
@@ -224,13 +229,44 @@ def stats_command(as_json: bool) -> None:
         collected = stats.collect(conn, path)
     finally:
         conn.close()
-    click.echo(json.dumps(collected, indent=2) if as_json else stats.render_text(collected))
+    collected["formats"] = _every_format(collected["formats"])
+    if as_json:
+        click.echo(json.dumps(collected, indent=2))
+        return
+    click.echo(stats.render_text(collected))
+    unrendered = [prefix for prefix in FORMATS if not collected["formats"][prefix]]
+    if unrendered and collected["live"]:
+        click.echo(f"note: no record is in {', '.join(unrendered)} yet: if that format was added "
+                   "after they were ingested, run `oaiserver reindex`")
+
+
+def _every_format(counts: dict[str, int]) -> dict[str, int]:
+    """Live records per format: every registered one (0 if none has it yet), then any other stored."""
+    return {**{prefix: counts.get(prefix, 0) for prefix in FORMATS}, **counts}
+
+
+class RegisteredFormat(click.Choice):
+    """A metadataPrefix of the registry, read when the command runs (formats are plug-ins)."""
+
+    name = "format"
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        """The registered prefixes."""
+        return tuple(FORMATS)
+
+    @choices.setter
+    def choices(self, _value: t.Any) -> None:
+        pass  # click.Choice sets its own list; this one always reads the registry
 
 
 @click.command("show")
 @click.argument("identifier")
-@click.option("--format", "prefix", default="oai_dc", show_default=True,
-              help="The metadataPrefix (oai_dc or jats).")
+@click.option("--format", "prefix", type=RegisteredFormat(), default="oai_dc", show_default=True,
+              help="The metadataPrefix: one of the registered formats.")
 @with_appcontext
 def show_command(identifier: str, prefix: str) -> None:
     """Print one record as GetRecord serves it."""

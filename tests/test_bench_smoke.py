@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench import corpus
-from metadata_formats import CrosswalkSettings
+from metadata_formats import FORMATS, CrosswalkSettings
 from oaiserver.storage import db, queries as store
 from oaiserver.ingest import Counts, Ingester, prepare
 
@@ -60,7 +60,7 @@ def assert_sizes_exact(conn: sqlite3.Connection) -> None:
     ranges = [("", "9999"), (stamps[len(stamps) // 2], "9999"), ("", stamps[len(stamps) // 3]),
               (stamps[1], stamps[-2])]
     for spec in specs:
-        for prefix in ("oai_dc", "jats"):
+        for prefix in FORMATS:
             for from_, until in ranges:
                 f = store.ListFilter(prefix, spec or None, from_, until)
                 assert store.count(conn, f) == counted(conn, f), (spec, prefix, from_, until)

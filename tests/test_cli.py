@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from metadata_formats import FORMATS
 from tests.helpers.oai import GOOD_SAMPLES, REPO, SAMPLES
 
 
@@ -27,7 +28,8 @@ def test_stats(app, runner, ingest):
     assert "records: 5 (4 live, 1 deleted)" in text
     assert "journal 2008-8701: 1 records, 1 deleted" in text
     data = json.loads(runner.invoke(args=["stats", "--json"]).output)
-    assert data["formats"] == {"jats": 4, "oai_dc": 4}
+    assert data["formats"]["oai_dc"] == data["formats"]["jats"] == 4
+    assert list(data["formats"]) == list(FORMATS)  # every registered format, even with none
     assert data["earliest_datestamp"] and data["database_bytes"] > 0
     issues = {(i["volume"], i["number"]) for j in data["journals"] for i in j["issues"]}
     assert ("27", "4") in issues and ("18", "2") in issues

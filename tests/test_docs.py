@@ -103,3 +103,13 @@ def test_readme_opens_with_the_two_commands():
     assert blocks[0] == "pip install -e . && oaiserver serve"
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert blocks[1] in ci
+
+
+def test_every_metadata_format_is_documented():
+    """Each registered format has its row (prefix, schema, namespace) in the harvesting guide."""
+    from metadata_formats import FORMATS
+
+    text = (REPO / "docs" / "harvesting.md").read_text(encoding="utf-8")
+    missing = [prefix for prefix, fmt in FORMATS.items()
+               if f"| `{prefix}` | `{fmt.schema}` | `{fmt.namespace}` |" not in text]
+    assert not missing, f"docs/harvesting.md has no row for {missing}"

@@ -249,4 +249,5 @@ def counts(article: Article) -> str:
     return ""
 
 
-FORMAT = MetadataFormat(prefix="jats", schema=SCHEMA, namespace=NAMESPACE, render=render)
+FORMAT = MetadataFormat(prefix="jats", namespace=NAMESPACE, schema=SCHEMA, render=render, version="1",
+                        label="JATS 1.3")

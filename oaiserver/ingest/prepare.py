@@ -18,20 +18,11 @@ import json
 import typing as t
 from dataclasses import dataclass
 
+import metadata_formats
 from metadata_formats import FORMATS, CrosswalkSettings
 from oaiserver.ingest.parsing import parse_issue
 from oaiserver.ingest.sets import SetInfo, article_sets
 from oaiserver.model import Article, Issue, article_from_dict
-
-# Bump when a crosswalk changes its output, so that the next ingest re-renders every
-# record even where the source is unchanged (`oaiserver reindex` does it at once).
-RENDER_VERSION = "1"
-
-
-def fingerprint(settings: CrosswalkSettings) -> str:
-    """What, besides an article, decides its renderings: the render version and the settings."""
-    return hashlib.sha256(f"{RENDER_VERSION}\0{settings!r}".encode()).hexdigest()[:16]
-
 
 @dataclass(frozen=True)
 class PrepareConfig:
@@ -39,12 +30,14 @@ class PrepareConfig:
 
     repository_identifier: str
     settings: CrosswalkSettings
-    fingerprint: str  # part of every source hash and file digest: see :func:`fingerprint`
+    # Part of every source hash and file digest: see metadata_formats.fingerprint (every
+    # format's version and the settings).
+    fingerprint: str
 
     @classmethod
     def of(cls, repository_identifier: str, settings: CrosswalkSettings) -> PrepareConfig:
         """The configuration for a repository and its crosswalk settings."""
-        return cls(repository_identifier, settings, fingerprint(settings))
+        return cls(repository_identifier, settings, metadata_formats.fingerprint(settings))
 
 
 @dataclass(frozen=True)

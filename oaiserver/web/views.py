@@ -1,15 +1,15 @@
 """The HTTP edge: one view for GET and POST /oai, plus / and /healthz."""
 from __future__ import annotations
 
-import functools
-import hashlib
 import os
 import sqlite3
 
 from flask import Blueprint, Flask, Response, current_app, g, redirect, request
 
+import metadata_formats
 from oaiserver.protocol import envelope
 from oaiserver.protocol.tokens import TokenCodec
+from oaiserver.web import stylesheet as stylesheet_template
 from oaiserver.web.answer import answer, end_request, reader
 
 bp = Blueprint("oai", __name__)
@@ -55,20 +55,13 @@ def oai() -> Response:
 @bp.route("/oai.xsl")
 def stylesheet() -> Response:
     """Serve the XSLT that browsers apply to OAI responses (see the xml-stylesheet instruction)."""
-    body, etag = _static_file(os.path.join(current_app.static_folder, "oai.xsl"))
+    body, etag = stylesheet_template.served(metadata_formats.FORMATS)
     response = Response(body, content_type=XSL_TYPE)
     # A content hash, not send_file's mtime: the same ETag from every worker and every host.
     response.set_etag(etag)
     response.cache_control.public = True
     response.cache_control.max_age = XSL_MAX_AGE
     return response.make_conditional(request)
-
-
-@functools.cache
-def _static_file(path: str) -> tuple[bytes, str]:
-    with open(path, "rb") as file:
-        body = file.read()
-    return body, hashlib.sha256(body).hexdigest()[:32]
 
 
 @bp.route("/")

@@ -21,9 +21,10 @@ import pytest
 from lxml import etree
 from lxml import html as lxml_html
 
+from metadata_formats import FORMATS
+from oaiserver.web import stylesheet as oai_xsl
 from tests.helpers.oai import GOOD_SAMPLES, NS, REPO, REPOSITORY_IDENTIFIER
 
-XSL = REPO / "oaiserver" / "static" / "oai.xsl"
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 BROWSER_TIMEOUT = 90  # seconds per chromium run; a page normally takes one or two
@@ -38,8 +39,8 @@ needs_chromium = pytest.mark.skipif(
 
 
 def transform(xml: bytes) -> lxml_html.HtmlElement:
-    """Apply oai.xsl with lxml's libxslt and parse the HTML it writes."""
-    stylesheet = etree.XSLT(etree.parse(str(XSL)))
+    """Apply oai.xsl (for the registered formats) with lxml's libxslt; parse the HTML it writes."""
+    stylesheet = etree.XSLT(etree.fromstring(oai_xsl.render(FORMATS)))
     result = stylesheet(etree.fromstring(xml))
     assert not [e for e in stylesheet.error_log if e.level_name == "ERROR"], stylesheet.error_log
     return lxml_html.fromstring(str(result))
@@ -70,12 +71,13 @@ def test_stylesheet_below_script_root_or_disabled(app, client):
 
 
 def test_stylesheet_route(client):
-    """/oai.xsl is the file, as text/xsl, cacheable and revalidated by ETag."""
+    """/oai.xsl is the template written for the registered formats, as text/xsl, cacheable and
+    revalidated by ETag."""
     response = client.get("/oai.xsl")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/xsl; charset=utf-8"
     assert "max-age=" in response.headers["Cache-Control"]
-    assert response.data == XSL.read_bytes()
+    assert response.data == oai_xsl.render(FORMATS)
     again = client.get("/oai.xsl", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import pytest
 
+from metadata_formats import FORMATS
+from tests.helpers.formats import root_name
 from tests.helpers.harvest_server import Expected, populated_server
 from tests.helpers.harvester_tools import TOOLS, NodeOaiPmh, Tool
 
 pytestmark = pytest.mark.integration
 
 IDENTIFIERS_PAGE = 2
-ROOTS = {"oai_dc": "dc", "jats": "article"}
 # The programs that say when a request failed (catmandu prints nothing and exits 0).
 REPORTS_ERRORS = {"oai-harvest", "node oai-pmh", "perl oai_pmh"}
 
@@ -42,7 +43,7 @@ def tool(request) -> Tool:
     return request.param
 
 
-@pytest.mark.parametrize("prefix", ["oai_dc", "jats"])
+@pytest.mark.parametrize("prefix", list(FORMATS))
 def test_full_list_records(server, expected, tool, prefix):
     """A full ListRecords harvest: every record once, deletes recognised, metadata in the format."""
     got = tool.harvest(server.base, "ListRecords", prefix)
@@ -50,7 +51,7 @@ def test_full_list_records(server, expected, tool, prefix):
     assert len(got.ids) == len(set(got.ids)) == len(expected.records)
     assert set(got.ids) == set(expected.records)
     assert got.deleted == expected.deleted
-    assert got.roots == {identifier: ROOTS[prefix] for identifier in expected.live}
+    assert got.roots == {identifier: root_name(prefix) for identifier in expected.live}
 
 
 def test_list_identifiers_per_set(server, expected, tool):

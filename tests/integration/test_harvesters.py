@@ -12,13 +12,14 @@ import urllib.request
 import pytest
 from lxml import etree
 
+from metadata_formats import FORMATS
+from tests.helpers.formats import root_tag
 from tests.helpers.oai import NS
 from tests.helpers.harvest_server import Expected, Server, populated_server
 
 pytestmark = pytest.mark.integration
 
-PREFIXES = ["oai_dc", "jats"]
-ROOT_TAG = {"oai_dc": f"{{{NS['oai_dc']}}}dc", "jats": f"{{{NS['j']}}}article"}
+PREFIXES = list(FORMATS)
 HTTP_TIMEOUT = 30  # seconds per request: a hung server fails the test instead of the CI job
 
 
@@ -50,7 +51,7 @@ def assert_full_harvest(records: list, expected: Expected, prefix: str) -> None:
     assert {r.header.identifier for r in records if r.header.deleted} == expected.deleted
     for record in records:
         if not record.header.deleted:
-            assert record.xml.find("o:metadata", NS)[0].tag == ROOT_TAG[prefix]
+            assert record.xml.find("o:metadata", NS)[0].tag == root_tag(prefix)
 
 
 @pytest.mark.parametrize("prefix", PREFIXES)
@@ -141,7 +142,7 @@ def test_oaipmh_client_full_harvest(socket_timeout, server, expected, prefix):
     if prefix == "oai_dc":
         assert all(m.getField("title") for m in live)
     else:
-        assert all(m[0].tag == ROOT_TAG["jats"] for m in live)
+        assert all(m[0].tag == root_tag(prefix) for m in live)
 
 
 def test_oaipmh_client_identifiers_per_set(socket_timeout, server, expected):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from metadata_formats import FORMATS
 from tests.helpers.bad_inputs import ACCEPTED, REFUSED, FifoWatch, Listener, break_renderer, hostile_files
 from tests.helpers.oai import BAD_SAMPLES, NS, REPO, REPOSITORY_IDENTIFIER, SAMPLES
 from tests.helpers.issues import A, issue, write_issue
@@ -107,7 +108,7 @@ def test_odd_but_valid_input_is_ingested_correctly(app, ingest, oai, tmp_path, n
     path.write_bytes(content)
     line = assert_one_line_per_file(ingest(path).output, [path])[str(path)]
     assert line.endswith("added 1, updated 0, unchanged 0, deleted 0"), line
-    for prefix in ("oai_dc", "jats"):
+    for prefix in FORMATS:
         tree = oai(verb="GetRecord", identifier=BASE + "E-1", metadataPrefix=prefix)  # schema-valid
         assert title_fa in "".join(tree.find(".//o:metadata", NS).itertext())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
+from metadata_formats import FORMATS
 from tests.helpers.oai import NS, REPOSITORY_IDENTIFIER, error_codes, harvest, identifiers
 from tests.helpers.issues import A, write_issue
 from tests.helpers.protocol import REVIEW, headers, request_attrs, set_specs, withdraw
@@ -22,7 +23,7 @@ def test_get_record_both_formats(loaded, oai):
     assert request_attrs(jats) == {"verb": "GetRecord", "identifier": REVIEW, "metadataPrefix": "jats"}
 
 
-@pytest.mark.parametrize("prefix", ["oai_dc", "jats"])
+@pytest.mark.parametrize("prefix", list(FORMATS))
 def test_header_and_metadata_agree_with_the_lists(loaded, oai, prefix):
     """§4.1 / §4.5: GetRecord returns the very header and metadata that ListRecords lists."""
     _, pages = harvest(oai, "ListRecords", metadataPrefix=prefix)
@@ -56,7 +57,7 @@ def test_get_record_errors(loaded, oai, identifier, prefix, codes):
     assert request_attrs(tree) == {"verb": "GetRecord", "identifier": identifier, "metadataPrefix": prefix}
 
 
-@pytest.mark.parametrize("prefix", ["oai_dc", "jats"])
+@pytest.mark.parametrize("prefix", list(FORMATS))
 def test_deleted_record(loaded, oai, runner, prefix):
     """§4.1 / §2.5.1: a deleted record is a header with status="deleted" and no metadata."""
     withdraw(runner, REVIEW)

@@ -21,6 +21,7 @@ from pathlib import Path
 import itsdangerous
 import pytest
 
+from metadata_formats import FORMATS
 from tests.helpers.oai import check_response
 from tests.helpers.protocol import withdraw
 
@@ -86,7 +87,7 @@ def test_responses_are_byte_identical_to_the_recording(loaded, client, runner, o
     monkeypatch.setattr(itsdangerous.TimestampSigner, "get_timestamp", lambda self: SIGNED_AT)
     identifiers = _identifiers(client, oai_schema)
     withdraw(runner, identifiers[1])
-    prefixes = ["oai_dc", "jats"]
+    prefixes = list(FORMATS)
     specs = _specs(client, oai_schema)
     seen: dict[str, str] = {}
     for params in _script(identifiers, prefixes, specs):

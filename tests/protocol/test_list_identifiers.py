@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from metadata_formats import FORMATS
 from tests.helpers.oai import NS, error_codes, harvest, identifiers, token_of
 from tests.helpers.issues import A, write_issue
 from tests.helpers.protocol import JOURNAL, REVIEW, datestamps, headers, request_attrs, set_specs, total_records, withdraw
@@ -10,7 +11,7 @@ from tests.helpers.protocol import JOURNAL, REVIEW, datestamps, headers, request
 PAGE = 3  # OAI_IDENTIFIERS_PAGE_SIZE of the test configuration
 
 
-@pytest.mark.parametrize("prefix", ["oai_dc", "jats"])
+@pytest.mark.parametrize("prefix", list(FORMATS))
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_full_harvest_with_tokens(loaded, oai, prefix, method):
     """§4.3 / §3.5: every header once, in datestamp order, pages of the configured size."""
@@ -30,7 +31,7 @@ def test_headers_only(loaded, oai):
     assert request_attrs(tree) == {"verb": "ListIdentifiers", "metadataPrefix": "jats"}
 
 
-@pytest.mark.parametrize("prefix", ["oai_dc", "jats"])
+@pytest.mark.parametrize("prefix", list(FORMATS))
 def test_deleted_records_listed(loaded, oai, runner, prefix):
     """§4.3 / §2.5.1: a deleted record's header has status="deleted" in every format and set."""
     withdraw(runner, REVIEW)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from metadata_formats import FORMATS
 from tests.helpers.oai import NS, REPOSITORY_IDENTIFIER, error_codes, identifiers
 from tests.helpers.issues import A, write_issue
 from tests.helpers.protocol import REVIEW, request_attrs, withdraw
@@ -21,39 +22,41 @@ def formats(tree) -> dict[str, tuple[str, str]]:
 
 
 def test_list_metadata_formats(loaded, oai):
-    """§4.4: both formats with their schemas and namespaces (§3.4)."""
-    assert formats(oai(verb="ListMetadataFormats")) == {
-        "oai_dc": (OAI_DC_SCHEMA, NS["oai_dc"]),
-        "jats": (JATS_SCHEMA, NS["j"]),
-    }
+    """§4.4: every registered format with its schema and namespace (§3.4), in registry order."""
+    listed = formats(oai(verb="ListMetadataFormats"))
+    assert listed == {prefix: (fmt.schema, fmt.namespace) for prefix, fmt in FORMATS.items()}
+    assert list(listed) == list(FORMATS)
+    assert listed["oai_dc"] == (OAI_DC_SCHEMA, NS["oai_dc"])
+    assert listed["jats"] == (JATS_SCHEMA, NS["j"])
 
 
 def test_formats_of_an_empty_repository(oai):
     """§4.4: the repository's formats do not depend on it holding records."""
-    assert set(formats(oai(verb="ListMetadataFormats"))) == {"oai_dc", "jats"}
+    assert set(formats(oai(verb="ListMetadataFormats"))) == set(FORMATS)
 
 
 def test_list_metadata_formats_for_item(loaded, oai):
     """§4.4: with an identifier, the formats of that item, identifier echoed in <request>."""
     identifier = identifiers(oai(verb="ListIdentifiers", metadataPrefix="oai_dc"))[0]
     tree = oai(verb="ListMetadataFormats", identifier=identifier)
-    assert set(formats(tree)) == {"oai_dc", "jats"}
+    assert set(formats(tree)) == set(FORMATS)
     assert request_attrs(tree) == {"verb": "ListMetadataFormats", "identifier": identifier}
 
 
 def test_formats_of_an_item_without_jats(app, ingest, tmp_path, oai):
-    """§4.4: an article without an ISSN has no JATS rendition, so only oai_dc is listed."""
+    """§4.4: an article without an ISSN has no JATS rendition: jats is not listed for it."""
     ingest(write_issue(tmp_path / "no-issn.xml", [A("N-1")], issn=""))
     identifier = identifiers(oai(verb="ListIdentifiers", metadataPrefix="oai_dc"))[0]
-    assert set(formats(oai(verb="ListMetadataFormats", identifier=identifier))) == {"oai_dc"}
-    assert set(formats(oai(verb="ListMetadataFormats"))) == {"oai_dc", "jats"}
+    item_formats = set(formats(oai(verb="ListMetadataFormats", identifier=identifier)))
+    assert "oai_dc" in item_formats and "jats" not in item_formats
+    assert set(formats(oai(verb="ListMetadataFormats"))) == set(FORMATS)
 
 
 def test_formats_of_a_deleted_item(loaded, oai, runner):
     """§4.4 / §2.5.1: a deleted item is still known; its formats carry its deleted header."""
     withdraw(runner, REVIEW)
     tree = oai(verb="ListMetadataFormats", identifier=REVIEW)
-    assert error_codes(tree) == [] and set(formats(tree)) == {"oai_dc", "jats"}
+    assert error_codes(tree) == [] and set(formats(tree)) == set(FORMATS)
 
 
 @pytest.mark.parametrize("identifier", [

@@ -3,6 +3,9 @@
   oaiserver browser view: turns any OAI-PMH 2.0 response of this server into a readable page.
 
   Written for oaiserver (MIT). XSLT 1.0 without extensions, because browsers run only that.
+  A Jinja template: oaiserver.web.stylesheet writes the registered metadata formats into it
+  (`formats`: prefix, label, namespace each), so a new format gets its links without edits here.
+  oai_dc, the format OAI-PMH requires of every repository, is the default where one is needed.
   Harvesters never see this: they ignore the xml-stylesheet processing instruction.
   Links are relative ("?verb=..."), so they stay on the host the browser talks to.
   Text from the records is only ever copied as text (no disable-output-escaping), and only
@@ -27,7 +30,9 @@
   <xsl:variable name="prefix">
     <xsl:choose>
       <xsl:when test="$request/@metadataPrefix"><xsl:value-of select="$request/@metadataPrefix"/></xsl:when>
-      <xsl:when test="//oai:metadata/j:article">jats</xsl:when>
+      {% for f in formats %}
+      <xsl:when test="//oai:metadata/*[namespace-uri() = '{{ f.namespace }}']">{{ f.prefix }}</xsl:when>
+      {% endfor %}
       <xsl:otherwise>oai_dc</xsl:otherwise>
     </xsl:choose>
   </xsl:variable>
@@ -47,8 +52,9 @@
           <a href="?verb=Identify">About this repository</a>
           <a href="?verb=ListSets">Sets</a>
           <a href="?verb=ListMetadataFormats">Formats</a>
-          <a href="?verb=ListRecords&amp;metadataPrefix=oai_dc">Records (Dublin Core)</a>
-          <a href="?verb=ListRecords&amp;metadataPrefix=jats">Records (JATS)</a>
+          {% for f in formats %}
+          <a href="?verb=ListRecords&amp;metadataPrefix={{ f.prefix }}">Records ({{ f.label }})</a>
+          {% endfor %}
           <a href="?verb=ListIdentifiers&amp;metadataPrefix=oai_dc">Identifiers</a>
         </nav>
         <main>
@@ -216,10 +222,17 @@
       <p>Formats of the item <code><xsl:value-of select="$request/@identifier"/></code>.</p>
     </xsl:if>
     <table class="list">
-      <tr><th>Prefix</th><th>Schema</th><th>Namespace</th><th></th></tr>
+      <tr><th>Prefix</th><th>Format</th><th>Schema</th><th>Namespace</th><th></th></tr>
       <xsl:for-each select="oai:metadataFormat">
         <tr>
           <td><code><xsl:value-of select="oai:metadataPrefix"/></code></td>
+          <td>
+            <xsl:choose>
+              {% for f in formats %}
+              <xsl:when test="oai:metadataPrefix = '{{ f.prefix }}'">{{ f.label }}</xsl:when>
+              {% endfor %}
+            </xsl:choose>
+          </td>
           <td><xsl:call-template name="link"><xsl:with-param name="value" select="oai:schema"/></xsl:call-template></td>
           <td><code><xsl:value-of select="oai:metadataNamespace"/></code></td>
           <td>
@@ -266,10 +279,10 @@
             </xsl:for-each>
           </td>
           <td class="actions">
-            <a href="?verb=ListRecords&amp;metadataPrefix=oai_dc&amp;set={oai:setSpec}">records</a>
+            {% for f in formats %}
+            <a href="?verb=ListRecords&amp;metadataPrefix={{ f.prefix }}&amp;set={oai:setSpec}">{{ f.label }}</a>
             <xsl:text> · </xsl:text>
-            <a href="?verb=ListRecords&amp;metadataPrefix=jats&amp;set={oai:setSpec}">JATS</a>
-            <xsl:text> · </xsl:text>
+            {% endfor %}
             <a href="?verb=ListIdentifiers&amp;metadataPrefix=oai_dc&amp;set={oai:setSpec}">identifiers</a>
           </td>
         </tr>
@@ -369,14 +382,12 @@
       <span class="minor"> · changed <xsl:value-of select="oai:datestamp"/></span>
       <div class="formats">
         <xsl:text>View as </xsl:text>
+        {% for f in formats %}
         <xsl:call-template name="record-link">
-          <xsl:with-param name="format" select="'oai_dc'"/><xsl:with-param name="label" select="'Dublin Core'"/>
+          <xsl:with-param name="format" select="'{{ f.prefix }}'"/><xsl:with-param name="label">{{ f.label }}</xsl:with-param>
         </xsl:call-template>
         <xsl:text> · </xsl:text>
-        <xsl:call-template name="record-link">
-          <xsl:with-param name="format" select="'jats'"/><xsl:with-param name="label" select="'JATS'"/>
-        </xsl:call-template>
-        <xsl:text> · </xsl:text>
+        {% endfor %}
         <a>
           <xsl:attribute name="href">
             <xsl:text>?verb=ListMetadataFormats&amp;identifier=</xsl:text>
