@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from oaiserver import xmltext
 from oaiserver.ingest.keys import slug
-from oaiserver.model import Article
+from oaiserver.model import ROOT_SETS, Article, SetInfo  # SetInfo: re-exported for ingest
 
 # Characters outside the setSpec alphabet of OAI-PMH.xsd become "-".
 _NOT_SPEC = re.compile(r"[^A-Za-z0-9\-_.!~*'()]+")
@@ -15,22 +14,6 @@ NS_OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 NS_DC = "http://purl.org/dc/elements/1.1/"
 NS_XSI = "http://www.w3.org/2001/XMLSchema-instance"
 OAI_DC_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
-
-
-@dataclass(frozen=True)
-class SetInfo:
-    """A set as ListSets shows it; ``description`` is an oai_dc fragment or None."""
-
-    spec: str
-    name: str
-    description: str | None = None
-
-
-ROOT_SETS = (
-    SetInfo("journal", "Journals"),
-    SetInfo("type", "Article types"),
-    SetInfo("subject", "Subjects"),
-)
 
 
 def spec_part(value: str) -> str:

@@ -19,7 +19,8 @@ from oaiserver.model import Article, Issue, article_from_dict
 from oaiserver.ingest.parsing import parse_issue
 from oaiserver.ingest.prepare import Prepared, PreparedIssue, issue_key, oai_identifier, prepare_article
 from oaiserver.ingest.rendering import render_article, render_header
-from oaiserver.ingest.writes import ListSizeKeeper, RecordWrites
+from oaiserver.ingest.writes import RecordWrites
+from oaiserver.storage.list_sizes import ListSizeKeeper
 
 if t.TYPE_CHECKING:
     import sqlite_utils
