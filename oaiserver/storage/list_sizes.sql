@@ -55,15 +55,6 @@ BEGIN
     {take_away: OLD.id};
 END;
 
--- A deleted record's renditions and set memberships go with it, also on a connection without
--- foreign keys (the sqlite3 shell's default). The record is gone by now, so their own
--- triggers find nothing more to count. Never held: it keeps the tables whole.
-CREATE TRIGGER list_sizes_records_delete_after AFTER DELETE ON records
-BEGIN
-    DELETE FROM record_sets WHERE record_id = OLD.id;
-    DELETE FROM renditions WHERE record_id = OLD.id;
-END;
-
 -- renditions: a record gains, loses or changes a format.
 
 CREATE TRIGGER list_sizes_renditions_insert_before BEFORE INSERT ON renditions

@@ -66,6 +66,14 @@ CREATE TABLE IF NOT EXISTS record_sets (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS record_sets_by_record ON record_sets (record_id);
 
+-- A deleted record's renditions and set memberships go with it, also on a connection without
+-- foreign keys (the sqlite3 shell's default), where ON DELETE CASCADE does nothing.
+CREATE TRIGGER IF NOT EXISTS records_delete_children AFTER DELETE ON records
+BEGIN
+    DELETE FROM record_sets WHERE record_id = OLD.id;
+    DELETE FROM renditions WHERE record_id = OLD.id;
+END;
+
 -- The last file ingested for each issue, and what its records looked like right after:
 -- re-ingesting the same bytes onto the same state is skipped (ingest's Store.save_file).
 CREATE TABLE IF NOT EXISTS ingested_files (
