@@ -100,10 +100,11 @@ def _split(script: str) -> t.Iterator[str]:
 def install(conn: sqlite3.Connection) -> bool:
     """Make the file's cache the one :func:`statements` renders; return True if it had to change.
 
-    Under the write lock, in one transaction: a file made by an older version (other triggers,
-    or none at all) gets the current ones, and its counts recounted by the current rule, since
-    the installed triggers are the only record of which rule kept them. Readers see the old
-    cache or the new one, never a mix.
+    Under the write lock, in one transaction, so readers see the old cache or the new one: a
+    file made by another version gets the current triggers. Its counts are kept if its
+    list_sizes table is the current one, word for word, and was kept by triggers: the table
+    statement changes whenever the rule does (see list_sizes.sql). Otherwise they are counted
+    again from scratch, a pass over the whole repository.
     """
     wanted = {_name(statement): statement for statement in statements()}
     conn.execute("BEGIN IMMEDIATE")
@@ -112,10 +113,14 @@ def install(conn: sqlite3.Connection) -> bool:
             "SELECT name, sql FROM sqlite_master WHERE name LIKE 'list\\_size%' ESCAPE '\\'"))
         changed = installed != wanted
         if changed:
-            uninstall(conn)
+            trusted = installed.get("list_sizes") == wanted["list_sizes"] and any(
+                name.startswith("list_sizes_") for name in installed)
+            _drop(conn, keep_counts=trusted)
             for statement in statements():
-                conn.execute(statement)
-            recount(conn)
+                if not (trusted and _name(statement) == "list_sizes"):
+                    conn.execute(statement)
+            if not trusted:
+                recount(conn)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -131,12 +136,17 @@ def _name(statement: str) -> str:
 
 
 def uninstall(conn: sqlite3.Connection) -> None:
-    """Drop the cache's triggers and tables (:func:`install` brings them back, recounted)."""
+    """Drop the cache's triggers and tables (:func:`install` brings them back, counted from scratch)."""
+    _drop(conn, keep_counts=False)
+
+
+def _drop(conn: sqlite3.Connection, keep_counts: bool) -> None:
     objects = conn.execute(
         "SELECT type, name FROM sqlite_master WHERE name LIKE 'list\\_size%' ESCAPE '\\' "
         "AND type IN ('trigger', 'table') ORDER BY type = 'table'").fetchall()
     for kind, name in objects:
-        conn.execute(f'DROP {kind.upper()} "{name}"')
+        if not (keep_counts and name == "list_sizes"):
+            conn.execute(f'DROP {kind.upper()} "{name}"')
 
 
 def recount(conn: sqlite3.Connection) -> None:

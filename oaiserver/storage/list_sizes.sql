@@ -12,6 +12,10 @@
 -- How many list items each (set, format, datestamp) holds, so that completeListSize is a
 -- short SUM instead of a COUNT over the repository. set_spec '' is the whole repository;
 -- prefix '' counts deleted records (listed in every format, header only).
+-- This statement's text also names the rule the counts follow: a file whose list_sizes was
+-- made by another text is counted again from scratch when the writer opens it, one whose
+-- table is this one keeps its counts. So when the rule (ITEMS in list_sizes.py) changes,
+-- change this statement too, e.g. a comment "-- rule 2" inside the parentheses.
 CREATE TABLE list_sizes (
     set_spec TEXT NOT NULL,
     prefix TEXT NOT NULL,

@@ -8,6 +8,7 @@ by older versions get the current triggers and counts when the writer opens them
 from __future__ import annotations
 
 import ast
+import hashlib
 import sqlite3
 import typing as t
 from collections import Counter
@@ -25,6 +26,8 @@ OLD_SCHEMA = (FIXTURES / "schema-7daa00f.sql").read_text(encoding="utf-8")
 DATES = [f"2026-01-0{day}T00:00:00Z" for day in (1, 2, 3)]
 PREFIXES = ["oai_dc", "jats"]
 SPECS = ["journal", "journal:x", "subject:y"]
+# The counting rule (list_sizes.ITEMS) and the list_sizes statement it goes with.
+RULE_DIGEST, TABLE_DIGEST = "79635372676696dc", "d6c1f67623d1b785"
 
 
 def installed(conn: sqlite3.Connection) -> dict[str, str]:
@@ -275,14 +278,51 @@ def test_a_file_made_by_the_old_code_gets_the_current_triggers(tmp_path: Path) -
     assert_exact(conn)
 
 
-def test_the_upgrade_recounts(tmp_path: Path) -> None:
-    """Counts the old triggers left are not trusted: they are counted again by the current rule."""
+def test_the_old_counts_are_kept_without_a_recount(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The old triggers counted by the same rule into the same table: no pass over the repository."""
     path = tmp_path / "oai.sqlite3"
     old_database(path)
+    monkeypatch.setattr(list_sizes, "recount", lambda conn: pytest.fail("recounted"))
+    conn = db.connect_writer(path).conn
+    assert installed(conn) == rendered()
+    assert_exact(conn)
+
+
+def test_a_file_counted_by_another_rule_is_recounted(tmp_path: Path) -> None:
+    """Another list_sizes statement means another rule: the counts are made again from the rows."""
+    path = tmp_path / "oai.sqlite3"
+    other_rule = OLD_SCHEMA.replace("    n INTEGER NOT NULL,\n", "    n INTEGER NOT NULL, -- rule 0\n")
+    assert other_rule != OLD_SCHEMA
+    old_database(path, other_rule)
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("UPDATE list_sizes SET n = n + 5 WHERE set_spec = ''")
+    conn.execute("UPDATE list_sizes SET n = n + 5 WHERE set_spec = ''")  # what another rule might count
     conn.close()
     assert_exact(db.connect_writer(path).conn)
+
+
+def test_counts_kept_without_triggers_are_not_trusted(tmp_path: Path) -> None:
+    """The table alone (its triggers dropped by hand, rows written since) is counted again."""
+    path = tmp_path / "oai.sqlite3"
+    conn = db.connect_writer(path).conn
+    for name in [n for n in installed(conn) if n.startswith("list_sizes_")]:
+        conn.execute(f"DROP TRIGGER {name}")
+    fill(conn)
+    assert list_sizes.kept(conn) == {}
+    conn.close()
+    assert_exact(db.connect_writer(path).conn)
+
+
+def test_the_rule_and_the_table_statement_change_together() -> None:
+    """A tripwire: files keep their counts while the list_sizes statement stays the same.
+
+    If this fails because ITEMS changed, change the CREATE TABLE list_sizes statement in
+    list_sizes.sql too (a comment inside it will do), so that every file is counted again
+    by the new rule; then pin both digests anew here.
+    """
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    assert (digest(list_sizes.ITEMS), digest(rendered()["list_sizes"])) == (RULE_DIGEST, TABLE_DIGEST)
 
 
 def test_a_file_from_before_the_hold_is_upgraded(tmp_path: Path) -> None:
