@@ -52,11 +52,10 @@ SELECT set_spec, prefix, datestamp, {sign}count(*) FROM (
 # list_sizes.sql: "{add: ids};" or "{take_away: ids};" alone on a line.
 _PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)\{(?P<verb>add|take_away): (?P<ids>[^}]+)\};$", re.M)
 _NAME = re.compile(r"^CREATE (?:TABLE|TRIGGER) (\w+)")
-_HOLD = "list_size_hold"
 
 
 def count_items(sign: int, ids: str) -> str:
-    """The statement that adds (``sign`` 1) or takes away (-1) the items of the records whose id is in (``ids``)."""
+    """The statement adding (``sign`` 1) or taking away (-1) the items of the records with an id in (``ids``)."""
     return (
         "INSERT INTO list_sizes (set_spec, prefix, datestamp, n)\n"
         + _counted(sign, f"r.id IN ({ids})")
@@ -184,9 +183,10 @@ class ListSizeKeeper:
 
     The items of an existing record are taken away before its first change, and the items of
     every changed or new record are added back, as they then are, by :meth:`settle`, right
-    before the commit: two statements per transaction instead of two per changed row.
-    Meanwhile the triggers are held (a row in list_size_hold, never committed). Whatever
-    changes a record's datestamp, deletion, renditions or sets must say so here first.
+    before the commit: a few set-based statements per transaction instead of two trigger
+    statements per changed row. Meanwhile the triggers are held (a row in list_size_hold,
+    never committed). Whatever changes a record's datestamp, deletion, renditions or sets
+    must say so here first.
     """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -214,12 +214,12 @@ class ListSizeKeeper:
             self._count(1, list(self.changed))
             self.changed = {}
         if self.held:
-            self.conn.execute(f"DELETE FROM {_HOLD}")
+            self.conn.execute("DELETE FROM list_size_hold")
             self.held = False
 
     def _hold(self) -> None:
         if not self.held:
-            self.conn.execute(f"INSERT INTO {_HOLD} (holder) VALUES ('ingest')")
+            self.conn.execute("INSERT INTO list_size_hold (holder) VALUES ('ingest')")
             self.held = True
 
     def _count(self, sign: int, ids: list[int]) -> None:

@@ -173,38 +173,36 @@ def plan(conn: sqlite3.Connection, op: tuple[t.Any, ...]) -> tuple[list[Statemen
     name, *args = op
     if name == "insert":
         new = max(ids, default=0) + 1
-        return [("INSERT INTO records (id, identifier, datestamp, deleted, journal_key, article_key, "
-                 "source_hash, content_hash, article, header) VALUES (?, ?, ?, ?, 'j', 'a', '', '', '{}', '')",
-                 (new, f"oai:x:{new}", args[0], int(args[1])))], [], [new]
+        sql = ("INSERT INTO records (id, identifier, datestamp, deleted, journal_key, article_key, "
+               "source_hash, content_hash, article, header) VALUES (?, ?, ?, ?, 'j', 'a', '', '', '{}', '')")
+        return [(sql, (new, f"oai:x:{new}", args[0], int(args[1])))], [], [new]
     if not ids:
         return [], [], []
     record = ids[args[0] % len(ids)]
-    identifier = f"oai:x:{record}"
-    if name == "restamp":
-        return [("UPDATE records SET datestamp = ? WHERE id = ?", (args[1], record))], [record], []
-    if name == "delete_or_restore":
-        return [("UPDATE records SET deleted = ? WHERE id = ?", (int(args[1]), record))], [record], []
+    if name.startswith("move_"):
+        other = ids[args[2] % len(ids)]
+        if name == "move_rendition":
+            sql = "UPDATE renditions SET record_id = ?, prefix = ? WHERE record_id = ? AND prefix = ?"
+            return [(sql, (other, args[3], record, args[1]))], [record, other], []
+        sql = ("UPDATE record_sets SET record_id = ?, set_spec = ?, datestamp = ? "
+               "WHERE record_id = ? AND set_spec = ?")
+        return [(sql, (other, args[3], args[4], record, args[1]))], [record, other], []
     if name == "withdraw":  # as the writer does: the record and its memberships move together
         return [("UPDATE records SET deleted = 1, withdrawn = 1, datestamp = ? WHERE id = ?", (args[1], record)),
                 ("UPDATE record_sets SET datestamp = ? WHERE record_id = ?", (args[1], record))], [record], []
-    if name == "remove":
-        return [("DELETE FROM records WHERE id = ?", (record,))], [record], []
-    if name == "render":
-        return [("INSERT INTO renditions (record_id, prefix, xml) VALUES (?, ?, '<x/>')", (record, args[1]))], [record], []
-    if name == "unrender":
-        return [("DELETE FROM renditions WHERE record_id = ? AND prefix = ?", (record, args[1]))], [record], []
     if name == "join":
         datestamp = conn.execute("SELECT datestamp FROM records WHERE id = ?", (record,)).fetchone()[0]
-        return [("INSERT INTO record_sets VALUES (?, ?, ?, ?)", (args[1], datestamp, identifier, record))], [record], []
-    if name == "leave":
-        return [("DELETE FROM record_sets WHERE record_id = ? AND set_spec = ?", (record, args[1]))], [record], []
-    other = ids[args[2] % len(ids)]
-    if name == "move_rendition":
-        return [("UPDATE renditions SET record_id = ?, prefix = ? WHERE record_id = ? AND prefix = ?",
-                 (other, args[3], record, args[1]))], [record, other], []
-    assert name == "move_membership"
-    return [("UPDATE record_sets SET record_id = ?, set_spec = ?, datestamp = ? WHERE record_id = ? AND set_spec = ?",
-             (other, args[3], args[4], record, args[1]))], [record, other], []
+        return [("INSERT INTO record_sets VALUES (?, ?, ?, ?)",
+                 (args[1], datestamp, f"oai:x:{record}", record))], [record], []
+    sql, params = {
+        "restamp": ("UPDATE records SET datestamp = ? WHERE id = ?", (args[-1], record)),
+        "delete_or_restore": ("UPDATE records SET deleted = ? WHERE id = ?", (args[-1], record)),  # a bool: 0 or 1
+        "remove": ("DELETE FROM records WHERE id = ?", (record,)),
+        "render": ("INSERT INTO renditions (record_id, prefix, xml) VALUES (?, ?, '<x/>')", (record, args[-1])),
+        "unrender": ("DELETE FROM renditions WHERE record_id = ? AND prefix = ?", (record, args[-1])),
+        "leave": ("DELETE FROM record_sets WHERE record_id = ? AND set_spec = ?", (record, args[-1])),
+    }[name]
+    return [(sql, params)], [record], []
 
 
 def through_triggers(conn: sqlite3.Connection, op: tuple[t.Any, ...]) -> None:
@@ -354,7 +352,8 @@ def test_an_upgrade_that_fails_leaves_the_old_cache_whole(tmp_path: Path, monkey
     path = tmp_path / "oai.sqlite3"
     old_database(path)
     before = installed(sqlite3.connect(path))
-    broken = (*list_sizes.statements(), "CREATE TRIGGER list_sizes_broken AFTER INSERT ON nowhere BEGIN SELECT 1; END")
+    broken = (*list_sizes.statements(),
+              "CREATE TRIGGER list_sizes_broken AFTER INSERT ON nowhere BEGIN SELECT 1; END")
     monkeypatch.setattr(list_sizes, "statements", lambda: broken)
     conn = sqlite3.connect(path, isolation_level=None)
     with pytest.raises(sqlite3.OperationalError):
