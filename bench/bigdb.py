@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from metadata_formats import CrosswalkSettings
-from oaiserver.storage import db as dbmod
+from oaiserver.storage import db as dbmod, list_sizes
 from oaiserver.cli import expand_paths, read_input
 from oaiserver.protocol.datestamps import format_datestamp
 from oaiserver.ingest import Ingester
@@ -33,15 +33,6 @@ def ingest_seed(store: Ingester, corpus: Path) -> int:
     for name, path in expand_paths([str(corpus)]):
         store.save_file(read_input(name, path))
     return store.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
-
-
-def drop_list_sizes(conn) -> None:
-    """Remove list_sizes and its triggers; create_schema puts them back, backfilled."""
-    for (name,) in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'list_sizes_%'"
-    ).fetchall():
-        conn.execute(f"DROP TRIGGER {name}")
-    conn.execute("DROP TABLE IF EXISTS list_sizes")
 
 
 def clone(conn, seed: int, copy: int, datestamp: str) -> None:
@@ -87,7 +78,7 @@ def build(seed_corpus: Path, records: int, path: Path) -> dict:
     if store.conn.execute("SELECT MAX(id) FROM records").fetchone()[0] != seed:
         raise RuntimeError("the seed ingest left gaps in the record ids")
     conn = store.conn
-    drop_list_sizes(conn)
+    list_sizes.uninstall(conn)  # create_schema puts the cache back, recounted
     latest = conn.execute("SELECT MAX(datestamp) FROM records").fetchone()[0]
     moment = dt.datetime.strptime(latest, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
     copies = max(0, -(-records // seed) - 1)
@@ -95,7 +86,7 @@ def build(seed_corpus: Path, records: int, path: Path) -> dict:
         clone(conn, seed, copy, format_datestamp(moment + dt.timedelta(seconds=copy)))
         if copy % 20 == 0:
             print(f"  {copy}/{copies} copies", file=sys.stderr)
-    dbmod.create_schema(store.db)  # list_sizes and its triggers, backfilled
+    dbmod.create_schema(store.db)  # list_sizes and its triggers, recounted
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     total = conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
     conn.close()

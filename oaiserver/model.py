@@ -125,6 +125,23 @@ class Issue:
     articles: tuple[Article, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class SetInfo:
+    """A set as ListSets shows it; ``description`` is an oai_dc fragment or None."""
+
+    spec: str
+    name: str
+    description: str | None = None
+
+
+#: The roots of the set hierarchy: they always exist, so ListSets is never empty.
+ROOT_SETS = (
+    SetInfo("journal", "Journals"),
+    SetInfo("type", "Article types"),
+    SetInfo("subject", "Subjects"),
+)
+
+
 def to_dict(value: t.Any) -> t.Any:
     """Turn a model object into plain JSON-able data."""
     return dataclasses.asdict(value)

@@ -2,31 +2,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from metadata_formats.oai_dc import Statement, dc_element
 from oaiserver.ingest.keys import slug
-from oaiserver.model import Article
+from oaiserver.model import ROOT_SETS, Article, SetInfo  # SetInfo: re-exported for ingest
 from oaiserver.xmltext import strip_illegal
 
 # Characters outside the setSpec alphabet of OAI-PMH.xsd become "-".
 _NOT_SPEC = re.compile(r"[^A-Za-z0-9\-_.!~*'()]+")
-
-
-@dataclass(frozen=True)
-class SetInfo:
-    """A set as ListSets shows it; ``description`` is an oai_dc fragment or None."""
-
-    spec: str
-    name: str
-    description: str | None = None
-
-
-ROOT_SETS = (
-    SetInfo("journal", "Journals"),
-    SetInfo("type", "Article types"),
-    SetInfo("subject", "Subjects"),
-)
 
 
 def spec_part(value: str) -> str:

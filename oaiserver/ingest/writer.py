@@ -18,7 +18,8 @@ from oaiserver.protocol import datestamps
 from oaiserver.protocol.datestamps import format_datestamp
 from oaiserver.ingest.headers import render_header
 from oaiserver.ingest.prepare import Prepared, PreparedIssue
-from oaiserver.ingest.writes import ListSizeKeeper, RecordWrites
+from oaiserver.ingest.writes import RecordWrites
+from oaiserver.storage.list_sizes import ListSizeKeeper
 
 if t.TYPE_CHECKING:
     import sqlite_utils

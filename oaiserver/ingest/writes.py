@@ -1,9 +1,9 @@
-"""The writer's low-level moves: many rows in few statements, and list_sizes kept exact meanwhile.
+"""The writer's low-level moves: many rows in few statements.
 
 Each statement on a table with triggers makes SQLite copy every page it touches into a
 statement journal first (64 KiB pages here), so the rows of a whole issue go in a few
 multi-row statements rather than one statement per row. The list_sizes triggers are held
-(db.LIST_SIZE_HOLD) while the writer counts the items of the records it changes itself, set-based.
+meanwhile: the writer's ListSizeKeeper counts the records it changes itself, set-based.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import sqlite3
 import typing as t
 from dataclasses import dataclass, field
 
-from oaiserver.storage.db import list_size_changes
+from oaiserver.storage.list_sizes import ListSizeKeeper
 
 #: Parameters per statement: SQLite allows 32,766 since 3.32, 999 before.
 MAX_PARAMETERS = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
@@ -98,53 +98,3 @@ def insert_many(conn: sqlite3.Connection, into: str, values: str,
 @functools.lru_cache(maxsize=256)
 def _repeated(values: str, rows: int) -> str:
     return ", ".join([values] * rows)
-
-
-class ListSizeKeeper:
-    """Keeps list_sizes exact for the records one write transaction changes.
-
-    The items of an existing record are taken away before its first change, and the items of
-    every changed or new record are added back, as they then are, by :meth:`settle`, right
-    before the commit: a few set-based statements per transaction instead of a dozen trigger
-    statements per row. Meanwhile the triggers are held (a row in list_size_hold, never
-    committed). Whatever changes a record's datestamp, deletion, renditions or sets must say so
-    here first.
-    """
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.changed: dict[int, None] = {}  # ordered set of record ids
-        self.held = False
-
-    def before_change(self, ids: t.Iterable[int]) -> None:
-        """Take away the items of existing records about to change (once per transaction)."""
-        fresh = [i for i in dict.fromkeys(ids) if i not in self.changed]
-        if not fresh:
-            return
-        self._hold()
-        self._count(-1, fresh)
-        self.changed.update(dict.fromkeys(fresh))
-
-    def added(self, ids: t.Iterable[int]) -> None:
-        """Note records about to be inserted: they count from :meth:`settle` on."""
-        self._hold()
-        self.changed.update(dict.fromkeys(ids))
-
-    def settle(self) -> None:
-        """Add back the items of every record noted, and release the triggers."""
-        if self.changed:
-            self._count(1, list(self.changed))
-            self.changed = {}
-        if self.held:
-            self.conn.execute("DELETE FROM list_size_hold")
-            self.held = False
-
-    def _hold(self) -> None:
-        if not self.held:
-            self.conn.execute("INSERT INTO list_size_hold (holder) VALUES ('ingest')")
-            self.held = True
-
-    def _count(self, sign: int, ids: list[int]) -> None:
-        param = (json.dumps(ids),)
-        for statement in list_size_changes(sign):
-            self.conn.execute(statement, param)

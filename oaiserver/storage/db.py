@@ -1,11 +1,14 @@
-"""SQLite storage: the schema, and connections for the writer (CLI) and the readers (web).
+"""The SQLite file's lifecycle: the writer's connection, read-only readers (cached per thread), the schema.
 
-The web app only ever opens the file read-only; ingest is the only writer (design.md §7).
+The web app only ever opens the file read-only; ingest is the only writer
+(docs/decisions.md: One writer, many read-only readers). The tables are in schema.sql; the
+completeListSize cache in list_sizes.py.
 """
 from __future__ import annotations
 
 import functools
 import importlib
+import importlib.resources
 import os
 import sqlite3
 import sys
@@ -13,6 +16,9 @@ import threading
 import types
 import typing as t
 from pathlib import Path
+
+from oaiserver.model import ROOT_SETS
+from oaiserver.storage import list_sizes
 
 if t.TYPE_CHECKING:
     import sqlite_utils
@@ -22,208 +28,11 @@ BUSY_TIMEOUT_MS = 30_000
 # reads a handful of them. Takes effect only when a new database file is created.
 PAGE_SIZE = 65536
 
-# Tables and indexes are declared here once; `create_schema` is idempotent.
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS issues (
-    id INTEGER PRIMARY KEY,
-    journal_key TEXT NOT NULL,
-    volume TEXT NOT NULL,
-    number TEXT NOT NULL,
-    UNIQUE (journal_key, volume, number)
-);
-CREATE TABLE IF NOT EXISTS records (
-    id INTEGER PRIMARY KEY,
-    identifier TEXT NOT NULL UNIQUE,
-    datestamp TEXT NOT NULL,
-    deleted INTEGER NOT NULL DEFAULT 0,
-    withdrawn INTEGER NOT NULL DEFAULT 0,
-    issue_id INTEGER REFERENCES issues(id),
-    journal_key TEXT NOT NULL,
-    article_key TEXT NOT NULL,
-    source_hash TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    article TEXT NOT NULL,
-    header TEXT NOT NULL
-);
--- Covering index for list pages: a page walks this index alone (the header is in it) and
--- never reads the wide records rows, whose article JSON sits before the header.
-CREATE INDEX IF NOT EXISTS records_listing ON records (datestamp, identifier, deleted, id, header);
-CREATE INDEX IF NOT EXISTS records_by_issue ON records (issue_id);
--- Clustered by format, then record: the oai_dc renditions of records ingested together lie
--- together, so a ListRecords page reads a few consecutive pages instead of one per record.
-CREATE TABLE IF NOT EXISTS renditions (
-    record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
-    prefix TEXT NOT NULL,
-    xml TEXT NOT NULL,
-    PRIMARY KEY (prefix, record_id)
-) WITHOUT ROWID;
--- A record's formats, and the narrow "is it rendered?" probe of ListIdentifiers.
-CREATE INDEX IF NOT EXISTS renditions_by_record ON renditions (record_id, prefix);
-CREATE TABLE IF NOT EXISTS sets (
-    spec TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    description TEXT
-) WITHOUT ROWID;
--- Set membership carries a copy of the record's (datestamp, identifier) so that a set's
--- harvest walks one index in keyset order, whatever the size of the repository.
-CREATE TABLE IF NOT EXISTS record_sets (
-    set_spec TEXT NOT NULL,
-    datestamp TEXT NOT NULL,
-    identifier TEXT NOT NULL,
-    record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
-    PRIMARY KEY (set_spec, datestamp, identifier)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS record_sets_by_record ON record_sets (record_id);
--- The last file ingested for each issue, and what its records looked like right after:
--- re-ingesting the same bytes onto the same state is skipped (ingest.Store.save_file).
-CREATE TABLE IF NOT EXISTS ingested_files (
-    digest TEXT PRIMARY KEY,
-    issue_id INTEGER NOT NULL,
-    articles INTEGER NOT NULL,
-    state TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS ingested_files_by_issue ON ingested_files (issue_id);
-"""
 
-
-# How many list items each (set, format, datestamp) holds, kept exact by the triggers below,
-# so completeListSize is a short SUM instead of a COUNT over the whole repository.
-# set_spec '' is the whole repository; prefix '' counts deleted records (listed in every format).
-# Created together with its triggers, so a reader that finds the table can trust it.
-LIST_SIZES = """
-CREATE TABLE list_sizes (
-    set_spec TEXT NOT NULL,
-    prefix TEXT NOT NULL,
-    datestamp TEXT NOT NULL,
-    n INTEGER NOT NULL,
-    PRIMARY KEY (set_spec, prefix, datestamp)
-) WITHOUT ROWID"""
-
-
-def _bump(rows: str) -> str:
-    # `rows` selects (set_spec, prefix, datestamp, delta); it always has a WHERE clause, which
-    # keeps SQLite from reading ON CONFLICT as part of a join.
-    return (
-        f"INSERT INTO list_sizes (set_spec, prefix, datestamp, n) {rows} "
-        "ON CONFLICT (set_spec, prefix, datestamp) DO UPDATE SET n = n + excluded.n;"
-    )
-
-
-def _record(rec: str, sign: int, sets: bool) -> str:
-    """A record's items, in the whole repository or in its sets, from its own columns."""
-    if not sets:
-        return _bump(f"SELECT '', '', {rec}.datestamp, {sign} WHERE {rec}.deleted = 1") + _bump(
-            f"SELECT '', x.prefix, {rec}.datestamp, {sign} FROM renditions x "
-            f"WHERE x.record_id = {rec}.id AND {rec}.deleted = 0"
-        )
-    return _bump(
-        f"SELECT s.set_spec, '', s.datestamp, {sign} FROM record_sets s "
-        f"WHERE s.record_id = {rec}.id AND {rec}.deleted = 1"
-    ) + _bump(
-        f"SELECT s.set_spec, x.prefix, s.datestamp, {sign} FROM record_sets s "
-        f"JOIN renditions x ON x.record_id = s.record_id WHERE s.record_id = {rec}.id AND {rec}.deleted = 0"
-    )
-
-
-def _rendition(row: str, sign: int) -> str:
-    """The items one rendition makes: its record, in the repository and in each set, if live."""
-    return _bump(
-        f"SELECT '', {row}.prefix, r.datestamp, {sign} FROM records r "
-        f"WHERE r.id = {row}.record_id AND r.deleted = 0"
-    ) + _bump(
-        f"SELECT s.set_spec, {row}.prefix, s.datestamp, {sign} FROM record_sets s "
-        f"JOIN records r ON r.id = s.record_id WHERE s.record_id = {row}.record_id AND r.deleted = 0"
-    )
-
-
-def _membership(row: str, sign: int) -> str:
-    """The items one set membership makes: the record once if deleted, else once per format."""
-    return _bump(
-        f"SELECT {row}.set_spec, '', {row}.datestamp, {sign} FROM records r "
-        f"WHERE r.id = {row}.record_id AND r.deleted = 1"
-    ) + _bump(
-        f"SELECT {row}.set_spec, x.prefix, {row}.datestamp, {sign} FROM renditions x "
-        f"JOIN records r ON r.id = x.record_id WHERE x.record_id = {row}.record_id AND r.deleted = 0"
-    )
-
-
-# While this table holds a row, the counting triggers below do nothing: the one writer that put
-# the row there (ingest.Store, inside its own write transaction) brings list_sizes up to date
-# itself with a few set-based statements (``list_size_changes``) and removes the row before it
-# commits, so no reader ever sees it. Counting row by row costs an ingest more than all its other
-# writes; any other writer (an admin's DELETE, an old version) is still counted by the triggers.
-LIST_SIZE_HOLD = "CREATE TABLE IF NOT EXISTS list_size_hold (holder TEXT NOT NULL)"
-_NOT_HELD = "NOT EXISTS (SELECT 1 FROM list_size_hold)"
-
-
-def _trigger(name: str, event: str, body: str, when: str | None = None, counts: bool = True) -> str:
-    if counts:
-        when = f"{when} AND {_NOT_HELD}" if when else _NOT_HELD
-    return f"CREATE TRIGGER list_sizes_{name} {event}{f' WHEN {when}' if when else ''} BEGIN {body} END"
-
-
-# Every change to what a list holds goes through one of these, whichever code makes it.
-LIST_SIZE_TRIGGERS = [
-    _trigger("record_in", "AFTER INSERT ON records", _record("NEW", 1, False)),
-    _trigger(
-        "record_up", "AFTER UPDATE OF datestamp, deleted ON records",
-        _record("OLD", -1, False) + _record("NEW", 1, False),
-        "(OLD.datestamp IS NOT NEW.datestamp OR OLD.deleted IS NOT NEW.deleted)",
-    ),
-    _trigger(
-        "record_sets_up", "AFTER UPDATE OF deleted ON records",
-        _record("OLD", -1, True) + _record("NEW", 1, True), "OLD.deleted IS NOT NEW.deleted",
-    ),
-    # Drop the children first, while the record still says what they counted for.
-    _trigger(
-        "record_pre_out", "BEFORE DELETE ON records",
-        "DELETE FROM record_sets WHERE record_id = OLD.id; DELETE FROM renditions WHERE record_id = OLD.id;",
-        counts=False,
-    ),
-    _trigger("record_out", "AFTER DELETE ON records", _record("OLD", -1, False)),
-    _trigger("rendition_in", "AFTER INSERT ON renditions", _rendition("NEW", 1)),
-    _trigger("rendition_out", "AFTER DELETE ON renditions", _rendition("OLD", -1)),
-    _trigger(
-        "rendition_up", "AFTER UPDATE OF record_id, prefix ON renditions",
-        _rendition("OLD", -1) + _rendition("NEW", 1),
-    ),
-    _trigger("member_in", "AFTER INSERT ON record_sets", _membership("NEW", 1)),
-    _trigger("member_out", "AFTER DELETE ON record_sets", _membership("OLD", -1)),
-    _trigger(
-        "member_up", "AFTER UPDATE OF set_spec, datestamp, record_id ON record_sets",
-        _membership("OLD", -1) + _membership("NEW", 1),
-    ),
-]
-
-# The list items of records, by (set, prefix, datestamp): the whole repository ('') and each set,
-# deleted records once (prefix ''), live ones once per rendition. {records} names the records.
-_ITEMS = [
-    "SELECT '', '', r.datestamp, COUNT(*) FROM {records} WHERE r.deleted = 1 GROUP BY r.datestamp",
-    "SELECT '', x.prefix, r.datestamp, COUNT(*) FROM {records} "
-    "JOIN renditions x ON x.record_id = r.id WHERE r.deleted = 0 GROUP BY x.prefix, r.datestamp",
-    "SELECT s.set_spec, '', s.datestamp, COUNT(*) FROM {records} "
-    "JOIN record_sets s ON s.record_id = r.id WHERE r.deleted = 1 GROUP BY s.set_spec, s.datestamp",
-    "SELECT s.set_spec, x.prefix, s.datestamp, COUNT(*) FROM {records} "
-    "JOIN record_sets s ON s.record_id = r.id JOIN renditions x ON x.record_id = r.id "
-    "WHERE r.deleted = 0 GROUP BY s.set_spec, x.prefix, s.datestamp",
-]
-
-# Fills list_sizes from scratch, for a database made before the triggers existed.
-LIST_SIZES_BACKFILL = [f"INSERT INTO list_sizes {q.format(records='records r')}" for q in _ITEMS]
-
-
-@functools.lru_cache(maxsize=2)
-def list_size_changes(sign: int) -> tuple[str, ...]:
-    """Statements that add (``sign`` 1) or take away (-1) the list items of some records.
-
-    Their one parameter is a JSON array of the records' ids. Used by the writer that holds
-    the triggers (see LIST_SIZE_HOLD): away before it first changes a record, back after.
-    """
-    chosen = "json_each(?) AS chosen JOIN records r ON r.id = chosen.value"
-    return tuple(
-        _bump(q.format(records=chosen).replace("COUNT(*)", f"{sign} * COUNT(*)", 1))
-        for q in _ITEMS
-    )
+@functools.lru_cache(maxsize=1)
+def schema() -> str:
+    """The tables and indexes (schema.sql): a script that is safe to run on any version's file."""
+    return importlib.resources.files("oaiserver.storage").joinpath("schema.sql").read_text("utf-8")
 
 
 def _configure(conn: sqlite3.Connection) -> None:
@@ -266,42 +75,17 @@ def _sqlite_utils() -> types.ModuleType:
 
 
 def create_schema(db: sqlite_utils.Database) -> None:
-    """Create the tables and indexes (idempotent) and switch the file to WAL mode."""
+    """Create the tables, indexes and the list_sizes cache (idempotent); switch the file to WAL mode."""
     if db.journal_mode != "wal":
         db.conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # a no-op on a non-empty file
         db.enable_wal()
-    db.conn.executescript(SCHEMA + "DROP INDEX IF EXISTS records_by_datestamp;")
-    _install_list_size_triggers(db.conn)
+    db.conn.executescript(schema())
+    list_sizes.install(db.conn)
     # The root sets always exist, so ListSets is never empty (noSetHierarchy cannot arise).
-    from oaiserver.ingest.sets import ROOT_SETS
-
     db.conn.executemany(
         "INSERT OR IGNORE INTO sets (spec, name) VALUES (?, ?)",
         [(s.spec, s.name) for s in ROOT_SETS],
     )
-
-
-def _install_list_size_triggers(conn: sqlite3.Connection) -> None:
-    # Under the write lock, so two processes upgrading one file cannot both backfill.
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        tables = {r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'list_size%'")}
-        if "list_sizes" not in tables:
-            for statement in [LIST_SIZES, LIST_SIZE_HOLD, *LIST_SIZES_BACKFILL, *LIST_SIZE_TRIGGERS]:
-                conn.execute(statement)
-        elif "list_size_hold" not in tables:
-            # A file from before the hold: same counts, the triggers only learn to step aside.
-            triggers = conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'list_sizes_%'")
-            for (name,) in triggers.fetchall():
-                conn.execute(f"DROP TRIGGER {name}")
-            for statement in [LIST_SIZE_HOLD, *LIST_SIZE_TRIGGERS]:
-                conn.execute(statement)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def connect_reader(path: str | Path) -> sqlite3.Connection:

@@ -5,6 +5,8 @@ import sqlite3
 import typing as t
 from dataclasses import dataclass
 
+from oaiserver.storage import list_sizes
+
 # The lowest possible keyset position: every real (datestamp, identifier) sorts after it.
 START = ("", "")
 
@@ -73,12 +75,8 @@ def _selection(f: ListFilter, with_xml: bool, narrow: bool = False) -> tuple[str
 def count(conn: sqlite3.Connection, f: ListFilter) -> int:
     """Return how many records the selection holds (completeListSize)."""
     try:
-        # Exact: list_sizes is kept by triggers (db.py); a SUM over datestamps in range.
-        return conn.execute(
-            "SELECT COALESCE(SUM(n), 0) FROM list_sizes WHERE set_spec = ? AND prefix IN ('', ?) "
-            "AND datestamp >= ? AND datestamp <= ?",
-            (f.set_spec or "", f.prefix, f.from_, f.until),
-        ).fetchone()[0]
+        # Exact, from the cache (list_sizes.py): a SUM over the datestamps in range.
+        return list_sizes.size(conn, f.set_spec or "", f.prefix, f.from_, f.until)
     except sqlite3.OperationalError as error:
         # A database made before list_sizes existed: count the rows instead.
         if "no such table" not in str(error):

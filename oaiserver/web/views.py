@@ -1,7 +1,6 @@
 """The HTTP edge: one view for GET and POST /oai, plus / and /healthz."""
 from __future__ import annotations
 
-import os
 import sqlite3
 
 from flask import Blueprint, Flask, Response, current_app, g, redirect, request

@@ -11,14 +11,13 @@ import dataclasses
 import datetime as dt
 import sqlite3
 import typing as t
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 from metadata_formats import CrosswalkSettings
 from oaiserver import cli
-from oaiserver.storage import db
+from oaiserver.storage import db, list_sizes
 from oaiserver.ingest import Counts, Ingester, parse_issue, pipeline, writes
 from tests.helpers.issues import A, issue
 
@@ -43,19 +42,9 @@ def store(tmp_path: Path) -> Ingester:
     return open_store(tmp_path / "oai.sqlite3")
 
 
-def counted_from_scratch(conn: sqlite3.Connection) -> dict[tuple[str, str, str], int]:
-    """Every list's size per datestamp, counted from the rows."""
-    fresh: dict[tuple[str, str, str], int] = defaultdict(int)
-    for statement in db.LIST_SIZES_BACKFILL:
-        for *key, n in conn.execute(statement.replace("INSERT INTO list_sizes ", "", 1)):
-            fresh[tuple(key)] += n
-    return dict(fresh)
-
-
 def assert_counts_exact(conn: sqlite3.Connection) -> None:
     """list_sizes equals a count from scratch, and no hold is left."""
-    kept = {tuple(r[:3]): r[3] for r in conn.execute("SELECT set_spec, prefix, datestamp, n FROM list_sizes")}
-    assert {k: n for k, n in kept.items() if n} == counted_from_scratch(conn)
+    assert list_sizes.kept(conn) == list_sizes.counted(conn)
     assert conn.execute("SELECT COUNT(*) FROM list_size_hold").fetchone()[0] == 0
 
 
@@ -180,32 +169,6 @@ def test_the_worker_pipeline_writes_what_a_serial_ingest_writes(tmp_path: Path) 
         dumps.append(dump(store.conn))
         store.db.close()
     assert dumps[0] == dumps[1]
-
-
-def test_a_database_from_before_the_hold_is_upgraded(tmp_path: Path) -> None:
-    """Old triggers (no hold) are replaced on the next open; the counts carry on exact."""
-    path = tmp_path / "oai.sqlite3"
-    store = open_store(path)
-    store.save_file(issue([A("A-1"), A("A-2")], number="1"))
-    conn = store.conn
-    gate = " AND NOT EXISTS (SELECT 1 FROM list_size_hold)"
-    conn.execute("BEGIN IMMEDIATE")
-    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-        conn.execute(f"DROP TRIGGER {name}")
-    conn.execute("DROP TABLE list_size_hold")
-    for statement in db.LIST_SIZE_TRIGGERS:
-        old = statement.replace(gate, "").replace(" WHEN NOT EXISTS (SELECT 1 FROM list_size_hold)", "")
-        assert "list_size_hold" not in old
-        conn.execute(old)
-    conn.execute("COMMIT")
-    store.db.close()
-    store = open_store(path)
-    triggers = store.conn.execute(
-        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%list_size_hold%'").fetchone()[0]
-    assert triggers == len(db.LIST_SIZE_TRIGGERS) - 1  # all but the cascade
-    assert store.save_file(issue([A("A-1", title="New"), A("A-3")], number="1")) == Counts(
-        added=1, updated=1, deleted=1)
-    assert_exact(store.conn)
 
 
 def test_bulk_ingest_relaxes_sync_only_while_it_runs(store: Ingester, tmp_path: Path) -> None:

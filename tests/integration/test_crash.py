@@ -136,14 +136,9 @@ def check_consistent(database: Path) -> dict[int, int | None]:
 
 def check_list_sizes(conn: sqlite3.Connection) -> None:
     """The trigger-kept list sizes equal a count from scratch."""
-    from oaiserver.storage.db import LIST_SIZES_BACKFILL
+    from oaiserver.storage import list_sizes
 
-    fresh: dict[tuple, int] = defaultdict(int)
-    for statement in LIST_SIZES_BACKFILL:
-        for *key, n in conn.execute(statement.replace("INSERT INTO list_sizes ", "", 1)):
-            fresh[tuple(key)] += n
-    kept = {tuple(r[:3]): r[3] for r in conn.execute("SELECT set_spec, prefix, datestamp, n FROM list_sizes")}
-    assert {k: n for k, n in kept.items() if n} == dict(fresh)
+    assert list_sizes.kept(conn) == list_sizes.counted(conn)
 
 
 @dataclass

@@ -1,0 +1,85 @@
+-- The repository's tables and indexes. Run whole by storage/db.py `create_schema` each time
+-- the writer opens the file: every statement is idempotent. The completeListSize cache
+-- (list_sizes, its triggers) is kept apart, in list_sizes.sql.
+
+-- An issue of a journal, as ingested from one file.
+CREATE TABLE IF NOT EXISTS issues (
+    id INTEGER PRIMARY KEY,
+    journal_key TEXT NOT NULL,
+    volume TEXT NOT NULL,
+    number TEXT NOT NULL,
+    UNIQUE (journal_key, volume, number)
+);
+
+-- One OAI item per article. `header` is its OAI header, ready to serve; `article` the
+-- normalised article as JSON, from which every format is rendered again on reindex.
+-- A deleted record keeps its row (the header says status="deleted"); `withdrawn` marks one
+-- deleted by an admin, which ingest leaves deleted.
+CREATE TABLE IF NOT EXISTS records (
+    id INTEGER PRIMARY KEY,
+    identifier TEXT NOT NULL UNIQUE,
+    datestamp TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    withdrawn INTEGER NOT NULL DEFAULT 0,
+    issue_id INTEGER REFERENCES issues(id),
+    journal_key TEXT NOT NULL,
+    article_key TEXT NOT NULL,
+    source_hash TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    article TEXT NOT NULL,
+    header TEXT NOT NULL
+);
+-- Covering index for list pages: a page walks this index alone (the header is in it) and
+-- never reads the wide records rows, whose article JSON sits before the header.
+CREATE INDEX IF NOT EXISTS records_listing ON records (datestamp, identifier, deleted, id, header);
+CREATE INDEX IF NOT EXISTS records_by_issue ON records (issue_id);
+-- Superseded by records_listing; dropped from files made before it.
+DROP INDEX IF EXISTS records_by_datestamp;
+
+-- A record's metadata in one format (prefix), as served. Clustered by format, then record:
+-- the oai_dc renditions of records ingested together lie together, so a ListRecords page
+-- reads a few consecutive pages instead of one per record.
+CREATE TABLE IF NOT EXISTS renditions (
+    record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+    prefix TEXT NOT NULL,
+    xml TEXT NOT NULL,
+    PRIMARY KEY (prefix, record_id)
+) WITHOUT ROWID;
+-- A record's formats, and the narrow "is it rendered?" probe of ListIdentifiers.
+CREATE INDEX IF NOT EXISTS renditions_by_record ON renditions (record_id, prefix);
+
+-- The sets ListSets shows; `description` is an oai_dc fragment or NULL.
+CREATE TABLE IF NOT EXISTS sets (
+    spec TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT
+) WITHOUT ROWID;
+
+-- Set membership carries a copy of the record's (datestamp, identifier) so that a set's
+-- harvest walks one index in keyset order, whatever the size of the repository.
+CREATE TABLE IF NOT EXISTS record_sets (
+    set_spec TEXT NOT NULL,
+    datestamp TEXT NOT NULL,
+    identifier TEXT NOT NULL,
+    record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+    PRIMARY KEY (set_spec, datestamp, identifier)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS record_sets_by_record ON record_sets (record_id);
+
+-- A deleted record's renditions and set memberships go with it, also on a connection without
+-- foreign keys (the sqlite3 shell's default), where ON DELETE CASCADE does nothing.
+CREATE TRIGGER IF NOT EXISTS records_delete_children AFTER DELETE ON records
+BEGIN
+    DELETE FROM record_sets WHERE record_id = OLD.id;
+    DELETE FROM renditions WHERE record_id = OLD.id;
+END;
+
+-- The last file ingested for each issue, and what its records looked like right after:
+-- re-ingesting the same bytes onto the same state is skipped (ingest's Store.save_file).
+CREATE TABLE IF NOT EXISTS ingested_files (
+    digest TEXT PRIMARY KEY,
+    issue_id INTEGER NOT NULL,
+    articles INTEGER NOT NULL,
+    state TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ingested_files_by_issue ON ingested_files (issue_id);
