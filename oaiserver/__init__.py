@@ -12,7 +12,7 @@ if t.TYPE_CHECKING:
 __all__ = ["create_app"]
 
 _LIST_KEYS = ("OAI_ADMIN_EMAILS", "OAI_COMPRESSION")
-_INT_KEYS = ("OAI_PAGE_SIZE", "OAI_IDENTIFIERS_PAGE_SIZE", "OAI_TOKEN_TTL")
+_INT_KEYS = ("OAI_PAGE_SIZE", "OAI_IDENTIFIERS_PAGE_SIZE", "OAI_TOKEN_TTL", "OAI_MAX_FILE_BYTES")
 
 
 class ConfigError(RuntimeError):
@@ -59,6 +59,12 @@ def _finish_config(app: Flask) -> None:
             raise ConfigError(f"{key} must be a whole number, not {config[key]!r}") from None
         if config[key] < 1:
             raise ConfigError(f"{key} must be at least 1")
+    try:
+        config["OAI_WRITER_WAIT"] = float(config["OAI_WRITER_WAIT"])
+    except (TypeError, ValueError):
+        raise ConfigError(f"OAI_WRITER_WAIT must be a number of seconds, not {config['OAI_WRITER_WAIT']!r}") from None
+    if config["OAI_WRITER_WAIT"] < 0:
+        raise ConfigError("OAI_WRITER_WAIT must be 0 or more")
     _check_repository_identifier(config["OAI_REPOSITORY_IDENTIFIER"])
     if config["SECRET_KEY"] == "dev" and not (app.debug or app.testing):
         raise ConfigError(

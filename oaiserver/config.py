@@ -68,5 +68,15 @@ OAI_MAX_CONCURRENT_REQUESTS = 16
 #: Seconds sent in the Retry-After header of a 503 (at least 1).
 OAI_RETRY_AFTER = 5
 
+#: Seconds an admin command that writes (ingest, withdraw, restore, reindex, init-db) waits for
+#: another one writing to the same database before it gives up with one line and exit status 75.
+#: 0: do not wait.
+OAI_WRITER_WAIT = 3600
+
+#: Largest issue file `oaiserver ingest` accepts, in bytes; a bigger one is refused with one line
+#: naming it. At its peak ingest holds 10 to 30 times a file's size in memory, so 32 MiB keeps
+#: it under about 1 GiB; a real issue export is tens of kilobytes.
+OAI_MAX_FILE_BYTES = 32 * 1024 * 1024
+
 #: Largest request body accepted (POST); larger bodies get 413. Flask's own key.
 MAX_CONTENT_LENGTH = 64 * 1024

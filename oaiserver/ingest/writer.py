@@ -9,6 +9,8 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import logging
+import sqlite3
 import typing as t
 from dataclasses import dataclass
 
@@ -20,9 +22,12 @@ from oaiserver.ingest.parsing import parse_issue
 from oaiserver.ingest.prepare import Prepared, PreparedIssue, issue_key, oai_identifier, prepare_article
 from oaiserver.ingest.rendering import render_article, render_header
 from oaiserver.ingest.writes import ListSizeKeeper, RecordWrites
+from oaiserver.storage import db
 
 if t.TYPE_CHECKING:
     import sqlite_utils
+
+log = logging.getLogger(__name__)
 
 # Bump when a crosswalk changes its output, so that the next ingest re-renders every
 # record even where the source is unchanged (`oaiserver reindex` does it at once).
@@ -372,7 +377,24 @@ class _immediate:
         self.commit = commit
 
     def __enter__(self) -> None:
-        self.conn.execute("BEGIN IMMEDIATE")
+        db.begin_immediate(self.conn)  # waits for a writer outside the admin commands' lock
 
     def __exit__(self, exc_type: t.Any, exc: t.Any, tb: t.Any) -> None:
-        self.conn.execute("COMMIT" if self.commit and not exc_type else "ROLLBACK")
+        if self.commit and not exc_type:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+        else:
+            self._rollback()
+
+    def _rollback(self) -> None:
+        # After some errors (a full disk, an I/O error) SQLite has already rolled the
+        # transaction back: a ROLLBACK would fail with "no transaction is active" and that
+        # message would replace the real cause. The cause is what propagates, always.
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                log.debug("ROLLBACK failed after an error", exc_info=True)

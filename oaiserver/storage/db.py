@@ -6,18 +6,35 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
 import os
 import sqlite3
 import sys
 import threading
+import time
 import types
 import typing as t
 from pathlib import Path
 
+from oaiserver.storage import problems
+from oaiserver.storage.lock import WriterBusy
+
 if t.TYPE_CHECKING:
     import sqlite_utils
 
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_MS = 30_000
+#: How long a write transaction waits, in all, for another writer outside oaiserver's writer
+#: lock (an older version, the sqlite3 shell) before it gives up with one clear line.
+WRITE_WAIT_SECONDS = 600
+#: The -wal file is cut back to this size whenever SQLite resets it (after a full checkpoint);
+#: without a limit it keeps the size of the largest transaction ever written, for good.
+JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+#: Tries of the checkpoint after a command, and the wait of each: it truncates the -wal file
+#: only once no reader holds an older snapshot, and web requests hold one for milliseconds.
+CHECKPOINT_TRIES = 20
+CHECKPOINT_PAUSE_SECONDS = 0.1
 # Pages of 64 KiB hold a whole rendition (up to ~16 KB) without overflow pages, and a list page
 # reads a handful of them. Takes effect only when a new database file is created.
 PAGE_SIZE = 65536
@@ -244,6 +261,7 @@ def connect_writer(path: str | Path) -> sqlite_utils.Database:
     # Some builds (Debian's) zero every byte a write frees; nothing here is secret (the
     # repository publishes it all), and SQLite's own default is off.
     conn.execute("PRAGMA secure_delete = OFF")
+    conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
     db = sqlite_utils.Database(conn)
     create_schema(db)
     return db
@@ -267,9 +285,7 @@ def _sqlite_utils() -> types.ModuleType:
 
 def create_schema(db: sqlite_utils.Database) -> None:
     """Create the tables and indexes (idempotent) and switch the file to WAL mode."""
-    if db.journal_mode != "wal":
-        db.conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # a no-op on a non-empty file
-        db.enable_wal()
+    switch_to_wal(db.conn)
     db.conn.executescript(SCHEMA + "DROP INDEX IF EXISTS records_by_datestamp;")
     _install_list_size_triggers(db.conn)
     # The root sets always exist, so ListSets is never empty (noSetHierarchy cannot arise).
@@ -281,9 +297,73 @@ def create_schema(db: sqlite_utils.Database) -> None:
     )
 
 
+def switch_to_wal(conn: sqlite3.Connection) -> None:
+    """Put the file in WAL mode (with 64 KiB pages when it is new), safely against a racing writer.
+
+    Two processes creating one database at once both find it in rollback mode; while one
+    switches, the other's switch fails at once with "database is locked" (SQLite does not
+    wait in its busy handler there). So wait and look again: the other has switched by then.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # a no-op on a non-empty file
+            conn.execute("PRAGMA journal_mode = wal")
+        except sqlite3.OperationalError as error:
+            if problems.kind(error) != problems.BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def begin_immediate(conn: sqlite3.Connection, wait: float | None = None) -> None:
+    """BEGIN IMMEDIATE, waiting up to ``wait`` seconds (WRITE_WAIT_SECONDS) for another writer.
+
+    Each try waits the busy timeout inside SQLite; between tries a warning says why nothing
+    happens. Raises :class:`~oaiserver.storage.lock.WriterBusy` when the time is up. (Admin
+    commands hold the writer lock, so this waits only for writers that do not take it.)
+    """
+    wait = WRITE_WAIT_SECONDS if wait is None else wait
+    deadline = time.monotonic() + wait
+    told = False
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if problems.kind(error) != problems.BUSY:
+                raise
+            if time.monotonic() >= deadline:
+                raise WriterBusy(
+                    f"another program has been writing to the database for over {wait:g} s "
+                    f"({error}); run this command again when it is done") from None
+        if not told:
+            log.warning("waiting for another program writing to the database to finish…")
+            told = True
+
+
+def checkpoint(conn: sqlite3.Connection, tries: int = CHECKPOINT_TRIES,
+               pause: float = CHECKPOINT_PAUSE_SECONDS) -> bool:
+    """Copy the -wal file into the database and truncate it to 0 bytes; True if it was.
+
+    A reader still on an older snapshot (a request in progress) keeps the checkpoint from
+    finishing, and SQLite waits for it in the busy handler: here ``pause`` seconds a try,
+    ``tries`` times, not the 30 s busy timeout. What is left is truncated after a later
+    command, or cut back to JOURNAL_SIZE_LIMIT at SQLite's next reset of the file.
+    """
+    conn.execute(f"PRAGMA busy_timeout = {int(pause * 1000)}")
+    try:
+        for _ in range(max(tries, 1)):
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return True
+        return False
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
 def _install_list_size_triggers(conn: sqlite3.Connection) -> None:
     # Under the write lock, so two processes upgrading one file cannot both backfill.
-    conn.execute("BEGIN IMMEDIATE")
+    begin_immediate(conn)
     try:
         tables = {r[0] for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'list_size%'")}
@@ -299,7 +379,8 @@ def _install_list_size_triggers(conn: sqlite3.Connection) -> None:
             for statement in [LIST_SIZE_HOLD, *LIST_SIZE_TRIGGERS]:
                 conn.execute(statement)
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite has rolled back by itself after some errors
+            conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
 
@@ -341,3 +422,9 @@ def cached_reader(path: str | Path) -> sqlite3.Connection:
     conn = connect_reader(path)
     _readers.entry = (key, identity, conn)
     return conn
+
+
+def quick_check(conn: sqlite3.Connection, limit: int = 10) -> list[str]:
+    """SQLite's quick_check: the structure of every page (not the text in it); [] when sound."""
+    found = [row[0] for row in conn.execute(f"PRAGMA quick_check({int(limit)})")]
+    return [] if found == ["ok"] else found
