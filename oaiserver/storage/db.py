@@ -4,6 +4,7 @@ The web app only ever opens the file read-only; ingest is the only writer (desig
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import logging
@@ -68,10 +69,13 @@ CREATE INDEX IF NOT EXISTS records_listing ON records (datestamp, identifier, de
 CREATE INDEX IF NOT EXISTS records_by_issue ON records (issue_id);
 -- Clustered by format, then record: the oai_dc renditions of records ingested together lie
 -- together, so a ListRecords page reads a few consecutive pages instead of one per record.
+-- crc is the CRC-32 of the xml's UTF-8 bytes, checked when served (integrity.py); NULL in rows
+-- written before it existed.
 CREATE TABLE IF NOT EXISTS renditions (
     record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
     prefix TEXT NOT NULL,
     xml TEXT NOT NULL,
+    crc INTEGER,
     PRIMARY KEY (prefix, record_id)
 ) WITHOUT ROWID;
 -- A record's formats, and the narrow "is it rendered?" probe of ListIdentifiers.
@@ -288,6 +292,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
     switch_to_wal(db.conn)
     db.conn.executescript(SCHEMA + "DROP INDEX IF EXISTS records_by_datestamp;")
     _install_list_size_triggers(db.conn)
+    _add_rendition_checksums(db.conn)
     # The root sets always exist, so ListSets is never empty (noSetHierarchy cannot arise).
     from oaiserver.ingest.sets import ROOT_SETS
 
@@ -361,10 +366,56 @@ def checkpoint(conn: sqlite3.Connection, tries: int = CHECKPOINT_TRIES,
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
-def _install_list_size_triggers(conn: sqlite3.Connection) -> None:
-    # Under the write lock, so two processes upgrading one file cannot both backfill.
+#: Renditions given their checksum per transaction when an older database gets the column.
+CHECKSUM_BATCH = 2000
+
+
+def _add_rendition_checksums(conn: sqlite3.Connection) -> None:
+    """Give a database from before rendition checksums the column, and every rendition its value.
+
+    Once per database, in short transactions in key order (the -wal file stays small, readers
+    go on, and a command stopped halfway leaves rows that verify reports as unchecked).
+    """
+    if any(row[1] == "crc" for row in conn.execute("PRAGMA table_info(renditions)")):
+        return
+    from oaiserver.storage.integrity import checksum
+
+    with _write_transaction(conn):
+        if any(row[1] == "crc" for row in conn.execute("PRAGMA table_info(renditions)")):
+            return  # another writer added it while this one waited
+        conn.execute("ALTER TABLE renditions ADD COLUMN crc INTEGER")
+    log.warning("adding checksums to the stored renditions (once, after an upgrade)…")
+    last: tuple[str, int] = ("", 0)
+    while True:
+        with _write_transaction(conn):
+            rows = conn.execute(
+                "SELECT prefix, record_id, CAST(xml AS BLOB) FROM renditions "
+                "WHERE (prefix, record_id) > (?, ?) ORDER BY prefix, record_id LIMIT ?",
+                (*last, CHECKSUM_BATCH)).fetchall()
+            conn.executemany(
+                "UPDATE renditions SET crc = ? WHERE prefix = ? AND record_id = ? AND crc IS NULL",
+                [(checksum(xml), prefix, record_id) for prefix, record_id, xml in rows])
+        if len(rows) < CHECKSUM_BATCH:
+            return
+        last = rows[-1][:2]
+
+
+@contextlib.contextmanager
+def _write_transaction(conn: sqlite3.Connection) -> t.Iterator[None]:
+    """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on an error (if SQLite has not rolled back itself)."""
     begin_immediate(conn)
     try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _install_list_size_triggers(conn: sqlite3.Connection) -> None:
+    # Under the write lock, so two processes upgrading one file cannot both backfill.
+    with _write_transaction(conn):
         tables = {r[0] for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'list_size%'")}
         if "list_sizes" not in tables:
@@ -378,11 +429,6 @@ def _install_list_size_triggers(conn: sqlite3.Connection) -> None:
                 conn.execute(f"DROP TRIGGER {name}")
             for statement in [LIST_SIZE_HOLD, *LIST_SIZE_TRIGGERS]:
                 conn.execute(statement)
-    except BaseException:
-        if conn.in_transaction:  # SQLite has rolled back by itself after some errors
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def connect_reader(path: str | Path) -> sqlite3.Connection:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from oaiserver.storage.integrity import DamagedRecord
+
 FULL = "full"
 CORRUPT = "corrupt"
 BUSY = "busy"
@@ -37,16 +39,17 @@ _MESSAGES = (
 )
 
 #: What to do about a corrupt database (shared by the CLI and the server's log).
-CORRUPT_NEXT_STEP = (
-    "stop ingesting, run `oaiserver verify` to see the damage, then restore the last good "
-    "backup (docs/admin.md, \"Back up and restore\") or ingest the issue files into a new database"
-)
+RESTORE = ("restore the last good backup (docs/admin.md, \"Back up and restore\") or ingest the "
+           "issue files into a new database")
+CORRUPT_NEXT_STEP = f"stop ingesting, run `oaiserver verify` to see the damage, then {RESTORE}"
 
 
 def kind(error: BaseException) -> str | None:
     """The kind of an SQLite error (FULL, CORRUPT, …), or None for any other error."""
     if not isinstance(error, sqlite3.Error):
         return None
+    if isinstance(error, DamagedRecord):
+        return CORRUPT
     code = getattr(error, "sqlite_errorcode", None)
     if code is not None:
         return _CODES.get(code & 0xFF)
@@ -84,7 +87,7 @@ def explain(error: BaseException, database: str | None = None) -> str:
 
 
 
-def corrupt(detail: str, database: str | None = None) -> str:
+def corrupt(detail: str, database: str | None = None, next_step: str = CORRUPT_NEXT_STEP) -> str:
     """The one line that says the database is corrupt, what showed it, and the next step."""
     where = f" ({database})" if database else ""
-    return f"the database{where} is corrupt ({detail}): {CORRUPT_NEXT_STEP}"
+    return f"the database{where} is corrupt ({detail}): {next_step}"

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Request as WerkzeugRequest
 
 from oaiserver.protocol import datestamps, envelope, verbs
 
-from oaiserver.storage import db
+from oaiserver.storage import db, problems
 from oaiserver.protocol.tokens import TokenCodec
 
 bp = Blueprint("oai", __name__)
@@ -23,6 +23,8 @@ bp = Blueprint("oai", __name__)
 XML_TYPE = "text/xml; charset=utf-8"
 XSL_TYPE = "text/xsl; charset=utf-8"
 XSL_MAX_AGE = 3600  # an hour: browsers pick up a new stylesheet soon after an upgrade
+#: Retry-After of the 503 for a damaged database: a restore takes a while, so not seconds.
+DAMAGED_RETRY_AFTER = 3600
 
 
 def init_app(app: Flask) -> None:
@@ -30,6 +32,7 @@ def init_app(app: Flask) -> None:
     envelope.keep_page_buffers()  # a serving process: page-sized buffers stay in the heap
     app.register_blueprint(bp)
     app.teardown_appcontext(_close_connection)
+    app.register_error_handler(sqlite3.DatabaseError, damaged_database)
     app.extensions["oaiserver.codec"] = TokenCodec(
         app.config["SECRET_KEY"], app.config["OAI_TOKEN_TTL"]
     )
@@ -132,6 +135,21 @@ def _encode(body: bytes, offered: t.Sequence[str], accepted: Accept) -> tuple[by
         headers.append(("Content-Encoding", coding))
     headers.append(("Vary", "Accept-Encoding"))
     return body, headers
+
+
+def damaged_database(error: sqlite3.DatabaseError) -> Response:
+    """Answer 503 for a damaged database (logged in one line), never a malformed document.
+
+    Other database errors go on to Flask's generic 500 and its logged traceback.
+    """
+    if not problems.is_corrupt(error):
+        raise error
+    current_app.logger.error("%s", problems.corrupt(str(error), current_app.config["DATABASE"]))
+    response = Response("503 Service Unavailable: the repository's database is damaged; "
+                        "the administrator must restore it\n", status=503,
+                        content_type="text/plain; charset=utf-8")
+    response.headers["Retry-After"] = str(DAMAGED_RETRY_AFTER)
+    return response
 
 
 @bp.route("/oai.xsl")
