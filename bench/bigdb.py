@@ -55,7 +55,7 @@ def clone(conn, seed: int, copy: int, datestamp: str) -> None:
     offset = first_new - 1
     for prefix in [r[0] for r in conn.execute("SELECT DISTINCT prefix FROM renditions")]:
         conn.execute(
-            "INSERT INTO renditions (record_id, prefix, xml) SELECT record_id + ?, prefix, xml "
+            "INSERT INTO renditions (record_id, prefix, xml, crc) SELECT record_id + ?, prefix, xml, crc "
             "FROM renditions WHERE prefix = ? AND record_id <= ? ORDER BY record_id",
             (offset, prefix, seed),
         )

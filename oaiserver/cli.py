@@ -1,6 +1,8 @@
 """Admin commands: `oaiserver …` or `flask --app oaiserver …` (the same click commands)."""
 from __future__ import annotations
 
+import contextlib
+import functools
 import glob
 import json
 import logging
@@ -12,18 +14,53 @@ from importlib import resources
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
 from metadata_formats import FORMATS, CrosswalkSettings
-from oaiserver.storage import db
+from oaiserver import config
+from oaiserver.storage import db, lock, problems
 from oaiserver.ingest import Counts, Ingester, IngestError, parse_issue
+from oaiserver.ingest.xmlfile import read_limited
 
 log = logging.getLogger(__name__)
 
-#: The largest issue file ingest reads; bigger files are refused with a message.
-MAX_FILE_BYTES = 256 * 1024 * 1024
+#: Exit status of a command that gave up waiting for another writer (EX_TEMPFAIL: try again later).
+EXIT_BUSY = 75
+# Failures of the database as a whole: every file after the one that met it would fail alike.
+_STOPS_INGEST = (problems.FULL, problems.CORRUPT, problems.READONLY, problems.CANTOPEN, problems.IOERR)
+
+
+class AdminError(click.ClickException):
+    """A command that cannot go on: one line on stderr, and its exit status."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: t.IO[t.Any] | None = None) -> None:
+        """Print ``error: <message>`` on stderr."""
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def one_line_errors(command: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    """Turn a failure of the database (busy, full, corrupt, …) into one line and an exit status."""
+
+    @functools.wraps(command)
+    def run(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        try:
+            return command(*args, **kwargs)
+        except lock.WriterBusy as error:
+            raise AdminError(str(error), EXIT_BUSY) from None
+        except sqlite3.Error as error:
+            log.debug("database error", exc_info=True)
+            raise AdminError(problems.explain(error, current_app.config["DATABASE"])) from None
+        except json.JSONDecodeError as error:  # a stored article, read back by reindex or restore
+            raise AdminError(problems.corrupt(f"a stored article is not valid JSON: {error}",
+                                              current_app.config["DATABASE"])) from None
+
+    return run
 
 
 def init_app(app: Flask) -> None:
@@ -31,7 +68,8 @@ def init_app(app: Flask) -> None:
     from oaiserver.checker.command import check_command
 
     for command in (init_db_command, ingest_command, withdraw_command, restore_command,
-                    reindex_command, serve_command, show_command, stats_command, check_command):
+                    reindex_command, serve_command, show_command, stats_command, verify_command,
+                    check_command):
         app.cli.add_command(command)
 
 
@@ -45,11 +83,50 @@ def open_store() -> Ingester:
     )
 
 
+def writing(command: str) -> Ingester:
+    """Open the store for the rest of this admin command, as the only writer.
+
+    Takes the writer lock (waiting up to OAI_WRITER_WAIT seconds, saying so), and at the end
+    of the command checkpoints the -wal file back to nothing and closes the database.
+    """
+    ctx = click.get_current_context()
+    config = current_app.config
+    ctx.with_resource(lock.writer_lock(
+        config["DATABASE"], f"oaiserver {command}", config["OAI_WRITER_WAIT"], _say))
+    store = open_store()
+    ctx.call_on_close(functools.partial(close_store, store))
+    return store
+
+
+def close_store(store: Ingester) -> None:
+    """Checkpoint and truncate the -wal file (readers permitting), then close the database."""
+    try:
+        if not db.checkpoint(store.conn):
+            log.info("readers kept the -wal file from being truncated; a later command will")
+    except sqlite3.Error:  # e.g. a full disk: the data is safe in the -wal file meanwhile
+        log.debug("checkpoint failed", exc_info=True)
+    finally:
+        store.db.close()
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _quick_check(store: Ingester) -> None:
+    """Refuse to call a damaged database ready (SQLite's quick_check: structure, not contents)."""
+    found = db.quick_check(store.conn)
+    if found:
+        raise AdminError(problems.corrupt(f"quick_check: {found[0]}", current_app.config["DATABASE"]))
+
+
 @click.command("init-db")
 @with_appcontext
+@one_line_errors
 def init_db_command() -> None:
     """Create the database and its tables (safe to run again)."""
-    open_store()
+    store = writing("init-db")
+    _quick_check(store)
     click.echo(f"database ready: {current_app.config['DATABASE']}")
 
 
@@ -76,22 +153,8 @@ def expand_paths(paths: t.Iterable[str]) -> t.Iterator[tuple[str, Path | None]]:
 
 def read_input(name: str, path: Path | None) -> bytes:
     """Read one input file (or stdin), refusing what ingest cannot take."""
-    if path is None:
-        data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
-    else:
-        if not path.exists():
-            raise IngestError("no such file")
-        if not path.is_file():
-            raise IngestError("not a regular file")
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise IngestError(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            raise IngestError(f"cannot be read: {error.strerror}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise IngestError(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
-    return data
+    limit = current_app.config["OAI_MAX_FILE_BYTES"] if has_app_context() else config.defaults()["OAI_MAX_FILE_BYTES"]
+    return read_limited(path, limit)
 
 
 @click.command("ingest")
@@ -102,34 +165,40 @@ def read_input(name: str, path: Path | None) -> bytes:
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar instead of a line per file (default: on a terminal).")
 @with_appcontext
+@one_line_errors
 def ingest_command(paths: tuple[str, ...], dry_run: bool, quiet: bool, as_json: bool,
                    progress: bool | None) -> None:
     """Ingest issue XML files (files, directories, globs; '-' reads stdin).
 
     Each file is one transaction: it goes in whole or, on any error, not at all. Prints one
     line per file (added, updated, unchanged, deleted) or its error, then a total; the exit
-    status is 1 if any file failed.
+    status is 1 if any file failed. A full disk or a damaged database stops the ingest at
+    the file that met it; once it is fixed, the same command takes up the files not done.
     """
     # A dry run checks against the database when there is one (then rolls back), so its
     # counts say what a real ingest would do; it never creates the database.
     exists = os.path.exists(current_app.config["DATABASE"])
-    store = open_store() if exists or not dry_run else None
+    store = writing("ingest") if exists or not dry_run else None
     inputs = list(expand_paths(paths))
     if progress is None:
         progress = sys.stdout.isatty() and not (quiet or as_json)
-    total, failed = Counts(), 0
+    total, failed, done = Counts(), 0, 0
 
     def articles_so_far(item: tuple[str, Path | None] | None) -> str:
         # The bar counts files; its label counts the articles they held so far.
         return f"{sum(total.as_tuple())} articles" + (f", {item[0]}" if item else "")
 
     with click.progressbar(inputs, label="ingesting", file=sys.stderr, show_pos=True,
-                           item_show_func=articles_so_far, hidden=not progress) as bar:
-        for name, work in _works(store, bar, dry_run, len(inputs)):
+                           item_show_func=articles_so_far, hidden=not progress) as bar, \
+            contextlib.closing(_works(store, bar, dry_run, len(inputs))) as works:
+        for name, work in works:
+            done += 1
             outcome = _ingest_one(name, work)
-            if isinstance(outcome, str):
+            if isinstance(outcome, Failure):
                 failed += 1
-                _report_error(name, outcome, as_json)
+                _report_error(name, outcome.message, as_json)
+                if outcome.stops:
+                    break
                 continue
             total += outcome
             if as_json:
@@ -137,11 +206,17 @@ def ingest_command(paths: tuple[str, ...], dry_run: bool, quiet: bool, as_json: 
             elif not (quiet or progress):
                 prefix = "would ingest: " if dry_run else ""
                 click.echo(f"{name}: {prefix}{outcome.summary()}")
+    untried = len(inputs) - done
+    if untried:
+        _say(f"stopped: {untried} file(s) not tried; once the cause above is fixed, run the same "
+             f"ingest again (files already in are found unchanged)")
     if as_json:
-        click.echo(json.dumps({"total": True, "files": len(inputs), "failed": failed, **vars(total)}))
+        click.echo(json.dumps({"total": True, "files": len(inputs), "failed": failed,
+                               **({"not_tried": untried} if untried else {}), **vars(total)}))
     else:
         word = "checked" if dry_run else "total"
-        click.echo(f"{word}: {len(inputs)} file(s), {failed} failed: {total.summary()}")
+        skipped = f", {untried} not tried" if untried else ""
+        click.echo(f"{word}: {len(inputs)} file(s), {failed} failed{skipped}: {total.summary()}")
     if failed:
         sys.exit(1)
 
@@ -155,18 +230,29 @@ def _works(store: Ingester | None, items: t.Iterable[tuple[str, Path | None]], d
         added=len(parse_issue(read_input(name, path)).articles))) for name, path in items)
 
 
-def _ingest_one(name: str, work: t.Callable[[], Counts]) -> Counts | str:
-    """Ingest (or only check) one file; return its counts or the error."""
+class Failure(t.NamedTuple):
+    """Why one file was not ingested, and whether the files after it would fail alike."""
+
+    message: str
+    stops: bool = False
+
+
+def _ingest_one(name: str, work: t.Callable[[], Counts]) -> Counts | Failure:
+    """Ingest (or only check) one file; return its counts or why it failed."""
     try:
         return work()
     except IngestError as error:
-        return str(error)
+        return Failure(str(error))
+    except lock.WriterBusy as error:
+        return Failure(str(error), stops=True)
     except sqlite3.Error as error:
-        return f"database error: {error}"
+        log.debug("database error while ingesting %s", name, exc_info=True)
+        message = problems.explain(error, current_app.config["DATABASE"])
+        return Failure(message, stops=problems.kind(error) in _STOPS_INGEST)
     except Exception as error:  # noqa: BLE001 - a bug (e.g. in a crosswalk) must not stop the other files
         # The transaction was rolled back; one line for the operator, the traceback at DEBUG level.
         log.debug("unexpected error while ingesting %s", name, exc_info=True)
-        return f"internal error ({type(error).__name__}: {' '.join(str(error).split())[:200]})"
+        return Failure(f"internal error ({type(error).__name__}: {' '.join(str(error).split())[:200]})")
 
 
 def _report_error(name: str, message: str, as_json: bool) -> None:
@@ -179,17 +265,19 @@ def _report_error(name: str, message: str, as_json: bool) -> None:
 @click.command("withdraw")
 @click.argument("identifiers", nargs=-1, required=True)
 @with_appcontext
+@one_line_errors
 def withdraw_command(identifiers: tuple[str, ...]) -> None:
     """Withdraw records: they become deleted and stay so when their issue is re-ingested."""
-    _each_identifier(identifiers, open_store().withdraw)
+    _each_identifier(identifiers, writing("withdraw").withdraw)
 
 
 @click.command("restore")
 @click.argument("identifiers", nargs=-1, required=True)
 @with_appcontext
+@one_line_errors
 def restore_command(identifiers: tuple[str, ...]) -> None:
     """Undo `withdraw`: the records are live again with a new datestamp."""
-    _each_identifier(identifiers, open_store().restore)
+    _each_identifier(identifiers, writing("restore").restore)
 
 
 def _each_identifier(identifiers: tuple[str, ...], action: t.Callable[[str], str]) -> None:
@@ -205,6 +293,7 @@ def _each_identifier(identifiers: tuple[str, ...], action: t.Callable[[str], str
 
 @click.command("reindex")
 @with_appcontext
+@one_line_errors
 def reindex_command() -> None:
     """Re-render every record in every registered format; only records whose output changed
     get a new datestamp.
@@ -212,13 +301,16 @@ def reindex_command() -> None:
     Run it after adding, removing or changing a metadata format, or changing a crosswalk
     setting: records ingested before then get their new renditions at once.
     """
-    counts = open_store().reindex()
+    store = writing("reindex")
+    _quick_check(store)  # reindex reads every record anyway: a damaged file must not pass
+    counts = store.reindex()
     click.echo(f"reindexed: {counts.summary()}")
 
 
 @click.command("stats")
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 @with_appcontext
+@one_line_errors
 def stats_command(as_json: bool) -> None:
     """Show records per journal and issue, live and deleted, formats, datestamps, size."""
     from oaiserver.storage import stats
@@ -263,11 +355,47 @@ class RegisteredFormat(click.Choice):
         pass  # click.Choice sets its own list; this one always reads the registry
 
 
+@click.command("verify")
+@click.option("--quick", is_flag=True,
+              help="SQLite's quick_check instead of integrity_check (skips indexes against tables).")
+@with_appcontext
+@one_line_errors
+def verify_command(quick: bool) -> None:
+    """Read the whole database and report any damage; exit status 1 if there is some.
+
+    SQLite's integrity_check (structure), then every header, rendition (checksum) and stored
+    article, and the list sizes. Reads only: safe while the server runs. Takes minutes on
+    millions of records.
+    """
+    from oaiserver.storage import verify
+
+    path = current_app.config["DATABASE"]
+    if not os.path.exists(path):
+        raise AdminError(f"no database at {path}")
+    conn = db.connect_reader(path)
+    try:
+        report = verify.verify(conn, quick=quick)
+    finally:
+        conn.close()
+    unchecked = f" ({report.unchecked} without a checksum, parsed instead)" if report.unchecked else ""
+    read = f"{report.records} records, {report.renditions} renditions{unchecked}"
+    if not report.found:
+        click.echo(f"ok: {read}; SQLite's {'quick_check' if quick else 'integrity_check'} found nothing")
+        return
+    for problem in report.problems:
+        click.echo(f"problem: {problem}", err=True)
+    if report.more:
+        click.echo(f"problem: … and {report.more} more", err=True)
+    raise AdminError(problems.corrupt(f"{report.found} problem(s) in {read}", path,
+                                      f"stop ingesting, then {problems.RESTORE}"))
+
+
 @click.command("show")
 @click.argument("identifier")
 @click.option("--format", "prefix", type=RegisteredFormat(), default="oai_dc", show_default=True,
               help="The metadataPrefix: one of the registered formats.")
 @with_appcontext
+@one_line_errors
 def show_command(identifier: str, prefix: str) -> None:
     """Print one record as GetRecord serves it."""
     from lxml import etree
@@ -276,7 +404,15 @@ def show_command(identifier: str, prefix: str) -> None:
     response = client.get(
         "/oai", query_string={"verb": "GetRecord", "identifier": identifier, "metadataPrefix": prefix}
     )
-    tree = etree.fromstring(response.data, etree.XMLParser(resolve_entities=False, no_network=True))
+    if response.status_code != 200:
+        # The server's own one-line reason (e.g. a damaged database), as a harvester gets it.
+        reason = " ".join(response.get_data(as_text=True).split())[:300]
+        raise AdminError(f"the server answered {response.status}: {reason}")
+    try:
+        tree = etree.fromstring(response.data, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as error:
+        raise AdminError(problems.corrupt(f"the record is not well-formed XML: {error}",
+                                          current_app.config["DATABASE"])) from None
     click.echo(etree.tostring(tree, pretty_print=True, encoding="unicode"))
     ns = {"o": "http://www.openarchives.org/OAI/2.0/"}
     if tree.find("o:error", ns) is not None:
@@ -287,15 +423,21 @@ def show_command(identifier: str, prefix: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @with_appcontext
+@one_line_errors
 def serve_command(host: str, port: int) -> None:
     """Run the development server; on an empty database, ingest the bundled demo issue first."""
-    store = open_store()
-    empty = store.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
-    if empty and current_app.config["OAI_LOAD_DEMO"]:
-        demo = resources.files("oaiserver") / "demo" / "nkums-v18n2.xml"
-        counts = store.save_file(demo.read_bytes())
-        click.echo(f"demo issue ingested: {counts.summary()}")
-    store.db.close()
+    config = current_app.config
+    # The writer lock only while the demo goes in: serving never writes.
+    with lock.writer_lock(config["DATABASE"], "oaiserver serve", config["OAI_WRITER_WAIT"], _say):
+        store = open_store()
+        try:
+            empty = store.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+            if empty and config["OAI_LOAD_DEMO"]:
+                demo = resources.files("oaiserver") / "demo" / "nkums-v18n2.xml"
+                counts = store.save_file(demo.read_bytes())
+                click.echo(f"demo issue ingested: {counts.summary()}")
+        finally:
+            close_store(store)
     click.echo(f"OAI-PMH base URL: http://{host}:{port}/oai")
     # app.run() refuses to start under a click command, so call Werkzeug directly.
     run_simple(host, port, current_app._get_current_object(), threaded=True)

@@ -22,7 +22,8 @@ from pathlib import Path
 
 __all__ = [
     "SETTINGS", "Check", "Checking", "ConfigError", "Setting", "accept", "check_all", "defaults",
-    "domain_name", "in_instance_folder", "markdown_table", "secret_key", "string_list", "whole_number",
+    "domain_name", "in_instance_folder", "markdown_table", "secret_key", "seconds", "string_list",
+    "whole_number",
 ]
 
 
@@ -158,6 +159,17 @@ def _instance_secret(path: Path) -> str:
 _MAX_CONTENT_LENGTH = 64 * 1024
 
 
+def seconds(value: t.Any, checking: Checking) -> float:
+    """A number of seconds, 0 or more (an integer or a decimal, or a string of one)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{checking.key} must be a number of seconds, not {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"{checking.key} must be 0 or more")
+    return number
+
+
 def content_length(value: t.Any, checking: Checking) -> t.Any:
     """A byte count; None (Flask's own default, "no limit") takes this project's default instead."""
     return whole_number(0)(_MAX_CONTENT_LENGTH if value is None else value, checking)
@@ -211,6 +223,14 @@ SETTINGS: tuple[Setting, ...] = (
     # Flask's own key (Flask's default, None, means no limit).
     Setting("MAX_CONTENT_LENGTH", _MAX_CONTENT_LENGTH, "largest POST body; larger ones get `413`",
             content_length),
+    # Ingest holds 10 to 30 times a file's size at its peak: 32 MiB keeps it under about 1 GiB.
+    Setting("OAI_MAX_FILE_BYTES", 32 * 1024 * 1024,
+            "largest issue file `oaiserver ingest` accepts; a bigger one is refused with one line "
+            "naming it", whole_number(1), default_note="32 MiB"),
+    Setting("OAI_WRITER_WAIT", 3600,
+            "seconds a writing admin command (ingest, withdraw, restore, reindex, init-db) waits "
+            "for another one on the same database before it gives up with exit status 75 "
+            "(0: do not wait)", seconds, default_note="an hour"),
     # Browsers load XSLT only from the page's own origin, so keep it on this server.
     Setting("OAI_STYLESHEET", "/oai.xsl",
             "where each response's `<?xml-stylesheet?>` points (below the app's root); "

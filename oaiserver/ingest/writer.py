@@ -11,6 +11,8 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import logging
+import sqlite3
 import typing as t
 from dataclasses import dataclass
 
@@ -20,9 +22,12 @@ from oaiserver.ingest.headers import render_header
 from oaiserver.ingest.prepare import Prepared, PreparedIssue
 from oaiserver.ingest.writes import RecordWrites
 from oaiserver.storage.list_sizes import ListSizeKeeper
+from oaiserver.storage import db
 
 if t.TYPE_CHECKING:
     import sqlite_utils
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -363,8 +368,24 @@ class _immediate:
         self.commit = commit
 
     def __enter__(self) -> None:
-        self.conn.execute("BEGIN IMMEDIATE")
+        db.begin_immediate(self.conn)  # waits for a writer outside the admin commands' lock
 
     def __exit__(self, exc_type: t.Any, exc: t.Any, tb: t.Any) -> None:
-        self.conn.execute("COMMIT" if self.commit and not exc_type else "ROLLBACK")
+        if self.commit and not exc_type:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+        else:
+            self._rollback()
 
+    def _rollback(self) -> None:
+        # After some errors (a full disk, an I/O error) SQLite has already rolled the
+        # transaction back: a ROLLBACK would fail with "no transaction is active" and that
+        # message would replace the real cause. The cause is what propagates, always.
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                log.debug("ROLLBACK failed after an error", exc_info=True)

@@ -14,6 +14,7 @@ import typing as t
 from dataclasses import dataclass, field
 
 from oaiserver.storage.list_sizes import ListSizeKeeper
+from oaiserver.storage.integrity import checksum
 
 #: Parameters per statement: SQLite allows 32,766 since 3.32, 999 before.
 MAX_PARAMETERS = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
@@ -60,8 +61,8 @@ class RecordWrites:
             insert_many(conn, f"records (id, {', '.join(RECORD_COLUMNS)})", _RECORD_VALUES,
                         self.inserted)
         # In key order: consecutive rows land on the same pages.
-        insert_many(conn, "renditions (record_id, prefix, xml)", f"(?, ?, {TEXT})",
-                    sorted(self.renditions, key=_by_prefix))
+        insert_many(conn, "renditions (record_id, prefix, xml, crc)", f"(?, ?, {TEXT}, ?)",
+                    [(*row, checksum(row[2])) for row in sorted(self.renditions, key=_by_prefix)])
         insert_many(conn, "record_sets (set_spec, datestamp, identifier, record_id)", "(?, ?, ?, ?)",
                     self.members)
         conn.executemany(

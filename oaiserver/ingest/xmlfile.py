@@ -12,6 +12,8 @@ import codecs
 import html.entities
 import logging
 import re
+import sys
+from pathlib import Path
 
 from lxml import etree
 
@@ -28,6 +30,49 @@ def hardened_parser() -> etree.XMLParser:
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
         remove_comments=True, remove_pis=True, dtd_validation=False, attribute_defaults=False,
     )
+
+
+# ---------------------------------------------------------------------------- reading
+
+def read_limited(path: Path | None, limit: int) -> bytes:
+    """Read one issue file (``None``: standard input) of at most ``limit`` bytes.
+
+    A bigger file is refused before it is read: at its peak, ingest holds 10 to 30 times a
+    file's size in memory while it parses and renders it (more for many small articles).
+    """
+    if path is None:
+        data = sys.stdin.buffer.read(limit + 1)
+        if len(data) > limit:
+            raise IngestError(_too_large(None, limit))
+        return data
+    if not path.exists():
+        raise IngestError("no such file")
+    if not path.is_file():
+        raise IngestError("not a regular file")
+    size = path.stat().st_size
+    if size > limit:
+        raise IngestError(_too_large(size, limit))
+    try:
+        with path.open("rb") as file:
+            data = file.read(limit + 1)  # it may have grown since
+    except OSError as error:
+        raise IngestError(f"cannot be read: {error.strerror}") from None
+    if len(data) > limit:
+        raise IngestError(_too_large(None, limit))
+    return data
+
+
+def _too_large(size: int | None, limit: int) -> str:
+    what = f"{_mib(size)}, over" if size is not None else "over"
+    return (f"{what} the {_mib(limit)} limit on issue files (OAI_MAX_FILE_BYTES; ingest needs "
+            f"10 to 30 times a file's size in memory)")
+
+
+def _mib(size: int) -> str:
+    mib = 1024 * 1024
+    if size < mib:
+        return f"{size:,} bytes"
+    return f"{size / mib:.1f} MiB" if size % mib else f"{size // mib} MiB"
 
 
 # ---------------------------------------------------------------------------- document level

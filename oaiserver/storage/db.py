@@ -6,24 +6,41 @@ completeListSize cache in list_sizes.py.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import importlib.resources
+import logging
 import os
 import sqlite3
 import sys
 import threading
+import time
 import types
 import typing as t
 from pathlib import Path
 
 from oaiserver.model import ROOT_SETS
 from oaiserver.storage import list_sizes
+from oaiserver.storage import problems
+from oaiserver.storage.lock import WriterBusy
 
 if t.TYPE_CHECKING:
     import sqlite_utils
 
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_MS = 30_000
+#: How long a write transaction waits, in all, for another writer outside oaiserver's writer
+#: lock (an older version, the sqlite3 shell) before it gives up with one clear line.
+WRITE_WAIT_SECONDS = 600
+#: The -wal file is cut back to this size whenever SQLite resets it (after a full checkpoint);
+#: without a limit it keeps the size of the largest transaction ever written, for good.
+JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+#: Tries of the checkpoint after a command, and the wait of each: it truncates the -wal file
+#: only once no reader holds an older snapshot, and web requests hold one for milliseconds.
+CHECKPOINT_TRIES = 20
+CHECKPOINT_PAUSE_SECONDS = 0.1
 # Pages of 64 KiB hold a whole rendition (up to ~16 KB) without overflow pages, and a list page
 # reads a handful of them. Takes effect only when a new database file is created.
 PAGE_SIZE = 65536
@@ -53,6 +70,7 @@ def connect_writer(path: str | Path) -> sqlite_utils.Database:
     # Some builds (Debian's) zero every byte a write frees; nothing here is secret (the
     # repository publishes it all), and SQLite's own default is off.
     conn.execute("PRAGMA secure_delete = OFF")
+    conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
     db = sqlite_utils.Database(conn)
     create_schema(db)
     return db
@@ -76,16 +94,126 @@ def _sqlite_utils() -> types.ModuleType:
 
 def create_schema(db: sqlite_utils.Database) -> None:
     """Create the tables, indexes and the list_sizes cache (idempotent); switch the file to WAL mode."""
-    if db.journal_mode != "wal":
-        db.conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # a no-op on a non-empty file
-        db.enable_wal()
+    switch_to_wal(db.conn)
     db.conn.executescript(schema())
     list_sizes.install(db.conn)
+    _add_rendition_checksums(db.conn)
     # The root sets always exist, so ListSets is never empty (noSetHierarchy cannot arise).
     db.conn.executemany(
         "INSERT OR IGNORE INTO sets (spec, name) VALUES (?, ?)",
         [(s.spec, s.name) for s in ROOT_SETS],
     )
+
+
+def switch_to_wal(conn: sqlite3.Connection) -> None:
+    """Put the file in WAL mode (with 64 KiB pages when it is new), safely against a racing writer.
+
+    Two processes creating one database at once both find it in rollback mode; while one
+    switches, the other's switch fails at once with "database is locked" (SQLite does not
+    wait in its busy handler there). So wait and look again: the other has switched by then.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # a no-op on a non-empty file
+            conn.execute("PRAGMA journal_mode = wal")
+        except sqlite3.OperationalError as error:
+            if problems.kind(error) != problems.BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def begin_immediate(conn: sqlite3.Connection, wait: float | None = None) -> None:
+    """BEGIN IMMEDIATE, waiting up to ``wait`` seconds (WRITE_WAIT_SECONDS) for another writer.
+
+    Each try waits the busy timeout inside SQLite; between tries a warning says why nothing
+    happens. Raises :class:`~oaiserver.storage.lock.WriterBusy` when the time is up. (Admin
+    commands hold the writer lock, so this waits only for writers that do not take it.)
+    """
+    wait = WRITE_WAIT_SECONDS if wait is None else wait
+    deadline = time.monotonic() + wait
+    told = False
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if problems.kind(error) != problems.BUSY:
+                raise
+            if time.monotonic() >= deadline:
+                raise WriterBusy(
+                    f"another program has been writing to the database for over {wait:g} s "
+                    f"({error}); run this command again when it is done") from None
+        if not told:
+            log.warning("waiting for another program writing to the database to finish…")
+            told = True
+
+
+def checkpoint(conn: sqlite3.Connection, tries: int = CHECKPOINT_TRIES,
+               pause: float = CHECKPOINT_PAUSE_SECONDS) -> bool:
+    """Copy the -wal file into the database and truncate it to 0 bytes; True if it was.
+
+    A reader still on an older snapshot (a request in progress) keeps the checkpoint from
+    finishing, and SQLite waits for it in the busy handler: here ``pause`` seconds a try,
+    ``tries`` times, not the 30 s busy timeout. What is left is truncated after a later
+    command, or cut back to JOURNAL_SIZE_LIMIT at SQLite's next reset of the file.
+    """
+    conn.execute(f"PRAGMA busy_timeout = {int(pause * 1000)}")
+    try:
+        for _ in range(max(tries, 1)):
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return True
+        return False
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
+#: Renditions given their checksum per transaction when an older database gets the column.
+CHECKSUM_BATCH = 2000
+
+
+def _add_rendition_checksums(conn: sqlite3.Connection) -> None:
+    """Give a database from before rendition checksums the column, and every rendition its value.
+
+    Once per database, in short transactions in key order (the -wal file stays small, readers
+    go on, and a command stopped halfway leaves rows that verify reports as unchecked).
+    """
+    if any(row[1] == "crc" for row in conn.execute("PRAGMA table_info(renditions)")):
+        return
+    from oaiserver.storage.integrity import checksum
+
+    with _write_transaction(conn):
+        if any(row[1] == "crc" for row in conn.execute("PRAGMA table_info(renditions)")):
+            return  # another writer added it while this one waited
+        conn.execute("ALTER TABLE renditions ADD COLUMN crc INTEGER")
+    log.warning("adding checksums to the stored renditions (once, after an upgrade)…")
+    last: tuple[str, int] = ("", 0)
+    while True:
+        with _write_transaction(conn):
+            rows = conn.execute(
+                "SELECT prefix, record_id, CAST(xml AS BLOB) FROM renditions "
+                "WHERE (prefix, record_id) > (?, ?) ORDER BY prefix, record_id LIMIT ?",
+                (*last, CHECKSUM_BATCH)).fetchall()
+            conn.executemany(
+                "UPDATE renditions SET crc = ? WHERE prefix = ? AND record_id = ? AND crc IS NULL",
+                [(checksum(xml), prefix, record_id) for prefix, record_id, xml in rows])
+        if len(rows) < CHECKSUM_BATCH:
+            return
+        last = rows[-1][:2]
+
+
+@contextlib.contextmanager
+def _write_transaction(conn: sqlite3.Connection) -> t.Iterator[None]:
+    """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on an error (if SQLite has not rolled back itself)."""
+    begin_immediate(conn)
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def connect_reader(path: str | Path) -> sqlite3.Connection:
@@ -125,3 +253,9 @@ def cached_reader(path: str | Path) -> sqlite3.Connection:
     conn = connect_reader(path)
     _readers.entry = (key, identity, conn)
     return conn
+
+
+def quick_check(conn: sqlite3.Connection, limit: int = 10) -> list[str]:
+    """SQLite's quick_check: the structure of every page (not the text in it); [] when sound."""
+    found = [row[0] for row in conn.execute(f"PRAGMA quick_check({int(limit)})")]
+    return [] if found == ["ok"] else found

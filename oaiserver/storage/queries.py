@@ -5,7 +5,7 @@ import sqlite3
 import typing as t
 from dataclasses import dataclass
 
-from oaiserver.storage import list_sizes
+from oaiserver.storage import integrity, list_sizes
 
 # The lowest possible keyset position: every real (datestamp, identifier) sorts after it.
 START = ("", "")
@@ -38,7 +38,7 @@ class Item(t.NamedTuple):
 _NARROW_PROBE = "INDEXED BY renditions_by_record"
 
 
-def _selection(f: ListFilter, with_xml: bool, narrow: bool = False) -> tuple[str, dict]:
+def _selection(f: ListFilter, with_xml: bool, narrow: bool = False, crc: bool = True) -> tuple[str, dict]:
     # Deleted records are listed in every format (header only); live ones where rendered.
     # CAST … AS BLOB hands the stored UTF-8 over as bytes: no decoding, no re-encoding.
     if f.set_spec:
@@ -55,9 +55,10 @@ def _selection(f: ListFilter, with_xml: bool, narrow: bool = False) -> tuple[str
         source = "records s"
         record, record_id = "s", "s.id"
     # The columns of an Item, in order; a deleted record's page entry is its header alone.
+    # Then the rendition's checksum (integrity.py), not part of the Item.
     columns = f"s.datestamp, s.identifier, CAST({record}.header AS BLOB), " + (
-        f"CASE WHEN {record}.deleted THEN NULL ELSE CAST(x.xml AS BLOB) END"
-        if with_xml else "NULL"
+        f"CASE WHEN {record}.deleted THEN NULL ELSE CAST(x.xml AS BLOB) END, "
+        + ("x.crc" if crc else "NULL") if with_xml else "NULL, NULL"
     )
     sql = (
         f"SELECT {columns} FROM {source} "
@@ -100,18 +101,32 @@ def page(
     low = max((f.from_, ""), tuple(after or START))
     if not with_xml:
         try:
-            return list(map(Item._make, conn.execute(*_page_sql(f, False, low, limit, narrow=True))))
+            return _checked(conn.execute(*_page_sql(f, False, low, limit, narrow=True)).fetchall())
         except sqlite3.OperationalError as error:
             # A database made before that index: the plain query gives the same rows.
             if "no such index" not in str(error):
                 raise
-    return list(map(Item._make, conn.execute(*_page_sql(f, with_xml, low, limit))))
+    try:
+        rows = conn.execute(*_page_sql(f, with_xml, low, limit)).fetchall()
+    except sqlite3.OperationalError as error:
+        # A database no writer has opened since checksums came: its renditions have none.
+        if "no such column" not in str(error):
+            raise
+        rows = conn.execute(*_page_sql(f, with_xml, low, limit, crc=False)).fetchall()
+    return _checked(rows)
+
+
+def _checked(rows: list[tuple[t.Any, ...]]) -> list[Item]:
+    """The page's items, once every header and rendition is checked (integrity.DamagedRecord)."""
+    integrity.check_rows(rows)
+    return [Item(datestamp, identifier, header, xml) for datestamp, identifier, header, xml, _ in rows]
 
 
 def _page_sql(
-    f: ListFilter, with_xml: bool, low: tuple[str, ...], limit: int, narrow: bool = False
+    f: ListFilter, with_xml: bool, low: tuple[str, ...], limit: int, narrow: bool = False,
+    crc: bool = True,
 ) -> tuple[str, dict]:
-    sql, params = _selection(f, with_xml, narrow)
+    sql, params = _selection(f, with_xml, narrow, crc)
     sql += (
         " AND (s.datestamp, s.identifier) > (:low_datestamp, :low_identifier)"
         " ORDER BY s.datestamp, s.identifier LIMIT :limit"
@@ -143,12 +158,26 @@ def sample_identifier(conn: sqlite3.Connection) -> str | None:
 
 def get_record(conn: sqlite3.Connection, identifier: str, prefix: str) -> tuple[str, bool, str | None] | None:
     """Return (header, deleted, xml or None) for one record, or None if unknown."""
-    row = conn.execute(
-        "SELECT r.header, r.deleted, x.xml FROM records r "
-        "LEFT JOIN renditions x ON x.record_id = r.id AND x.prefix = ? WHERE r.identifier = ?",
-        (prefix, identifier),
-    ).fetchone()
-    return None if row is None else (row[0], bool(row[1]), row[2])
+    try:
+        row = conn.execute(
+            "SELECT r.header, r.deleted, x.xml, x.crc FROM records r "
+            "LEFT JOIN renditions x ON x.record_id = r.id AND x.prefix = ? WHERE r.identifier = ?",
+            (prefix, identifier),
+        ).fetchone()
+    except sqlite3.OperationalError as error:
+        if "no such column" not in str(error):  # a database from before checksums
+            raise
+        row = conn.execute(
+            "SELECT r.header, r.deleted, x.xml, NULL FROM records r "
+            "LEFT JOIN renditions x ON x.record_id = r.id AND x.prefix = ? WHERE r.identifier = ?",
+            (prefix, identifier),
+        ).fetchone()
+    if row is None:
+        return None
+    integrity.check_header(identifier, row[0])
+    if row[2] is not None:
+        integrity.check_rendition(identifier, row[2], row[3])
+    return (row[0], bool(row[1]), row[2])
 
 
 def formats_of(conn: sqlite3.Connection, identifier: str) -> list[str] | None:

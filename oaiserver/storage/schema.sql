@@ -38,11 +38,14 @@ DROP INDEX IF EXISTS records_by_datestamp;
 
 -- A record's metadata in one format (prefix), as served. Clustered by format, then record:
 -- the oai_dc renditions of records ingested together lie together, so a ListRecords page
--- reads a few consecutive pages instead of one per record.
+-- reads a few consecutive pages instead of one per record. crc is the CRC-32 of the xml's
+-- UTF-8 bytes, checked when served (integrity.py); NULL in rows written before it existed
+-- (a file from then gets the column, and the values, from db._add_rendition_checksums).
 CREATE TABLE IF NOT EXISTS renditions (
     record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
     prefix TEXT NOT NULL,
     xml TEXT NOT NULL,
+    crc INTEGER,
     PRIMARY KEY (prefix, record_id)
 ) WITHOUT ROWID;
 -- A record's formats, and the narrow "is it rendered?" probe of ListIdentifiers.

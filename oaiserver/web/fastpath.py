@@ -17,7 +17,8 @@ import typing as t
 
 from werkzeug.wrappers import Request
 
-from oaiserver.web import limits
+from oaiserver.storage import problems
+from oaiserver.web import limits, views
 from oaiserver.web.answer import answer
 
 if t.TYPE_CHECKING:
@@ -58,7 +59,10 @@ class OAIFastPath:
     def _failed(self, environ: dict, start_response: t.Callable, error: Exception) -> t.Iterable[bytes]:
         """Let Flask log the failure and answer its generic error page (or re-raise in tests)."""
         with self.app.request_context(environ):
-            response = self.app.handle_exception(error)
+            if problems.is_corrupt(error):  # the Flask view's own answer: views.damaged_database
+                response = self.app.finalize_request(views.damaged_database(error))  # type: ignore[arg-type]
+            else:
+                response = self.app.handle_exception(error)
             return response(environ, start_response)
 
     def _plain_request(self, environ: dict) -> Request | None:

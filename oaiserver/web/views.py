@@ -7,6 +7,7 @@ from flask import Blueprint, Flask, Response, current_app, g, redirect, request
 
 import metadata_formats
 from oaiserver.protocol import envelope
+from oaiserver.storage import problems
 from oaiserver.protocol.tokens import TokenCodec
 from oaiserver.web import stylesheet as stylesheet_template
 from oaiserver.web.answer import answer, end_request, reader
@@ -15,6 +16,8 @@ bp = Blueprint("oai", __name__)
 
 XSL_TYPE = "text/xsl; charset=utf-8"
 XSL_MAX_AGE = 3600  # an hour: browsers pick up a new stylesheet soon after an upgrade
+#: Retry-After of the 503 for a damaged database: a restore takes a while, so not seconds.
+DAMAGED_RETRY_AFTER = 3600
 
 
 def init_app(app: Flask) -> None:
@@ -22,6 +25,7 @@ def init_app(app: Flask) -> None:
     envelope.keep_page_buffers()  # a serving process: page-sized buffers stay in the heap
     app.register_blueprint(bp)
     app.teardown_appcontext(_close_connection)
+    app.register_error_handler(sqlite3.DatabaseError, damaged_database)
     app.extensions["oaiserver.codec"] = TokenCodec(
         app.config["SECRET_KEY"], app.config["OAI_TOKEN_TTL"]
     )
@@ -49,6 +53,21 @@ def oai() -> Response:
     """
     body, headers = answer(current_app.config, current_app.extensions["oaiserver.codec"], request)
     return Response(body, status=200, headers=headers)
+
+
+def damaged_database(error: sqlite3.DatabaseError) -> Response:
+    """Answer 503 for a damaged database (logged in one line), never a malformed document.
+
+    Other database errors go on to Flask's generic 500 and its logged traceback.
+    """
+    if not problems.is_corrupt(error):
+        raise error
+    current_app.logger.error("%s", problems.corrupt(str(error), current_app.config["DATABASE"]))
+    response = Response("503 Service Unavailable: the repository's database is damaged; "
+                        "the administrator must restore it\n", status=503,
+                        content_type="text/plain; charset=utf-8")
+    response.headers["Retry-After"] = str(DAMAGED_RETRY_AFTER)
+    return response
 
 
 @bp.route("/oai.xsl")

@@ -29,7 +29,7 @@ def free_port() -> int:
 def oaiserver_env(config: t.Mapping[str, t.Any], instance: Path) -> dict[str, str]:
     """The OAISERVER_* environment that makes gunicorn serve what a test `config` describes."""
     keys = ("DATABASE", "SECRET_KEY", "OAI_PAGE_SIZE", "OAI_IDENTIFIERS_PAGE_SIZE",
-            "OAI_REPOSITORY_IDENTIFIER")
+            "OAI_REPOSITORY_IDENTIFIER", "OAI_MAX_FILE_BYTES")
     env = {**os.environ, "OAISERVER_INSTANCE_PATH": str(instance)}
     env.update({f"OAISERVER_{key}": str(config[key]) for key in keys if key in config})
     return env

@@ -30,6 +30,8 @@ SLOW = pytest.mark.skipif(
     not os.environ.get("OAISERVER_SLOW_TESTS"), reason="minutes long: set OAISERVER_SLOW_TESTS=1"
 )
 SUBPROCESS_TIMEOUT = 300  # generous: a hang (or a quadratic blow-up) fails instead of blocking
+#: Above the default OAI_MAX_FILE_BYTES: the tests of big files lift the limit, as an operator would.
+BIG_FILES = 128 * 1024 * 1024
 
 
 def db_digest(database: str | Path) -> str:
@@ -186,6 +188,7 @@ def cli(config: dict, tmp_path: Path, *args: str | Path, timeout: float = SUBPRO
 
 def test_50mb_text_node_is_refused(app, ingest, tmp_path):
     """A 50 MB file that is one huge title is refused with one line (parser size limit)."""
+    app.config["OAI_MAX_FILE_BYTES"] = BIG_FILES
     ingest(SAMPLES / "multi-article.xml")
     before = db_digest(app.config["DATABASE"])
     path = write_bytes(tmp_path / "huge-node.xml", issue([A("H-1", title="x" * 50_000_000)]))
@@ -196,6 +199,7 @@ def test_50mb_text_node_is_refused(app, ingest, tmp_path):
 
 def test_50mb_file_is_ingested(app, ingest, tmp_path):
     """A 50 MB issue of 2,000 articles, each carrying 25 KB of fields ingest does not read, goes in."""
+    app.config["OAI_MAX_FILE_BYTES"] = BIG_FILES
     payload = "<references>" + "<ref>A cited work, 2020.</ref>" * 860 + "</references>"
     articles = [A(f"L-{i}") for i in range(2000)]
     data = issue(articles).replace(b"<author_list>", payload.encode() + b"<author_list>")
@@ -217,6 +221,7 @@ def test_5000_articles_in_one_file(app, ingest, tmp_path):
 @SLOW
 def test_50mb_of_abstracts_is_ingested(app, ingest, tmp_path):
     """40 articles with 1.25 MB abstracts each (50 MB): every abstract is parsed and rendered."""
+    app.config["OAI_MAX_FILE_BYTES"] = BIG_FILES
     paragraph = "<p>" + "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 20 + "</p>"
     abstract = paragraph * (1_250_000 // len(paragraph))
     path = write_bytes(tmp_path / "abstracts.xml", issue([A(f"Q-{i}", abstract=abstract) for i in range(40)]))
@@ -229,6 +234,7 @@ def test_100000_articles_in_one_file(tmp_path, config):
     """100,000 articles (64 MB) in one file: one subprocess ingest, every record in, then a dry run."""
     path = write_bytes(tmp_path / "100k.xml", issue([A(f"C-{i}") for i in range(100_000)]))
     started = time.monotonic()
+    config = {**config, "OAI_MAX_FILE_BYTES": BIG_FILES}
     result = cli(config, tmp_path, "ingest", path, timeout=3600)
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr[-2000:]

@@ -99,13 +99,14 @@ def test_an_exception_in_a_view_is_a_generic_500(web, secured, tmp_path, monkeyp
     assert "secret detail" in caplog.text  # the operator still sees what happened
 
 
-def test_a_broken_database_is_a_generic_500(secured, tmp_path):
-    """A database file that is garbage: 500 without SQLite's message; /healthz says 503."""
+def test_a_broken_database_is_a_generic_503(secured, tmp_path):
+    """A database file that is garbage: 503 (damaged) without SQLite's message; /healthz says 503."""
     Path(secured.config["DATABASE"]).write_bytes(b"this is not a database" * 100)
     secured.config["PROPAGATE_EXCEPTIONS"] = False
     client = secured.test_client()
     response = client.get("/oai?verb=ListRecords&metadataPrefix=oai_dc")
-    assert (response.status_code, response.data) == (500, b"500 Internal Server Error\n")
+    assert (response.status_code, response.data) == (
+        503, b"503 Service Unavailable: the repository's database is damaged; the administrator must restore it\n")
     health = client.get("/healthz")
     assert health.status_code == 503 and b"database" in health.data
     for body in (response.data, health.data):
