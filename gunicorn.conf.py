@@ -61,6 +61,12 @@ max_requests_jitter = max_requests // 10
 # opens its own read connection on its first request.
 preload_app = True
 
+# gunicorn lets a peer in forwarded_allow_ips (loopback, where nginx sits, but also any local
+# client when nothing is in front) set SCRIPT_NAME and PATH_INFO by request headers; a stray
+# `SCRIPT_NAME:` header then made every request a 500 or a redirect. The mount point comes
+# from the SCRIPT_NAME environment variable instead (docs/admin.md, "Under a path").
+forwarder_headers = ""
+
 # Access log on stdout (journald under systemd); GUNICORN_ACCESSLOG=<path> writes a file, and
 # GUNICORN_ACCESSLOG=off turns it off (nginx may log the same requests already).
 _accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-").strip()
