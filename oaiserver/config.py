@@ -26,6 +26,10 @@ OAI_REPOSITORY_IDENTIFIER = "oaiserver.localhost"
 #: Records per ListRecords page.
 OAI_PAGE_SIZE = 100
 
+#: Bytes of records per ListRecords page, at most (about): a page ends after the record that
+#: reaches it, so large records make shorter pages (never fewer than one record).
+OAI_PAGE_MAX_BYTES = 4 * 1024 * 1024
+
 #: Headers per ListIdentifiers page (also sets per ListSets page).
 OAI_IDENTIFIERS_PAGE_SIZE = 500
 

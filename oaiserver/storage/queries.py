@@ -89,25 +89,77 @@ def count(conn: sqlite3.Connection, f: ListFilter) -> int:
     return conn.execute(f"SELECT COUNT(*) FROM ({sql})", params).fetchone()[0]
 
 
+class Page(t.NamedTuple):
+    """One list page's items, and whether the list goes on after them."""
+
+    items: list[Item]
+    more: bool
+
+
 def page(
     conn: sqlite3.Connection,
     f: ListFilter,
     after: tuple[str, ...] | None,
     limit: int,
     with_xml: bool,
-) -> list[Item]:
-    """Return up to ``limit`` items after the keyset position ``after``, in order."""
+    max_bytes: int | None = None,
+) -> Page:
+    """Return up to ``limit`` items after the keyset position ``after``, in order.
+
+    With ``max_bytes`` the page also ends after the item that brings its headers and
+    metadata to that many bytes (so it holds at least one item). Rows are read one by one
+    and no row past the page is read: whether more follow is asked of the narrow index.
+    """
     # One lower bound, as a row value, so that SQLite seeks the index straight to it (a deep
     # page costs what the first one does). Identifiers are never empty: (from, "") is from.
     low = max((f.from_, ""), tuple(after or START))
+    cursor = _execute_page(conn, f, with_xml, low, limit)
+    try:
+        if max_bytes is None:
+            items = list(map(Item._make, cursor))
+            full = len(items) == limit
+        else:
+            items, full = _fill(cursor, limit, max_bytes)
+    finally:
+        cursor.close()  # ends the statement: the rows past the page are never read
+    if not full:
+        return Page(items, False)
+    last = items[-1]
+    return Page(items, _exists_after(conn, f, (last.datestamp, last.identifier)))
+
+
+def _fill(rows: t.Iterable[tuple], limit: int, max_bytes: int) -> tuple[list[Item], bool]:
+    # Stop at `limit` items or once the page holds `max_bytes`: (items, whether it is full).
+    items: list[Item] = []
+    size = 0
+    for row in rows:
+        items.append(Item._make(row))
+        size += len(row[2]) + (len(row[3]) if row[3] is not None else 0)
+        if size >= max_bytes:
+            return items, True
+    return items, len(items) == limit
+
+
+def _execute_page(
+    conn: sqlite3.Connection, f: ListFilter, with_xml: bool, low: tuple[str, ...], limit: int
+) -> sqlite3.Cursor:
     if not with_xml:
         try:
-            return list(map(Item._make, conn.execute(*_page_sql(f, False, low, limit, narrow=True))))
+            return conn.execute(*_page_sql(f, False, low, limit, narrow=True))
         except sqlite3.OperationalError as error:
             # A database made before that index: the plain query gives the same rows.
             if "no such index" not in str(error):
                 raise
-    return list(map(Item._make, conn.execute(*_page_sql(f, with_xml, low, limit))))
+    return conn.execute(*_page_sql(f, with_xml, low, limit))
+
+
+def _exists_after(conn: sqlite3.Connection, f: ListFilter, position: tuple[str, str]) -> bool:
+    # The next item's key from the narrow index: its header and metadata are not read.
+    cursor = _execute_page(conn, f, False, position, 1)
+    try:
+        return cursor.fetchone() is not None
+    finally:
+        cursor.close()
 
 
 def _page_sql(
