@@ -59,12 +59,12 @@ def shipped_gunicorn(env: t.Mapping[str, str], log: Path, cwd: Path = REPO,
                      path: str = "/oai") -> t.Iterator[tuple[str, subprocess.Popen]]:
     """Serve `wsgi:app` with gunicorn.conf.py as shipped (only GUNICORN_BIND set); yield (URL of ``path``, process).
 
-    The output goes to ``log``, so a test can read what gunicorn said.
+    `wsgi.py` is the one in ``cwd`` (the repository's by default); the output goes to ``log``.
     """
     port = free_port()
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            [sys.executable, "-m", "gunicorn", "-c", str(REPO / "gunicorn.conf.py"), "wsgi:app"],
             env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"}, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}{path}"
