@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
-import typing as t
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
@@ -136,9 +137,6 @@ def test_a_slow_reader_gets_the_whole_page(tmp_path):
     issue = write_issue(tmp_path / "large.xml", [A(f"L-{i}", abstract="<p>" + "w" * 700_000 + "</p>")
                                                  for i in range(24)])
     env = shipped_env(tmp_path, GUNICORN_TIMEOUT="3", OAISERVER_OAI_PAGE_MAX_BYTES=str(64 * 1024 * 1024))
-    import subprocess
-    import sys
-
     subprocess.run([sys.executable, "-m", "oaiserver.cli", "ingest", "--quiet", issue], env=env, check=True)
     with shipped_gunicorn(env, tmp_path / "gunicorn.log") as (base, _proc):
         url = urllib.parse.urlsplit(base)
