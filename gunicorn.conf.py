@@ -31,18 +31,31 @@ def _env_int(name: str, default: int) -> int:
 # Several addresses: GUNICORN_BIND="127.0.0.1:8000,unix:/run/oaiserver/gunicorn.sock".
 bind = [b.strip() for b in os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",") if b.strip()]
 
-# Sync workers: a request is a few SQLite reads and string joins, CPU-bound and short, and
-# the proxy buffers slow clients. Concurrency is the number of workers.
-worker_class = "sync"
+# Threaded workers, because journals also run gunicorn with no proxy in front. A sync worker
+# is held by one connection from accept to the last byte sent, so a few slow-header sockets
+# (one per worker) or a slow reader took the server away, and a worker silent for `timeout`
+# while writing to a slow reader was killed mid-page. A gthread worker's threads each hold one
+# connection while the worker itself stays responsive; a thread costs little while it waits.
+# Measured on loopback (tests/integration/test_slow_clients.py): 50 slow-header sockets left
+# sync workers unavailable, and these settings answering every probe (docs/admin.md,
+# "Slow clients"). Behind nginx none of this matters: nginx buffers slow clients.
+worker_class = "gthread"
 workers = _env_int("GUNICORN_WORKERS", min(2 * _cpu_count() + 1, MAX_DEFAULT_WORKERS))
+threads = _env_int("GUNICORN_THREADS", 32)
+# A worker takes no more connections than it has threads: one whose threads are all held by
+# slow clients stops accepting, and the next connection goes to a worker with a free thread
+# (otherwise it would wait in that worker's queue behind the slow ones).
+worker_connections = threads
 
-# A worker silent this long is killed and replaced; no page should take more than a second.
+# A worker whose main loop is silent this long is killed and replaced. (With threads a long
+# response does not silence it: the worker keeps signalling while a thread writes.)
 timeout = _env_int("GUNICORN_TIMEOUT", 30)
 # On restart (SIGHUP, deploy) workers get this long to finish the pages they are sending.
 graceful_timeout = 30
-# Seconds an idle keep-alive connection stays open. Sync workers close every connection after
-# one response, so this only matters if worker_class is changed to gthread or an async class.
-keepalive = 5
+# No keep-alive: a connection is closed after its response (as sync workers did), so an idle
+# connection never holds a worker's connection slot; a connection that sends nothing within
+# gunicorn's 5 s is closed too.
+keepalive = 0
 
 # Workers signal they are alive through a file in this folder; memory-backed so a busy or
 # slow disk cannot make healthy workers look dead (gunicorn's advice for containers too).
@@ -55,11 +68,18 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # turns recycling back on (after N requests, give or take 10%) for those who want the insurance.
 max_requests = _env_int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = max_requests // 10
-# Build the app once in the master and fork it: a recycled worker starts in milliseconds
-# instead of re-importing everything (measured: 2.25 -> 1.78 ms CPU per 100-record page, and
-# fewer slow first bytes). Safe here: create_app opens no database connection; each worker
-# opens its own read connection on its first request.
-preload_app = True
+# Each worker builds the app itself, so that a reload (SIGHUP, `systemctl reload`) starts workers
+# with the code and the instance configuration as they are now; a preloaded app was built once
+# in the master and forked unchanged into every new worker. Preloading used to save CPU when
+# workers were recycled often; they are not recycled now, and a worker starts in well under a
+# second.
+preload_app = False
+
+# gunicorn lets a peer in forwarded_allow_ips (loopback, where nginx sits, but also any local
+# client when nothing is in front) set SCRIPT_NAME and PATH_INFO by request headers; a stray
+# `SCRIPT_NAME:` header then made every request a 500 or a redirect. The mount point comes
+# from the SCRIPT_NAME environment variable instead (docs/admin.md, "Under a path").
+forwarder_headers = ""
 
 # Access log on stdout (journald under systemd); GUNICORN_ACCESSLOG=<path> writes a file, and
 # GUNICORN_ACCESSLOG=off turns it off (nginx may log the same requests already).

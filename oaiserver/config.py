@@ -197,6 +197,10 @@ SETTINGS: tuple[Setting, ...] = (
             "the domain name inside identifiers (`oai:{this}:…`); checked at start against the "
             "oai-identifier syntax. Never change it once harvested", domain_name),
     Setting("OAI_PAGE_SIZE", 100, "records per ListRecords page", whole_number(1)),
+    # A page ends after the record that reaches it, so it always holds at least one record.
+    Setting("OAI_PAGE_MAX_BYTES", 4 * 1024 * 1024,
+            "bytes of records per ListRecords page, at most (about): large records make shorter "
+            "pages", whole_number(1), default_note="4 MiB"),
     Setting("OAI_IDENTIFIERS_PAGE_SIZE", 500,
             "headers per ListIdentifiers page, and sets per ListSets page", whole_number(1)),
     Setting("OAI_TOKEN_TTL", 7 * 24 * 3600, "lifetime of a resumption token, in seconds",

@@ -5,7 +5,7 @@ import re
 import typing as t
 from dataclasses import dataclass
 
-from oaiserver.protocol import datestamps
+from oaiserver.protocol import datestamps, uris
 
 from oaiserver import xmltext
 from oaiserver.protocol.errors import BadArgument, BadVerb, OAIError, OAIErrors
@@ -102,15 +102,20 @@ def _check_values(args: dict[str, str]) -> list[OAIError]:
             errors.append(BadArgument(f"the value of {name} is not a legal value"))
     if errors:
         return errors
-    checks = (
-        ("metadataPrefix", _PREFIX_RE, "a metadataPrefix"),
-        ("set", _SET_RE, "a setSpec"),
-        ("identifier", _IDENTIFIER_RE, "an identifier"),
+    checks: tuple[tuple[str, t.Callable[[str], object], str], ...] = (
+        ("metadataPrefix", _PREFIX_RE.fullmatch, "a metadataPrefix"),
+        ("set", _SET_RE.fullmatch, "a setSpec"),
+        ("identifier", _is_identifier, "an identifier (a URI)"),
     )
-    for name, pattern, what in checks:
-        if name in args and not pattern.fullmatch(args[name]):
+    for name, legal, what in checks:
+        if name in args and not legal(args[name]):
             errors.append(BadArgument(f"{_shown(args[name])} is not {what} in legal syntax"))
     return errors + _check_dates(args)
+
+
+def _is_identifier(value: str) -> bool:
+    # A URI (xs:anyURI, echoed in <request>); no spaces or characters URIs never hold.
+    return _IDENTIFIER_RE.fullmatch(value) is not None and uris.is_uri_reference(value)
 
 
 def _check_dates(args: dict[str, str]) -> list[OAIError]:

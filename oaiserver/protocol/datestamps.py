@@ -9,8 +9,13 @@ from oaiserver.protocol.errors import BadArgument
 SECONDS = "YYYY-MM-DDThh:mm:ssZ"
 DAY = "YYYY-MM-DD"
 
-_DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_SECONDS_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+# The two lexical forms of the specification, in ASCII digits only: `\d` (and strptime) would
+# also take Persian, Arabic-Indic or fullwidth digits, which the schema's date types refuse
+# and which sort after every real datestamp.
+_DATE_RE = re.compile(
+    r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})"
+    r"(?:T(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})Z)?"
+)
 
 
 def format_datestamp(moment: dt.datetime) -> str:
@@ -27,21 +32,18 @@ def now() -> dt.datetime:
 
 def parse_datestamp(value: str, name: str) -> tuple[str, str]:
     """Parse a from/until argument; return (granularity, value) or raise badArgument."""
-    if _SECONDS_RE.fullmatch(value):
-        try:
-            dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
-        except ValueError:
-            raise BadArgument(f"'{name}' is not a valid date: {value!r}") from None
-        return SECONDS, value
-    if _DAY_RE.fullmatch(value):
-        try:
-            dt.date.fromisoformat(value)
-        except ValueError:
-            raise BadArgument(f"'{name}' is not a valid date: {value!r}") from None
-        return DAY, value
-    raise BadArgument(
-        f"'{name}' must be YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ (UTC), got {value!r}"
-    )
+    match = _DATE_RE.fullmatch(value)
+    if match is None:
+        raise BadArgument(
+            f"'{name}' must be YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ (UTC), got {value!r}"
+        )
+    year, month, day, hour, minute, second = (int(part or 0) for part in match.groups())
+    try:
+        # datetime refuses second 60 (a leap second), as the schema's types do.
+        dt.datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        raise BadArgument(f"'{name}' is not a valid date: {value!r}") from None
+    return (SECONDS if match["hour"] is not None else DAY), value
 
 
 def lower_bound(value: str) -> str:

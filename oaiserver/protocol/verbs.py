@@ -45,6 +45,9 @@ class Repository:
     codec: TokenCodec
     compression: tuple[str, ...] = ()
     stylesheet: str | None = None
+    # A ListRecords page ends after the record that brings it to this many bytes (at least
+    # one record per page); None: only page_size counts.
+    page_max_bytes: int | None = None
     formats: t.Mapping[str, metadata_formats.MetadataFormat] = field(
         default_factory=lambda: metadata_formats.FORMATS
     )
@@ -146,7 +149,8 @@ def list_sets(request: OAIRequest, ctx: Context) -> str:
         f"{f'<setDescription>{description}</setDescription>' if description else ''}</set>"
         for spec, name, description in rows[:size]
     )
-    body += _token(ctx, state, [(r[0],) for r in rows], size, token is not None)
+    more = len(rows) > size
+    body += _token(ctx, state, (rows[size - 1][0],) if more else (), size, more, token is not None)
     return f"<ListSets>{body}</ListSets>"
 
 
@@ -189,7 +193,9 @@ def _list(request: OAIRequest, ctx: Context, with_xml: bool) -> list[bytes]:
     if token is not None and state.prefix not in ctx.repo.formats:
         raise _unknown_format(state.prefix or "")
     size = ctx.repo.page_size if with_xml else ctx.repo.identifiers_page_size
-    items = store.page(ctx.conn, selection, state.last, size + 1, with_xml)
+    # Headers alone never come near the byte limit: only record pages are held to it.
+    max_bytes = ctx.repo.page_max_bytes if with_xml else None
+    items, more = store.page(ctx.conn, selection, state.last, size, with_xml, max_bytes)
     if not items:
         # Only a list whose remaining items all moved past the pinned until can end so.
         raise NoRecordsMatch("no records match the request")
@@ -197,15 +203,15 @@ def _list(request: OAIRequest, ctx: Context, with_xml: bool) -> list[bytes]:
     # the parts are joined once, with the envelope (envelope.document).
     parts = [f"<{request.verb}>".encode()]
     if with_xml:
-        for i in items[:size]:
+        for i in items:
             if i.xml is None:
                 parts += (b"<record>", i.header, b"</record>")
             else:
                 parts += (b"<record>", i.header, b"<metadata>", i.xml, b"</metadata></record>")
     else:
-        parts += [i.header for i in items[:size]]
-    keys = [(i.datestamp, i.identifier) for i in items]
-    parts.append(_token(ctx, state, keys, size, token is not None).encode())
+        parts += [i.header for i in items]
+    last = (items[-1].datestamp, items[-1].identifier)
+    parts.append(_token(ctx, state, last, len(items), more, token is not None).encode())
     parts.append(f"</{request.verb}>".encode())
     return parts
 
@@ -230,10 +236,11 @@ def _first_state(request: OAIRequest, ctx: Context) -> ListState:
     return ListState(request.verb, prefix, set_spec, from_, until, total=total)
 
 
-def _token(ctx: Context, state: ListState, keys: list[tuple[str, ...]], size: int, resumed: bool) -> str:
-    # `keys` holds up to size + 1 positions: the extra one only says that more follow.
-    if len(keys) > size:
-        token, expires = ctx.repo.codec.encode(state.advance(keys[size - 1], size))
+def _token(ctx: Context, state: ListState, last: tuple[str, ...], sent: int, more: bool,
+           resumed: bool) -> str:
+    # A page of `sent` items ending at position `last`; the token says where the next begins.
+    if more:
+        token, expires = ctx.repo.codec.encode(state.advance(last, sent))
         return envelope.resumption_token(token, state.cursor, state.total, expires)
     if resumed:
         return envelope.resumption_token("", state.cursor, state.total, None)

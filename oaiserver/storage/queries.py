@@ -88,38 +88,90 @@ def count(conn: sqlite3.Connection, f: ListFilter) -> int:
     return conn.execute(f"SELECT COUNT(*) FROM ({sql})", params).fetchone()[0]
 
 
+class Page(t.NamedTuple):
+    """One list page's items, and whether the list goes on after them."""
+
+    items: list[Item]
+    more: bool
+
+
 def page(
     conn: sqlite3.Connection,
     f: ListFilter,
     after: tuple[str, ...] | None,
     limit: int,
     with_xml: bool,
-) -> list[Item]:
-    """Return up to ``limit`` items after the keyset position ``after``, in order."""
+    max_bytes: int | None = None,
+) -> Page:
+    """Return up to ``limit`` items after the keyset position ``after``, in order.
+
+    With ``max_bytes`` the page also ends after the item that brings its headers and
+    metadata to that many bytes (so it holds at least one item). Rows are read one by one
+    and no row past the page is read: whether more follow is asked of the narrow index.
+    """
     # One lower bound, as a row value, so that SQLite seeks the index straight to it (a deep
     # page costs what the first one does). Identifiers are never empty: (from, "") is from.
     low = max((f.from_, ""), tuple(after or START))
-    if not with_xml:
-        try:
-            return _checked(conn.execute(*_page_sql(f, False, low, limit, narrow=True)).fetchall())
-        except sqlite3.OperationalError as error:
-            # A database made before that index: the plain query gives the same rows.
-            if "no such index" not in str(error):
-                raise
+    cursor = _execute_page(conn, f, with_xml, low, limit)
     try:
-        rows = conn.execute(*_page_sql(f, with_xml, low, limit)).fetchall()
-    except sqlite3.OperationalError as error:
-        # A database no writer has opened since checksums came: its renditions have none.
-        if "no such column" not in str(error):
-            raise
-        rows = conn.execute(*_page_sql(f, with_xml, low, limit, crc=False)).fetchall()
-    return _checked(rows)
+        if max_bytes is None:
+            rows = cursor.fetchall()
+            full = len(rows) == limit
+        else:
+            rows, full = _fill(cursor, limit, max_bytes)
+    finally:
+        cursor.close()  # ends the statement: the rows past the page are never read
+    items = _checked(rows)
+    if not full:
+        return Page(items, False)
+    last = items[-1]
+    return Page(items, _exists_after(conn, f, (last.datestamp, last.identifier)))
+
+
+def _fill(rows: t.Iterable[tuple[t.Any, ...]], limit: int, max_bytes: int) -> tuple[list[tuple[t.Any, ...]], bool]:
+    # Stop at `limit` rows or once the page holds `max_bytes`: (rows, whether it is full).
+    taken: list[tuple[t.Any, ...]] = []
+    size = 0
+    for row in rows:
+        taken.append(row)
+        size += len(row[2]) + (len(row[3]) if row[3] is not None else 0)
+        if size >= max_bytes:
+            return taken, True
+    return taken, len(taken) == limit
 
 
 def _checked(rows: list[tuple[t.Any, ...]]) -> list[Item]:
     """The page's items, once every header and rendition is checked (integrity.DamagedRecord)."""
     integrity.check_rows(rows)
     return [Item(datestamp, identifier, header, xml) for datestamp, identifier, header, xml, _ in rows]
+
+
+def _execute_page(
+    conn: sqlite3.Connection, f: ListFilter, with_xml: bool, low: tuple[str, ...], limit: int
+) -> sqlite3.Cursor:
+    if not with_xml:
+        try:
+            return conn.execute(*_page_sql(f, False, low, limit, narrow=True))
+        except sqlite3.OperationalError as error:
+            # A database made before that index: the plain query gives the same rows.
+            if "no such index" not in str(error):
+                raise
+    try:
+        return conn.execute(*_page_sql(f, with_xml, low, limit))
+    except sqlite3.OperationalError as error:
+        # A database no writer has opened since checksums came: its renditions have none.
+        if "no such column" not in str(error):
+            raise
+        return conn.execute(*_page_sql(f, with_xml, low, limit, crc=False))
+
+
+def _exists_after(conn: sqlite3.Connection, f: ListFilter, position: tuple[str, str]) -> bool:
+    # The next item's key from the narrow index: its header and metadata are not read.
+    cursor = _execute_page(conn, f, False, position, 1)
+    try:
+        return cursor.fetchone() is not None
+    finally:
+        cursor.close()
 
 
 def _page_sql(

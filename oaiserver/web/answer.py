@@ -51,6 +51,7 @@ def _repository(config: t.Mapping[str, t.Any], codec: TokenCodec, base_url: str,
         codec=codec,
         compression=tuple(config["OAI_COMPRESSION"]),
         stylesheet=_stylesheet(config.get("OAI_STYLESHEET") or "", script_root),
+        page_max_bytes=config["OAI_PAGE_MAX_BYTES"],
     )
 
 

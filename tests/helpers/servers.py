@@ -54,6 +54,30 @@ def gunicorn(env: t.Mapping[str, str], workers: int = 2) -> t.Iterator[str]:
         proc.stdout.close()
 
 
+@contextlib.contextmanager
+def shipped_gunicorn(env: t.Mapping[str, str], log: Path, cwd: Path = REPO,
+                     path: str = "/oai") -> t.Iterator[tuple[str, subprocess.Popen]]:
+    """Serve `wsgi:app` with gunicorn.conf.py as shipped (only GUNICORN_BIND set); yield (URL of ``path``, process).
+
+    `wsgi.py` is the one in ``cwd`` (the repository's by default); the output goes to ``log``.
+    """
+    port = free_port()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(REPO / "gunicorn.conf.py"), "wsgi:app"],
+            env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"}, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}{path}"
+    try:
+        try:
+            _wait_until_up(base, proc)
+        except RuntimeError:
+            raise RuntimeError(f"gunicorn did not start: {log.read_text()[-2000:]}") from None
+        yield base, proc
+    finally:
+        stop_process(proc, grace=40)
+
+
 def stop_process(proc: subprocess.Popen, grace: float = 10) -> None:
     """Terminate a server process; kill it if it is still there after ``grace`` seconds."""
     proc.terminate()
@@ -75,7 +99,8 @@ def _wait_until_up(base: str, proc: subprocess.Popen) -> None:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
                 proc.wait(timeout=10)
-                raise RuntimeError(f"gunicorn did not start: {proc.stdout.read().decode()[-2000:]}") from None
+                output = proc.stdout.read().decode()[-2000:] if proc.stdout else ""
+                raise RuntimeError(f"gunicorn did not start: {output}") from None
             time.sleep(0.2)
 
 

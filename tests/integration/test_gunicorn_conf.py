@@ -15,18 +15,25 @@ from tests.helpers.oai import REPO
 
 
 def _settings(monkeypatch, **env: str) -> dict:
-    for name in ("GUNICORN_MAX_REQUESTS", "GUNICORN_WORKERS", "GUNICORN_BIND"):
+    for name in ("GUNICORN_MAX_REQUESTS", "GUNICORN_WORKERS", "GUNICORN_BIND", "GUNICORN_THREADS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return runpy.run_path(str(REPO / "gunicorn.conf.py"))
 
 
-def test_workers_are_preloaded_and_not_recycled_by_default(monkeypatch):
+def test_workers_build_the_app_and_are_not_recycled_by_default(monkeypatch):
     settings = _settings(monkeypatch)
-    assert settings["preload_app"] is True
+    assert settings["preload_app"] is False  # a reload must build the app anew (test_reload.py)
     assert (settings["max_requests"], settings["max_requests_jitter"]) == (0, 0)
-    assert settings["worker_class"] == "sync"
+
+
+def test_threaded_workers_take_no_more_connections_than_threads(monkeypatch):
+    settings = _settings(monkeypatch)
+    assert (settings["worker_class"], settings["threads"], settings["keepalive"]) == ("gthread", 32, 0)
+    assert settings["worker_connections"] == settings["threads"]
+    settings = _settings(monkeypatch, GUNICORN_THREADS="64")
+    assert settings["worker_connections"] == settings["threads"] == 64
 
 
 def test_recycling_can_be_turned_on(monkeypatch):

@@ -101,6 +101,27 @@ def test_percent_encoded_arguments(loaded, raw, query, count):
     assert len(identifiers(raw(query))) == count
 
 
+@pytest.mark.parametrize("identifier", [
+    "oai%3Ax%3A%25ZZ", "oai%3Ax%3Aa%23b%23c", "oai%3Ax%3A%5B", "oai%3Ax%3Aa%5D", "oai%3Ax%3A%25",
+    "1abc%3Ax", "http%3A%2F%2Fa%3A99999999999%2F", "http%3A%2F%2F%5B1.2.3.4%5D%2F",
+])
+@pytest.mark.parametrize("verb", ["GetRecord&metadataPrefix=oai_dc", "ListMetadataFormats"])
+def test_identifiers_that_are_not_uris_are_bad_arguments(loaded, raw, verb, identifier):
+    """§3.6: an identifier is a URI (xs:anyURI in the schema): anything else is badArgument, not echoed."""
+    tree = raw(f"verb={verb}&identifier={identifier}")  # `raw` checks the response against the schema
+    assert error_codes(tree) == ["badArgument"]
+    assert request_attrs(tree) == {}
+
+
+@pytest.mark.parametrize("identifier", ["oai%3Ax%3A%25E2%2582%25AC", "oai%3Ax%3Aa%3Fb%3Fc%23d", "journal",
+                                        "oai%3Ax%3A%D9%85%E2%80%8C", "http%3A%2F%2F%5B%3A%3A1%5D%2Fx"])
+def test_unusual_uris_are_unknown_identifiers(loaded, raw, identifier):
+    """Percent-escapes, queries, fragments, relative references, IRIs and IPv6 hosts are URIs."""
+    tree = raw(f"verb=GetRecord&metadataPrefix=oai_dc&identifier={identifier}")
+    assert error_codes(tree) == ["idDoesNotExist"]
+    assert "identifier" in request_attrs(tree)
+
+
 @pytest.mark.parametrize("query", [
     "verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:x:a+b",
     "verb=GetRecord&metadataPrefix=oai_dc&identifier=%01",

@@ -51,7 +51,7 @@ def test_a_database_from_before_checksums_is_served_then_upgraded(tmp_path, monk
     store.conn.execute("ALTER TABLE renditions DROP COLUMN crc")  # as an older version made it
     store.db.close()
     reader = db.connect_reader(path)
-    assert len(queries.page(reader, ALL, None, 10, with_xml=True)) == 5
+    assert len(queries.page(reader, ALL, None, 10, with_xml=True).items) == 5
     assert queries.get_record(reader, f"oai:{REPOSITORY_IDENTIFIER}:1234-5679/U-1", "oai_dc") is not None
     reader.close()
     monkeypatch.setattr(db, "CHECKSUM_BATCH", 3)  # several batches

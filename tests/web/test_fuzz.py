@@ -168,6 +168,61 @@ def _without_date(tree: etree._Element) -> bytes:
     return etree.tostring(tree)
 
 
+# Arguments that pass a loose syntax check but break a stricter one: URI-significant characters
+# (a second "#", a bare "%", brackets), non-ASCII digits in dates, unicode in setSpecs. Whatever
+# the server echoes of them in <request> must stay valid against the schema's types.
+URI_ALPHABET = st.sampled_from(list(":/?#[]@!$&'()*+,;=%-._~") + list("09afAFxyz") + ["é", "م", "\u200c", "１"])
+IDENTIFIERS = st.one_of(
+    st.builds(lambda scheme, rest: scheme + rest, st.sampled_from(["oai:x:", "oai:", "http://", "x:", "", "1:", "//"]),
+              st.text(URI_ALPHABET, max_size=14)),
+    st.text(URI_ALPHABET, min_size=1, max_size=14),
+)
+DIGITS = st.sampled_from(list("0123456789") * 4 + list("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩０１２３４５６７８９"))
+
+
+@st.composite
+def dates(draw) -> str:
+    """Dates in (or near) the two legal forms, with digits from several scripts and odd fields."""
+    template = draw(st.sampled_from(["dddd-dd-dd", "dddd-dd-ddTdd:dd:ddZ", "dddd-dd-ddTdd:ddZ", "dddd-dd-ddTdd:dd:dd"]))
+    text = "".join(draw(DIGITS) if c == "d" else c for c in template)
+    if draw(st.booleans()):  # a real date with one field at an edge (month 13, hour 24, second 60...)
+        text = draw(st.sampled_from(["2024-02-29", "2023-02-29", "2026-13-01", "2026-00-10", "0000-01-01"]))
+        if draw(st.booleans()):
+            text += "T" + draw(st.sampled_from(["23:59:60Z", "24:00:00Z", "00:00:00Z", "12:60:00Z"]))
+    return text
+
+
+SET_SPECS = st.text(st.sampled_from(list("ab09-_.!~*'():") + ["é", "۲", " ", "%", "/"]), min_size=1, max_size=12)
+
+
+@FUZZ
+@given(verb=st.sampled_from(["GetRecord", "ListMetadataFormats"]), identifier=IDENTIFIERS)
+@example(verb="GetRecord", identifier="oai:x:%ZZ")
+@example(verb="GetRecord", identifier="oai:x:a#b#c")
+@example(verb="ListMetadataFormats", identifier="oai:x:[")
+def test_uri_breaking_identifiers(served, verb, identifier):
+    """Any identifier gives a schema-valid answer: echoed only when it is a URI."""
+    args = {"verb": verb, "identifier": identifier}
+    if verb == "GetRecord":
+        args["metadataPrefix"] = "oai_dc"
+    assert check(served, served.client.get("/oai", query_string=args)) is not None
+
+
+@FUZZ
+@given(verb=st.sampled_from(["ListRecords", "ListIdentifiers"]), from_=st.none() | dates(), until=st.none() | dates(),
+       set_spec=st.none() | SET_SPECS)
+@example(verb="ListRecords", from_=None, until="۲020-01-01T00:00:00Z", set_spec=None)
+@example(verb="ListIdentifiers", from_="2020-01-01T23:59:60Z", until=None, set_spec="é")
+def test_odd_dates_and_set_specs(served, verb, from_, until, set_spec):
+    """Any from, until and set give a schema-valid answer; a list never outlives its until."""
+    args = {"verb": verb, "metadataPrefix": "oai_dc", "from": from_, "until": until, "set": set_spec}
+    tree = check(served, served.client.get("/oai", query_string={k: v for k, v in args.items() if v is not None}))
+    assert tree is not None
+    if until is not None and until.isascii():
+        bound = until if "T" in until else until + "T23:59:59Z"
+        assert all(d.text <= bound for d in tree.iterfind(".//o:header/o:datestamp", NS))
+
+
 CONTENT_TYPES = st.sampled_from([
     "application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-16",
     "application/x-www-form-urlencoded; charset=klingon", "multipart/form-data; boundary=xyz",

@@ -1,0 +1,147 @@
+"""Slow clients straight at gunicorn, with no proxy in front: the shipped configuration stays available.
+
+Journals do expose gunicorn directly. Slow-header sockets (a request sent a byte at a time and
+never finished) and slow readers must not take the server away from everyone else. Each test is
+bounded in time and in requests, and stops by itself.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.issues import A, write_issue
+from tests.helpers.servers import shipped_gunicorn
+
+pytestmark = pytest.mark.integration
+
+SLOW_SOCKETS = 50
+PROBES = 100
+PROBE_TIMEOUT = 3.0  # seconds: a probe not answered by then counts as unavailable
+ALLOWED_FAILURES = 1  # at least 99% of the probes answered
+TRICKLE_EVERY = 1.0  # seconds between two bytes of a slow header
+
+
+def shipped_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a shipped deployment: only the instance folder and the key are set."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("GUNICORN_", "OAISERVER_"))}
+    env.update(OAISERVER_INSTANCE_PATH=str(tmp_path / "instance"), OAISERVER_SECRET_KEY="slow-clients-test",
+               GUNICORN_ACCESSLOG="off", **extra)
+    return env
+
+
+@dataclass
+class SlowHeaders:
+    """Sockets that send a request's headers one byte at a time and never end them."""
+
+    address: tuple[str, int]
+    count: int
+    sockets: list[socket.socket] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def __enter__(self) -> SlowHeaders:
+        for _ in range(self.count):
+            sock = socket.create_connection(self.address, timeout=5)
+            sock.sendall(b"GET /oai?verb=Identify HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            self.sockets.append(sock)
+        self.thread = threading.Thread(target=self._trickle, daemon=True)
+        self.thread.start()
+        return self
+
+    def _trickle(self) -> None:
+        while not self.stop.wait(TRICKLE_EVERY):
+            for sock in self.sockets:
+                try:
+                    sock.send(b"X")  # a header name that never ends
+                except OSError:
+                    pass  # the server closed it: fine, it stays closed
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+        for sock in self.sockets:
+            sock.close()
+
+
+def probe(url: str, count: int, allowed_failures: int) -> tuple[int, int, list[str]]:
+    """Send up to ``count`` requests one after another; stop once too many failed.
+
+    Returns (sent, answered within PROBE_TIMEOUT, what went wrong).
+    """
+    answered, problems = 0, []
+    for sent in range(1, count + 1):
+        try:
+            with urllib.request.urlopen(url, timeout=PROBE_TIMEOUT) as response:
+                if response.status == 200 and b"<Identify>" in response.read():
+                    answered += 1
+                else:
+                    problems.append(f"probe {sent}: HTTP {response.status}")
+        except OSError as error:
+            problems.append(f"probe {sent}: {error!r}")
+        if len(problems) > allowed_failures:
+            return sent, answered, problems
+        time.sleep(0.05)
+    return count, answered, problems
+
+
+def test_available_with_50_slow_header_sockets(tmp_path):
+    """50 slow-header sockets and no proxy: at least 99% of probes answered within 3 s."""
+    with shipped_gunicorn(shipped_env(tmp_path), tmp_path / "gunicorn.log") as (base, _proc):
+        url = urllib.parse.urlsplit(base)
+        with SlowHeaders((url.hostname, url.port), SLOW_SOCKETS):
+            time.sleep(2 * TRICKLE_EVERY)  # every slow socket accepted and sending
+            sent, answered, problems = probe(base + "?verb=Identify", PROBES, ALLOWED_FAILURES)
+    print(f"slow-header sockets: {SLOW_SOCKETS}; probes answered within {PROBE_TIMEOUT:g} s: "
+          f"{answered} of {sent} ({100 * answered / sent:.1f}%)")
+    assert sent == PROBES and answered >= PROBES - ALLOWED_FAILURES, problems
+
+
+def read_slowly(address: tuple[str, int], path: str, rate: int, limit: float) -> tuple[int, int]:
+    """GET ``path`` through a small receive window at about ``rate`` bytes/s; return (Content-Length, body bytes)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)  # before connect: a small window
+    sock.settimeout(limit)
+    sock.connect(address)
+    try:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: identity\r\n"
+                     "Connection: close\r\n\r\n".encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += sock.recv(65536)
+        head, body = data.split(b"\r\n\r\n", 1)
+        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length:"))
+        received, chunk, deadline = len(body), 16 * 1024, time.monotonic() + limit
+        while received < length and time.monotonic() < deadline:
+            part = sock.recv(chunk)
+            if not part:
+                break  # the server hung up
+            received += len(part)
+            time.sleep(len(part) / rate)
+        return length, received
+    finally:
+        sock.close()
+
+
+def test_a_slow_reader_gets_the_whole_page(tmp_path):
+    """A page read more slowly than the worker timeout allows is still sent whole (no worker killed)."""
+    issue = write_issue(tmp_path / "large.xml", [A(f"L-{i}", abstract="<p>" + "w" * 700_000 + "</p>")
+                                                 for i in range(24)])
+    env = shipped_env(tmp_path, GUNICORN_TIMEOUT="3", OAISERVER_OAI_PAGE_MAX_BYTES=str(64 * 1024 * 1024))
+    subprocess.run([sys.executable, "-m", "oaiserver.cli", "ingest", "--quiet", issue], env=env, check=True)
+    with shipped_gunicorn(env, tmp_path / "gunicorn.log") as (base, _proc):
+        url = urllib.parse.urlsplit(base)
+        # ~17 MB at 2.5 MB/s: about 7 s, more than twice the worker timeout of 3 s.
+        length, received = read_slowly((url.hostname, url.port), "/oai?verb=ListRecords&metadataPrefix=oai_dc",
+                                        rate=2_500_000, limit=60)
+    assert length > 12_000_000
+    assert received == length, f"cut off after {received} of {length} bytes"
