@@ -9,6 +9,8 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
+from metadata_formats.journals import JournalSettings, parse_journals
+
 if t.TYPE_CHECKING:
     from oaiserver.model import Article
 
@@ -23,6 +25,8 @@ class CrosswalkSettings:
     emit_corresponding_email: bool = True
     article_types: t.Mapping[str, str] = field(default_factory=dict)  # extra content_type -> JATS type
     journal_ids: t.Mapping[str, str] = field(default_factory=dict)  # journal key -> publisher-id
+    # journal key -> access right, licence and publisher of that journal (OAI_JOURNALS)
+    journals: t.Mapping[str, JournalSettings] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: t.Mapping[str, t.Any]) -> "CrosswalkSettings":
@@ -34,7 +38,12 @@ class CrosswalkSettings:
             emit_corresponding_email=bool(config.get("OAI_EMIT_CORRESPONDING_EMAIL", True)),
             article_types=dict(config.get("OAI_ARTICLE_TYPES") or {}),
             journal_ids=dict(config.get("OAI_JOURNAL_IDS") or {}),
+            journals=parse_journals(config.get("OAI_JOURNALS") or {}),
         )
+
+    def journal(self, key: str) -> JournalSettings:
+        """Return the settings of one journal (all empty when it has none)."""
+        return self.journals.get(key) or _NO_JOURNAL_SETTINGS
 
 
 @dataclass(frozen=True)
@@ -47,12 +56,18 @@ class MetadataFormat:
     # Returns the serialised metadata element, or None when this article cannot be
     # expressed in the format (then the record is not disseminated in it).
     render: t.Callable[["Article", CrosswalkSettings], str | None]
+    version: str = "1"  # bumped when the format's output changes for the same input
+    label: str = ""  # a human-readable name ("OpenAIRE Literature v4")
+
+
+_NO_JOURNAL_SETTINGS = JournalSettings()
 
 
 def _registry() -> dict[str, MetadataFormat]:
-    from metadata_formats import jats, oai_dc
+    from metadata_formats import datacite, jats, marcxml, mods, oai_dc, oai_openaire
 
-    return {f.prefix: f for f in (oai_dc.FORMAT, jats.FORMAT)}
+    formats = (oai_dc.FORMAT, jats.FORMAT, oai_openaire.FORMAT, datacite.FORMAT, mods.FORMAT, marcxml.FORMAT)
+    return {f.prefix: f for f in formats}
 
 
 FORMATS: dict[str, MetadataFormat] = _registry()

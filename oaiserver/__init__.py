@@ -60,6 +60,7 @@ def _finish_config(app: Flask) -> None:
         if config[key] < 1:
             raise ConfigError(f"{key} must be at least 1")
     _check_repository_identifier(config["OAI_REPOSITORY_IDENTIFIER"])
+    _check_journals(config.get("OAI_JOURNALS") or {})
     if config["SECRET_KEY"] == "dev" and not (app.debug or app.testing):
         raise ConfigError(
             "SECRET_KEY is the development value 'dev'; set OAISERVER_SECRET_KEY to a long "
@@ -77,6 +78,15 @@ def _check_repository_identifier(value: str) -> None:
         raise ConfigError(
             f"OAI_REPOSITORY_IDENTIFIER must be a domain name such as journal.example.org, not {value!r}"
         )
+
+
+def _check_journals(value: object) -> None:
+    from metadata_formats.journals import parse_journals
+
+    try:
+        parse_journals(value)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _instance_secret(path: Path) -> str:

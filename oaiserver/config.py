@@ -50,6 +50,14 @@ OAI_ARTICLE_TYPES = {}
 #: JATS <journal-id journal-id-type="publisher-id"> per journal key; fallback: the journal's host.
 OAI_JOURNAL_IDS = {}
 
+#: Per journal key (print ISSN, else electronic ISSN, else host): what the issue files do not say.
+#: {"2008-8701": {"access_right": "open" | "embargoed" | "restricted" | "metadata-only",
+#: "embargo_end": "YYYY-MM-DD" (embargoed only), "license_url": "https://…", "license_label": "CC BY 4.0",
+#: "publisher": "…"}}. A journal's own value wins over OAI_RIGHTS, OAI_LICENSE_URL and OAI_PUBLISHER.
+#: Without an access right (its own, or an OAI_RIGHTS info:eu-repo term) a journal is not served
+#: in oai_openaire; journals with access right "open" make up the "openaire" set.
+OAI_JOURNALS = {}
+
 #: Content codings offered when the client accepts them (listed in Identify).
 OAI_COMPRESSION = ["gzip", "deflate"]
 

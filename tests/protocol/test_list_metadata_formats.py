@@ -9,6 +9,10 @@ from tests.helpers.protocol import REVIEW, request_attrs, withdraw
 
 OAI_DC_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
 JATS_SCHEMA = "https://jats.nlm.nih.gov/publishing/1.3/xsd/JATS-journalpublishing1-3-mathml3.xsd"
+#: Every format the repository offers.
+ALL_FORMATS = {"oai_dc", "jats", "oai_openaire", "datacite", "mods", "marcxml"}
+#: The formats of an item of a journal with no access right configured (so no oai_openaire).
+ITEM_FORMATS = ALL_FORMATS - {"oai_openaire"}
 
 
 def formats(tree) -> dict[str, tuple[str, str]]:
@@ -21,39 +25,44 @@ def formats(tree) -> dict[str, tuple[str, str]]:
 
 
 def test_list_metadata_formats(loaded, oai):
-    """§4.4: both formats with their schemas and namespaces (§3.4)."""
+    """§4.4: every format with its schema and namespace (§3.4)."""
     assert formats(oai(verb="ListMetadataFormats")) == {
         "oai_dc": (OAI_DC_SCHEMA, NS["oai_dc"]),
         "jats": (JATS_SCHEMA, NS["j"]),
+        "oai_openaire": ("https://www.openaire.eu/schema/repo-lit/4.0/openaire.xsd",
+                         "http://namespace.openaire.eu/schema/oaire/"),
+        "datacite": ("http://schema.datacite.org/meta/kernel-4/metadata.xsd", "http://datacite.org/schema/kernel-4"),
+        "mods": ("http://www.loc.gov/standards/mods/v3/mods-3-8.xsd", "http://www.loc.gov/mods/v3"),
+        "marcxml": ("http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd", "http://www.loc.gov/MARC21/slim"),
     }
 
 
 def test_formats_of_an_empty_repository(oai):
     """§4.4: the repository's formats do not depend on it holding records."""
-    assert set(formats(oai(verb="ListMetadataFormats"))) == {"oai_dc", "jats"}
+    assert set(formats(oai(verb="ListMetadataFormats"))) == ALL_FORMATS
 
 
 def test_list_metadata_formats_for_item(loaded, oai):
     """§4.4: with an identifier, the formats of that item, identifier echoed in <request>."""
     identifier = identifiers(oai(verb="ListIdentifiers", metadataPrefix="oai_dc"))[0]
     tree = oai(verb="ListMetadataFormats", identifier=identifier)
-    assert set(formats(tree)) == {"oai_dc", "jats"}
+    assert set(formats(tree)) == ITEM_FORMATS
     assert request_attrs(tree) == {"verb": "ListMetadataFormats", "identifier": identifier}
 
 
 def test_formats_of_an_item_without_jats(app, ingest, tmp_path, oai):
-    """§4.4: an article without an ISSN has no JATS rendition, so only oai_dc is listed."""
+    """§4.4: an article without an ISSN has no JATS rendition, so JATS is not listed for it."""
     ingest(write_issue(tmp_path / "no-issn.xml", [A("N-1")], issn=""))
     identifier = identifiers(oai(verb="ListIdentifiers", metadataPrefix="oai_dc"))[0]
-    assert set(formats(oai(verb="ListMetadataFormats", identifier=identifier))) == {"oai_dc"}
-    assert set(formats(oai(verb="ListMetadataFormats"))) == {"oai_dc", "jats"}
+    assert set(formats(oai(verb="ListMetadataFormats", identifier=identifier))) == ITEM_FORMATS - {"jats"}
+    assert set(formats(oai(verb="ListMetadataFormats"))) == ALL_FORMATS
 
 
 def test_formats_of_a_deleted_item(loaded, oai, runner):
     """§4.4 / §2.5.1: a deleted item is still known; its formats carry its deleted header."""
     withdraw(runner, REVIEW)
     tree = oai(verb="ListMetadataFormats", identifier=REVIEW)
-    assert error_codes(tree) == [] and set(formats(tree)) == {"oai_dc", "jats"}
+    assert error_codes(tree) == [] and set(formats(tree)) == ITEM_FORMATS
 
 
 @pytest.mark.parametrize("identifier", [

@@ -1,0 +1,190 @@
+"""What the aggregator and library formats (oai_openaire, datacite, mods, marcxml) read from an article.
+
+One reading of the article for the four formats, so they agree on names, affiliations,
+abstracts, subjects, dates, languages and types; each format module only lays them out.
+Every text returned is cleaned (XML-safe, trimmed, never empty).
+"""
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass
+
+from metadata_formats import common as c
+from metadata_formats import rights
+from metadata_formats.article_types import article_type
+from metadata_formats.oai_dc import inverted_name, plain_abstract
+
+if t.TYPE_CHECKING:
+    from metadata_formats import CrosswalkSettings
+    from oaiserver.model import Article, Author, PubDate
+
+#: BCP 47 primary language -> (ISO 639-3, MARC code = ISO 639-2/B, English name).
+_LANGUAGES = {
+    "fa": ("fas", "per", "Persian"),
+    "en": ("eng", "eng", "English"),
+    "ar": ("ara", "ara", "Arabic"),
+}
+
+COAR_TYPES = "http://purl.org/coar/resource_type/"
+#: JATS @article-type -> COAR resource type (id, label), all in the COAR list of OpenAIRE 4.0.
+_COAR = {
+    "research-article": ("c_2df8fbb1", "research article"),
+    "review-article": ("c_dcae04bc", "review article"),
+    "editorial": ("c_b239", "editorial"),
+    "letter": ("c_545b", "letter to the editor"),
+    "book-review": ("c_ba08", "book review"),
+}
+_JOURNAL_ARTICLE = ("c_6501", "journal article")  # case reports, corrections, anything else
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """The COAR resource type of an article."""
+
+    uri: str
+    label: str  # lower case, as COAR writes it ("review article")
+
+
+@dataclass(frozen=True)
+class Person:
+    """One named author, in the one script the formats carry (Latin when there is a Latin name)."""
+
+    display: str  # "Family Suffix, Given Middle" (or whichever part exists)
+    family: str | None
+    given: str | None
+    lang: str  # "en" or "fa": the script the name is in
+    orcid: str | None  # https://orcid.org/… for a checksum-valid iD
+    affiliation: str | None  # the English string verbatim, else the Persian one
+
+
+def article_language(article: Article) -> str | None:
+    """The article's BCP 47 language, or None when it is undetermined."""
+    lang = c.lang_tag(article.language)
+    return None if lang == "und" else lang
+
+
+def iso639_3(lang: str | None) -> str | None:
+    """ISO 639-3 code ("fas") of a BCP 47 language, or None."""
+    return c.iso639_3(lang) if lang else None
+
+
+def marc_language(lang: str | None) -> str | None:
+    """MARC language code ("per", the ISO 639-2/B form) of a BCP 47 language, or None."""
+    found = _LANGUAGES.get((lang or "").split("-")[0].lower())
+    return found[1] if found else None
+
+
+def language_name(lang: str | None) -> str | None:
+    """English name ("Persian") of a BCP 47 language, or None."""
+    found = _LANGUAGES.get((lang or "").split("-")[0].lower())
+    return found[2] if found else None
+
+
+def resource_type(article: Article, settings: CrosswalkSettings) -> ResourceType:
+    """The COAR type, through the same content-type table as JATS (and its configured additions)."""
+    code, label = _COAR.get(article_type(article.type_en, article.type_fa, settings.article_types),
+                            _JOURNAL_ARTICLE)
+    return ResourceType(COAR_TYPES + code, label)
+
+
+def titles(article: Article) -> list[tuple[str, str]]:
+    """The article's (slot, title) pairs, primary language first."""
+    found = ((slot, c.field(article, "title", slot)) for slot in c.slot_order(article))
+    return [(slot, title) for slot, title in found if title]
+
+
+def people(article: Article) -> list[Person]:
+    """The authors that have a name, in byline order."""
+    return [p for p in map(person, article.authors) if p]
+
+
+def person(author: Author) -> Person | None:
+    """The author's name in Latin script, else in Persian; None without any name part."""
+    for slot in c.SLOTS:
+        family, given, suffix = (c.field(author, part, slot) for part in ("surname", "given", "suffix"))
+        display = inverted_name(family, given, suffix)
+        if display:
+            affiliation = c.clean(author.affiliation_en) or c.clean(author.affiliation_fa)
+            return Person(display, family, given, slot, c.orcid_uri(author.orcid), affiliation)
+    return None
+
+
+def abstracts(article: Article) -> list[tuple[str, str]]:
+    """Plain-text abstracts as (slot, text), primary language first."""
+    found = ((slot, plain_abstract(article, slot)) for slot in c.slot_order(article))
+    return [(slot, text) for slot, text in found if text]
+
+
+def subjects(article: Article) -> list[tuple[str, str]]:
+    """(slot, term): the keywords, then the journal's subject category, primary language first."""
+    slots = c.slot_order(article)
+    keywords = [(s, k) for s in slots for k in map(c.clean, getattr(article, f"keywords_{s}")) if k]
+    categories = [(s, c.field(article, "subject", s)) for s in slots]
+    return keywords + [(s, term) for s, term in categories if term]
+
+
+def issued(article: Article) -> PubDate | None:
+    """The Gregorian publication date (given, or converted from the Jalali one), or None."""
+    date = article.issue.pub_date
+    return date if date is not None and date.calendar == "gregorian" else None
+
+
+def persian_date(article: Article) -> PubDate | None:
+    """The Jalali publication date as given, or None."""
+    date = article.issue.pub_date_persian
+    return date if date is not None and date.calendar == "persian" else None
+
+
+def journal_titles(article: Article) -> list[tuple[str, str]]:
+    """The journal's (slot, title) pairs, the journal's own language first."""
+    found = ((slot, c.field(article.journal, "title", slot)) for slot in c.journal_slot_order(article))
+    return [(slot, title) for slot, title in found if title]
+
+
+def journal_title(article: Article) -> tuple[str, str] | None:
+    """The journal's (slot, title), in the journal's own language when it has that title."""
+    found = journal_titles(article)
+    return found[0] if found else None
+
+
+def publisher(article: Article, settings: CrosswalkSettings) -> tuple[str, str | None] | None:
+    """(name, xml:lang): the configured publisher, else the journal title with its language."""
+    configured = rights.publisher(article, settings)
+    if configured:
+        return configured, None
+    found = journal_title(article)
+    if found is None:
+        return None
+    slot, title = found
+    return title, slot
+
+
+def issns(article: Article) -> list[tuple[str, str]]:
+    """The valid ISSNs as ("print" | "electronic", ISSN), print first."""
+    pairs = (("print", article.journal.issn_print), ("electronic", article.journal.issn_electronic))
+    return [(kind, issn) for kind, issn in ((k, c.valid_issn(v)) for k, v in pairs) if issn]
+
+
+def volume(article: Article) -> str | None:
+    """The issue's volume."""
+    return c.clean(article.issue.volume)
+
+
+def number(article: Article) -> str | None:
+    """The issue's number."""
+    return c.clean(article.issue.number)
+
+
+def pages(article: Article) -> tuple[str | None, str | None]:
+    """(first page, last page) as given."""
+    return c.clean(article.first_page), c.clean(article.last_page)
+
+
+def landing_page(article: Article) -> str | None:
+    """The article's landing page as a valid http(s) URI, or None."""
+    return c.web_uri(article.web_url)
+
+
+def doi(article: Article) -> str | None:
+    """The article's bare DOI, or None."""
+    return c.valid_doi(article.doi)
