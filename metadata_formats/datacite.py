@@ -12,6 +12,7 @@ import typing as t
 
 from metadata_formats import CrosswalkSettings, MetadataFormat
 from metadata_formats import bibliographic as b
+from metadata_formats import common as c
 from metadata_formats import rights
 from metadata_formats.markup import element, leaf
 
@@ -43,7 +44,7 @@ def render(article: Article, settings: CrosswalkSettings) -> str | None:
         title_list(found_titles),
         leaf("publisher", name, {XML_LANG: publisher_lang}),
         leaf("publicationYear", f"{issued.year:04d}"),
-        leaf("resourceType", b.resource_type(article, settings).label, {"resourceTypeGeneral": "JournalArticle"}),
+        leaf("resourceType", type_text(article, settings), {"resourceTypeGeneral": "JournalArticle"}),
         subjects(article),
         element("dates", leaf("date", issued.iso(), {"dateType": "Issued"})),
         language(article),
@@ -63,6 +64,11 @@ def resource_identifier(article: Article) -> tuple[str, str] | None:
         return "DOI", doi
     url = b.landing_page(article)
     return ("URL", url) if url else None
+
+
+def type_text(article: Article, settings: CrosswalkSettings) -> str:
+    """The free-text type as the journal gives it (English, else Persian), else the COAR label."""
+    return c.clean(article.type_en) or c.clean(article.type_fa) or b.resource_type(article, settings).label
 
 
 def creators(article: Article) -> str:
@@ -161,6 +167,8 @@ def related_items(article: Article) -> str:
             ("firstPage", first), ("lastPage", last),
         ) if value
     ]
+    if not parts:
+        return ""
     item = element("relatedItem", "".join(parts), {"relatedItemType": "Journal", "relationType": "IsPublishedIn"})
     return element("relatedItems", item)
 

@@ -238,8 +238,9 @@ def permissions(license_url: str | None, license_label: str | None, free_to_read
     elif free_to_read == "embargoed":
         parts.append(element(ALI_PREFIX + "free_to_read", None, {"start_date": free_from}))
     if license_url:
+        name = license_label or licence_name(license_url)
         licence = leaf(ALI_PREFIX + "license_ref", license_url) + leaf(
-            "license-p", f"This article is distributed under the terms of {license_label or licence_name(license_url)}.")
+            "license-p", f"This article is distributed under the terms of {name}.")
         parts.append(element("license", licence, lang_attr("en", article_lang)))
     return element("permissions", "".join(parts)) if parts else ""
 
