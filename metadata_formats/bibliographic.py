@@ -6,6 +6,7 @@ Every text returned is cleaned (XML-safe, trimmed, never empty).
 """
 from __future__ import annotations
 
+import functools
 import typing as t
 from dataclasses import dataclass
 
@@ -35,6 +36,25 @@ _COAR = {
     "book-review": ("c_ba08", "book review"),
 }
 _JOURNAL_ARTICLE = ("c_6501", "journal article")  # case reports, corrections, anything else
+
+_T = t.TypeVar("_T")
+# What the formats read most, remembered for the last article only: ingest renders every format
+# of one article in a row, so each is worked out once, not once per format. Keyed by identity
+# (hashing a whole article costs more than the work), and the article is held so that its id
+# cannot be reused meanwhile.
+_last: tuple[object, dict[str, object]] | None = None
+
+
+def _remembered(article: Article, name: str, compute: t.Callable[[Article], _T]) -> _T:
+    """``compute(article)``, once per article and name."""
+    global _last
+    last = _last  # one read: another thread may replace it meanwhile
+    if last is None or last[0] is not article:
+        last = _last = (article, {})
+    found = last[1]
+    if name not in found:
+        found[name] = compute(article)
+    return t.cast(_T, found[name])
 
 
 @dataclass(frozen=True)
@@ -68,12 +88,14 @@ def iso639_3(lang: str | None) -> str | None:
     return c.iso639_3(lang) if lang else None
 
 
+@functools.lru_cache(maxsize=64)
 def marc_language(lang: str | None) -> str | None:
     """MARC language code ("per", the ISO 639-2/B form) of a BCP 47 language, or None."""
     found = _LANGUAGES.get((lang or "").split("-")[0].lower())
     return found[1] if found else None
 
 
+@functools.lru_cache(maxsize=64)
 def language_name(lang: str | None) -> str | None:
     """English name ("Persian") of a BCP 47 language, or None."""
     found = _LANGUAGES.get((lang or "").split("-")[0].lower())
@@ -89,12 +111,20 @@ def resource_type(article: Article, settings: CrosswalkSettings) -> ResourceType
 
 def titles(article: Article) -> list[tuple[str, str]]:
     """The article's (slot, title) pairs, primary language first."""
+    return _remembered(article, "titles", _titles)
+
+
+def _titles(article: Article) -> list[tuple[str, str]]:
     found = ((slot, c.field(article, "title", slot)) for slot in c.slot_order(article))
     return [(slot, title) for slot, title in found if title]
 
 
 def people(article: Article) -> list[Person]:
     """The authors that have a name, in byline order."""
+    return _remembered(article, "people", _people)
+
+
+def _people(article: Article) -> list[Person]:
     return [p for p in map(person, article.authors) if p]
 
 
@@ -111,12 +141,20 @@ def person(author: Author) -> Person | None:
 
 def abstracts(article: Article) -> list[tuple[str, str]]:
     """Plain-text abstracts as (slot, text), primary language first."""
+    return _remembered(article, "abstracts", _abstracts)
+
+
+def _abstracts(article: Article) -> list[tuple[str, str]]:
     found = ((slot, plain_abstract(article, slot)) for slot in c.slot_order(article))
     return [(slot, text) for slot, text in found if text]
 
 
 def subjects(article: Article) -> list[tuple[str, str]]:
     """(slot, term): the keywords, then the journal's subject category, primary language first."""
+    return _remembered(article, "subjects", _subjects)
+
+
+def _subjects(article: Article) -> list[tuple[str, str]]:
     slots = c.slot_order(article)
     keywords = [(s, k) for s in slots for k in map(c.clean, getattr(article, f"keywords_{s}")) if k]
     categories = [(s, c.field(article, "subject", s)) for s in slots]
@@ -182,7 +220,13 @@ def pages(article: Article) -> tuple[str | None, str | None]:
 
 def landing_page(article: Article) -> str | None:
     """The article's landing page as a valid http(s) URI, or None."""
-    return c.web_uri(article.web_url)
+    return _web_uri(article.web_url)
+
+
+@functools.lru_cache(maxsize=256)
+def _web_uri(url: str | None) -> str | None:
+    # Every format asks for the landing page once or twice.
+    return c.web_uri(url)
 
 
 def doi(article: Article) -> str | None:

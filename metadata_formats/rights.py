@@ -8,6 +8,7 @@ and the ``openaire`` set, say the same thing about one article.
 """
 from __future__ import annotations
 
+import functools
 import re
 import typing as t
 from dataclasses import dataclass
@@ -99,6 +100,7 @@ def licence(article: Article, settings: CrosswalkSettings) -> Licence | None:
     return make_licence(url, None) if url else None
 
 
+@functools.lru_cache(maxsize=64)  # a few licences, asked for by every format of every article
 def make_licence(url: str, label: str | None) -> Licence:
     """Build a :class:`Licence` from a configured URL and optional label."""
     return Licence(url, c.web_uri(url), label or licence_name(url), spdx_identifier(url))
