@@ -27,8 +27,6 @@ if t.TYPE_CHECKING:
 
 NAMESPACE = JATS
 SCHEMA = "https://jats.nlm.nih.gov/publishing/1.3/xsd/JATS-journalpublishing1-3-mathml3.xsd"
-#: Named here too, for code that imported it from this module.
-licence_name = rights.licence_name
 #: Distinct journal-meta parts remembered: one per journal and article language is plenty,
 #: since ingest renders the articles of one issue one after the other.
 _CACHED = 64
@@ -238,7 +236,7 @@ def permissions(license_url: str | None, license_label: str | None, free_to_read
     elif free_to_read == "embargoed":
         parts.append(element(ALI_PREFIX + "free_to_read", None, {"start_date": free_from}))
     if license_url:
-        name = license_label or licence_name(license_url)
+        name = license_label or rights.licence_name(license_url)
         licence = leaf(ALI_PREFIX + "license_ref", license_url) + leaf(
             "license-p", f"This article is distributed under the terms of {name}.")
         parts.append(element("license", licence, lang_attr("en", article_lang)))
@@ -253,4 +251,5 @@ def counts(article: Article) -> str:
     return ""
 
 
-FORMAT = MetadataFormat(prefix="jats", schema=SCHEMA, namespace=NAMESPACE, render=render)
+FORMAT = MetadataFormat(prefix="jats", schema=SCHEMA, namespace=NAMESPACE, render=render,
+                        version="1", label="JATS 1.3 Journal Publishing")
