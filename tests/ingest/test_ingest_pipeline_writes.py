@@ -227,7 +227,7 @@ def test_writer_processes_do_not_load_numpy(tmp_path: Path) -> None:
 
     pytest.importorskip("numpy", reason="numpy is not installed: nothing to keep out")
 
-    code = ("import sys; from oaiserver import db; db.connect_writer(sys.argv[1]).close(); "
+    code = ("import sys; from oaiserver.storage import db; db.connect_writer(sys.argv[1]).close(); "
             "print('numpy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "oai.sqlite3")],
                          capture_output=True, text=True, check=True, timeout=60)
