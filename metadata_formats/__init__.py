@@ -18,6 +18,8 @@ import re
 import typing as t
 from dataclasses import dataclass, field
 
+from metadata_formats.journals import JournalSettings, parse_journals
+
 if t.TYPE_CHECKING:
     from oaiserver.model import Article
 
@@ -32,6 +34,8 @@ class CrosswalkSettings:
     emit_corresponding_email: bool = True
     article_types: t.Mapping[str, str] = field(default_factory=dict)  # extra content_type -> JATS type
     journal_ids: t.Mapping[str, str] = field(default_factory=dict)  # journal key -> publisher-id
+    # journal key -> access right, licence and publisher of that journal (OAI_JOURNALS)
+    journals: t.Mapping[str, JournalSettings] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: t.Mapping[str, t.Any]) -> "CrosswalkSettings":
@@ -43,7 +47,12 @@ class CrosswalkSettings:
             emit_corresponding_email=bool(config.get("OAI_EMIT_CORRESPONDING_EMAIL", True)),
             article_types=dict(config.get("OAI_ARTICLE_TYPES") or {}),
             journal_ids=dict(config.get("OAI_JOURNAL_IDS") or {}),
+            journals=parse_journals(config.get("OAI_JOURNALS") or {}),
         )
+
+    def journal(self, key: str) -> JournalSettings:
+        """Return the settings of one journal (all empty when it has none)."""
+        return self.journals.get(key) or _NO_JOURNAL_SETTINGS
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,13 @@ _PREFIX = re.compile(r"[A-Za-z0-9_.!~*()-]+")
 REGISTRATION: tuple[str, ...] = (
     "metadata_formats.oai_dc",
     "metadata_formats.jats",
+    "metadata_formats.oai_openaire",
+    "metadata_formats.datacite",
+    "metadata_formats.mods",
+    "metadata_formats.marcxml",
 )
+
+_NO_JOURNAL_SETTINGS = JournalSettings()
 
 
 def _registry(modules: t.Iterable[str]) -> dict[str, MetadataFormat]:

@@ -34,6 +34,7 @@ _TABLE: dict[str, tuple[str, ...]] = {
     ),
     "letter": ("letter to editor", "letter to the editor", "letter", "نامه به سردبیر"),
     "editorial": ("editorial", "سرمقاله"),
+    "book-review": ("book review", "نقد کتاب", "معرفی کتاب"),
     "correction": ("erratum", "correction", "corrigendum"),
 }
 

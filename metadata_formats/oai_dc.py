@@ -10,6 +10,7 @@ import typing as t
 
 from metadata_formats import CrosswalkSettings, MetadataFormat
 from metadata_formats import common as c
+from metadata_formats import rights
 from oaiserver import identifiers
 from oaiserver.xmltext import (
     NS_DC, NS_OAI_DC, NS_XSI, OAI_DC_SCHEMA, XML_LANG, content, element, escape_safe_text, strip_illegal,
@@ -38,7 +39,7 @@ def render(article: Article, settings: CrosswalkSettings) -> str:
     statements = []
     for name, value, lang in fields(article, settings):
         if name != "description":
-            # A description is clean already (_plain_abstract): cleaning would rescan the
+            # A description is clean already (plain_abstract): cleaning would rescan the
             # longest values for nothing. Every other value is cleaned here.
             value = c.clean(value)  # XML-safe from here on
         if value:
@@ -63,9 +64,10 @@ def fields(article: Article, settings: CrosswalkSettings) -> list[Field]:
         *(("title", getattr(article, f"title_{s}"), s) for s in slots),
         *_creators(article),
         *_subjects(article, slots),
-        *(("description", _plain_abstract(article, s), s) for s in slots),
+        *(("description", plain_abstract(article, s), s) for s in slots),
         _publisher(article, settings),
         ("date", article.issue.pub_date.iso() if _gregorian(article) else None, None),
+        ("date", _embargo_end(article, settings), None),
         ("type", EU_REPO + "article", None),  # D12: always "article"; the free text says "review"
         ("type", EU_REPO + "publishedVersion", None),
         *(("type", getattr(article, f"type_{s}"), s) for s in slots),
@@ -73,8 +75,9 @@ def fields(article: Article, settings: CrosswalkSettings) -> list[Field]:
         *_sources(article, slots),
         ("language", c.iso639_3(c.lang_tag(article.language)), None),
         *_relations(article),
-        ("rights", settings.rights, None),  # never invented: deployment config only
-        ("rights", settings.license_url, None),
+        # Never invented: the configuration only, the journal's own settings first.
+        ("rights", rights.rights_statement(article, settings), None),
+        ("rights", _licence_url(article, settings), None),
     ]
 
 
@@ -108,7 +111,7 @@ def _subjects(article: Article, slots: tuple[str, str]) -> list[Field]:
     return keywords + [("subject", getattr(article, f"subject_{s}"), s) for s in slots]
 
 
-def _plain_abstract(article: Article, slot: str) -> str | None:
+def plain_abstract(article: Article, slot: str) -> str | None:
     """Return the abstract as one clean (XML-safe, collapsed) paragraph, labels inline (D8)."""
     pieces = []
     for block in getattr(article, f"abstract_{slot}"):
@@ -124,13 +127,28 @@ def _plain_abstract(article: Article, slot: str) -> str | None:
 
 def _publisher(article: Article, settings: CrosswalkSettings) -> Field:
     """Configured publisher, else the journal title in the journal's own language (OJS fallback)."""
-    if c.clean(settings.publisher):
-        return ("publisher", settings.publisher, None)
+    configured = rights.publisher(article, settings)
+    if configured:
+        return ("publisher", configured, None)
     journal = article.journal
     for slot in c.journal_slot_order(article):
         if c.field(journal, "title", slot):
             return ("publisher", c.field(journal, "title", slot), slot)
     return ("publisher", None, None)
+
+
+def _embargo_end(article: Article, settings: CrosswalkSettings) -> str | None:
+    """OpenAIRE v3's embargo end date term, for an embargoed journal."""
+    access = rights.access(article, settings)
+    if access is None or not access.embargo_end:
+        return None
+    return f"info:eu-repo/date/embargoEnd/{access.embargo_end}"
+
+
+def _licence_url(article: Article, settings: CrosswalkSettings) -> str | None:
+    """The configured licence URL."""
+    found = rights.licence(article, settings)
+    return found.url if found else None
 
 
 def _gregorian(article: Article) -> bool:
@@ -188,5 +206,5 @@ def _relations(article: Article) -> list[Field]:
     return [("relation", f"{base}{scheme}/{value}", None) for scheme, value in pairs if value]
 
 
-FORMAT = MetadataFormat(prefix="oai_dc", namespace=NAMESPACE, schema=SCHEMA, render=render, version="1",
-                        label="Dublin Core")
+FORMAT = MetadataFormat(prefix="oai_dc", schema=SCHEMA, namespace=NAMESPACE, render=render,
+                        version="1", label="Dublin Core (OpenAIRE v3)")

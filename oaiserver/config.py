@@ -22,7 +22,7 @@ from pathlib import Path
 
 __all__ = [
     "SETTINGS", "Check", "Checking", "ConfigError", "Setting", "accept", "check_all", "defaults",
-    "domain_name", "in_instance_folder", "markdown_table", "secret_key", "seconds", "string_list",
+    "domain_name", "in_instance_folder", "journals", "markdown_table", "secret_key", "seconds", "string_list",
     "whole_number",
 ]
 
@@ -170,6 +170,17 @@ def seconds(value: t.Any, checking: Checking) -> float:
     return number
 
 
+def journals(value: t.Any, checking: Checking) -> t.Any:
+    """Per-journal settings (metadata_formats.journals): checked here, read by the crosswalks."""
+    from metadata_formats.journals import parse_journals
+
+    try:
+        parse_journals(value or {})
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    return value or {}
+
+
 def content_length(value: t.Any, checking: Checking) -> t.Any:
     """A byte count; None (Flask's own default, "no limit") takes this project's default instead."""
     return whole_number(0)(_MAX_CONTENT_LENGTH if value is None else value, checking)
@@ -217,6 +228,11 @@ SETTINGS: tuple[Setting, ...] = (
             "extra `content_type` → JATS `@article-type` mappings (lower-case keys)"),
     Setting("OAI_JOURNAL_IDS", {},
             "JATS publisher `journal-id` per journal key (default: the journal's host)"),
+    Setting("OAI_JOURNALS", {},
+            "per journal key (ISSN or host): what the issue files do not say — `access_right` "
+            "(`open`, `embargoed`, `restricted`, `metadata-only`), `embargo_end`, `license_url`, "
+            "`license_label`, `publisher`; a journal's own value wins over `OAI_RIGHTS`, "
+            "`OAI_LICENSE_URL` and `OAI_PUBLISHER`. See docs/admin.md", journals),
     Setting("OAI_LOAD_DEMO", True,
             "`oaiserver serve` ingests the bundled sample into an empty database"),
     # Per process: with gunicorn's sync workers (one request per process) it never triggers.

@@ -10,11 +10,14 @@ from lxml import etree
 
 from tests.helpers.oai import BASE_URL, REPOSITORY_IDENTIFIER, Clock, check_response
 
+if t.TYPE_CHECKING:
+    from tests.helpers.crosswalk_helpers import ResponseSchema
+
 
 @pytest.fixture(scope="session")
-def oai_schema() -> etree.XMLSchema:
-    """The official OAI-PMH + oai_dc + oai-identifier + JATS schemas, loaded once."""
-    # One cached load (~2 s) shared with the crosswalk tests' helper.
+def oai_schema() -> ResponseSchema:
+    """The official schemas of OAI-PMH and of every format served; the bundle is picked per response."""
+    # Bundles are loaded once (a few seconds each) and shared with the crosswalk tests' helper.
     from tests.helpers.crosswalk_helpers import oai_schema as cached_schema
 
     return cached_schema()

@@ -190,3 +190,18 @@ def test_a_full_harvest_records_its_slow_pages(monkeypatch) -> None:
     result = harvest.full_harvest(Server(), "ListRecords", "first")
     assert (result.pages, result.items, result.pages_over_50ms) == (3, 3, 1)
     assert [(page, ms) for page, _, ms in result.slow_pages] == [(2, 200.0)]
+
+
+def test_format_sizes_report(files: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The size report counts every format's records; with --open, oai_openaire has them too."""
+    from bench import format_sizes
+
+    (tmp_path / "corpus" / "broken.xml").write_bytes(b"<journal>")  # skipped, not fatal
+    format_sizes.main([str(tmp_path / "corpus"), "--json"])
+    closed = json.loads(capsys.readouterr().out)
+    assert closed["formats"]["oai_openaire"]["records"] == 0
+    assert closed["formats"]["oai_dc"]["records"] == closed["articles"] == 45
+    format_sizes.main([str(tmp_path / "corpus"), "--open", "--json"])
+    opened = json.loads(capsys.readouterr().out)
+    assert opened["formats"]["oai_openaire"]["records"] == 45
+    assert opened["formats"]["oai_dc"]["average"] > closed["formats"]["oai_dc"]["average"]  # the dc:rights

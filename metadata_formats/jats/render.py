@@ -9,13 +9,13 @@ Contributors live in :mod:`metadata_formats.jats.contribs`, abstracts and keywor
 from __future__ import annotations
 
 import functools
-import re
 import typing as t
 from dataclasses import replace
 from urllib.parse import urlsplit
 
 from metadata_formats import CrosswalkSettings, MetadataFormat
 from metadata_formats import common as c
+from metadata_formats import rights
 from metadata_formats.article_types import article_type
 from metadata_formats.jats.abstract import abstracts, keywords
 from metadata_formats.jats.contribs import contrib_group
@@ -28,8 +28,6 @@ if t.TYPE_CHECKING:
 
 NAMESPACE = JATS
 SCHEMA = "https://jats.nlm.nih.gov/publishing/1.3/xsd/JATS-journalpublishing1-3-mathml3.xsd"
-OPEN_ACCESS = "info:eu-repo/semantics/openAccess"
-_CC = re.compile(r"creativecommons\.org/(?:licenses/([a-z-]+)|publicdomain/(zero))/(\d\.\d)", re.IGNORECASE)
 #: Distinct journal-meta parts remembered: one per journal and article language is plenty,
 #: since ingest renders the articles of one issue one after the other.
 _CACHED = 64
@@ -42,13 +40,13 @@ def render(article: Article, settings: CrosswalkSettings) -> str | None:
         article = replace(article, language=language)
     if not issns(article.journal) or not titles(article, c.slot_order(article)):
         return None
-    licensed = bool(c.clean(settings.license_url))
+    permission_part = permissions(*permission_facts(article, settings), article.language)
     attrs = {
-        "xmlns": JATS, "xmlns:xlink": XLINK, "xmlns:ali": ALI if licensed else None,
+        "xmlns": JATS, "xmlns:xlink": XLINK, "xmlns:ali": ALI if permission_part else None,
         "article-type": article_type(article.type_en, article.type_fa, settings.article_types),
         "dtd-version": "1.3", XML_LANG: article.language,
     }
-    front = element("front", journal_meta(article, settings) + article_meta(article, settings))
+    front = element("front", journal_meta(article, settings) + article_meta(article, settings, permission_part))
     return element("article", front, attrs)
 
 
@@ -72,7 +70,7 @@ def journal_meta(article: Article, settings: CrosswalkSettings) -> str:
     journal = article.journal
     configured_id = (settings.journal_ids or {}).get(journal.key)
     return _journal_meta(journal, article.language, c.journal_slot_order(article),
-                         configured_id, settings.publisher)
+                         configured_id, rights.publisher(article, settings))
 
 
 @functools.lru_cache(maxsize=_CACHED)
@@ -141,8 +139,8 @@ def self_uri(url: str | None) -> str:
 # --- article-meta ---------------------------------------------------------------------------
 
 
-def article_meta(article: Article, settings: CrosswalkSettings) -> str:
-    """Return article-meta; the parts are in the JATS 1.3 content-model order."""
+def article_meta(article: Article, settings: CrosswalkSettings, permission_part: str = "") -> str:
+    """Return article-meta (``permission_part`` from :func:`permissions`), in content-model order."""
     slots = c.slot_order(article)
     # A missing primary-language title promotes the other one to article-title, with its xml:lang.
     title_group = title_pair("article-title", titles(article, slots), article.language)
@@ -153,7 +151,7 @@ def article_meta(article: Article, settings: CrosswalkSettings) -> str:
         contrib_group(article, settings),
         issue_part(article.issue),
         pages(article),
-        permissions(settings.license_url, settings.rights, article.language),
+        permission_part,
         self_uri(article.web_url),
         abstracts(article, slots),
         keywords(article, slots),
@@ -217,28 +215,34 @@ def pages(article: Article) -> str:
     return leaf("elocation-id", first) if first else ""
 
 
+def permission_facts(article: Article, settings: CrosswalkSettings) -> tuple[str | None, str | None,
+                                                                            str | None, str | None]:
+    """(licence URL, its name, free-to-read state, its start date), from the configuration."""
+    found = rights.licence(article, settings)
+    access = rights.access(article, settings)
+    state = access.right if access and access.right in ("open", "embargoed") else None
+    return (found.url if found else None, found.label if found else None, state,
+            access.embargo_end if access else None)
+
+
 @functools.lru_cache(maxsize=_CACHED)
-def permissions(license_url: str | None, rights: str | None, article_lang: str) -> str:
-    """Licence from the configuration only: rights are never inferred from the input."""
-    url = c.clean(license_url)
-    if not url:
-        return ""
+def permissions(license_url: str | None, license_label: str | None, free_to_read: str | None,
+                free_from: str | None, article_lang: str) -> str:
+    """Licence and free-to-read state from the configuration only: never inferred from the input.
+
+    ``free_to_read`` is "open" (free now) or "embargoed" (free from ``free_from``), else None.
+    """
     parts = []
-    if c.clean(rights) == OPEN_ACCESS:
+    if free_to_read == "open":
         parts.append(element(ALI_PREFIX + "free_to_read"))
-    licence = leaf(ALI_PREFIX + "license_ref", url) + leaf(
-        "license-p", f"This article is distributed under the terms of {licence_name(url)}.")
-    parts.append(element("license", licence, lang_attr("en", article_lang)))
-    return element("permissions", "".join(parts))
-
-
-def licence_name(url: str) -> str:
-    """Return "CC BY-NC 4.0" for a Creative Commons URL, else the URL itself."""
-    match = _CC.search(url)
-    if not match:
-        return url
-    licence, zero, version = match.groups()
-    return f"CC0 {version}" if zero else f"CC {licence.upper()} {version}"
+    elif free_to_read == "embargoed":
+        parts.append(element(ALI_PREFIX + "free_to_read", None, {"start_date": free_from}))
+    if license_url:
+        name = license_label or rights.licence_name(license_url)
+        licence = leaf(ALI_PREFIX + "license_ref", license_url) + leaf(
+            "license-p", f"This article is distributed under the terms of {name}.")
+        parts.append(element("license", licence, lang_attr("en", article_lang)))
+    return element("permissions", "".join(parts)) if parts else ""
 
 
 def counts(article: Article) -> str:
@@ -249,5 +253,5 @@ def counts(article: Article) -> str:
     return ""
 
 
-FORMAT = MetadataFormat(prefix="jats", namespace=NAMESPACE, schema=SCHEMA, render=render, version="1",
-                        label="JATS 1.3")
+FORMAT = MetadataFormat(prefix="jats", schema=SCHEMA, namespace=NAMESPACE, render=render,
+                        version="1", label="JATS 1.3 Journal Publishing")

@@ -19,7 +19,7 @@ import typing as t
 from dataclasses import dataclass
 
 import metadata_formats
-from metadata_formats import FORMATS, CrosswalkSettings
+from metadata_formats import FORMATS, CrosswalkSettings, rights
 from oaiserver.ingest.parsing import parse_issue
 from oaiserver.ingest.sets import SetInfo, article_sets
 from oaiserver.model import Article, Issue, article_from_dict
@@ -113,7 +113,8 @@ def render_article(article: Article, settings: CrosswalkSettings) -> Rendered:
         xml = fmt.render(article, settings)
         if xml is not None:
             renditions[prefix] = xml
-    sets = article_sets(article)
+    access = rights.access(article, settings)
+    sets = article_sets(article, access.right if access else None)
     digest = hashlib.sha256()
     for info in sets:
         digest.update(f"set\0{info.spec}\0".encode())

@@ -11,6 +11,9 @@ from oaiserver.xmltext import strip_illegal
 # Characters outside the setSpec alphabet of OAI-PMH.xsd become "-".
 _NOT_SPEC = re.compile(r"[^A-Za-z0-9\-_.!~*'()]+")
 
+#: The set OpenAIRE v3 (DRIVER) harvests oai_dc from: the open-access records.
+OPENAIRE_SET = SetInfo("openaire", "OpenAIRE")
+
 
 def spec_part(value: str) -> str:
     """Make ``value`` usable as one segment of a setSpec."""
@@ -30,8 +33,12 @@ def issue_label(article: Article) -> str:
     return " ".join(parts) or "Issue"
 
 
-def article_sets(article: Article) -> list[SetInfo]:
-    """Return every set the article belongs to, ancestors included, roots first."""
+def article_sets(article: Article, access_right: str | None = None) -> list[SetInfo]:
+    """Return every set the article belongs to, ancestors included, roots first.
+
+    ``access_right`` is the configured one of the article's journal ("open", ...; None when
+    unknown): open-access articles are in the ``openaire`` set.
+    """
     journal = article.journal
     journal_spec = f"journal:{spec_part(journal.key)}"
     title = journal.title_en or journal.title_fa or journal.key
@@ -57,6 +64,8 @@ def article_sets(article: Article) -> list[SetInfo]:
             SetInfo(f"subject:{slug(article.subject_en, article.subject_fa)}",
                     article.subject_en or article.subject_fa or "")
         )
+    if access_right == "open":
+        result.append(OPENAIRE_SET)
     return result
 
 

@@ -188,6 +188,22 @@ def test_bundle_validates_jats_strictly(bundle_dir):
     assert not validator.unvalidated
 
 
+@pytest.mark.parametrize(("sample", "valid"), [
+    ("getrecord_oai_openaire.xml", True), ("getrecord_oai_openaire_invalid.xml", False),
+    ("getrecord_datacite.xml", True), ("getrecord_datacite_invalid.xml", False),
+    ("getrecord_mods.xml", True), ("getrecord_mods_invalid.xml", False),
+    ("getrecord_marcxml.xml", True), ("getrecord_marcxml_invalid.xml", False),
+])
+def test_format_bundles_validate_every_served_format(bundle_dir, sample, valid):
+    """With the format bundles, DataCite records are checked by the second schema set, the rest by the first."""
+    if not (bundle_dir / schemas.ALTERNATIVE_BUNDLE).is_file():
+        pytest.skip("no format bundles in the schemas folder")
+    validator = schemas.load(bundle_dir)
+    error = validator.validate(etree.parse(str(bundle_dir / "samples" / sample)).getroot())
+    assert (error is None) == valid, error
+    assert not validator.unvalidated
+
+
 def test_helpers():
     """tamper changes a token but keeps its length and alphabet; spread keeps both ends."""
     token = "eyJhYmMiOjF9.ZZ1x.abc123"

@@ -1,14 +1,19 @@
-"""Shared helpers for the crosswalk tests: the schema loader, the real-sample Article, strategies.
+"""Shared helpers for the crosswalk tests: the schema loaders, the real-sample Article, strategies.
 
-The schema is ``oai-bundle.xsd`` (OAI-PMH + oai_dc + namespaced JATS 1.3), found under
-``$OAISERVER_SCHEMAS`` or ``<repo root>/../shared/schemas``. It takes ~2 s to load, so it is
-loaded once per process.
+Responses are validated against a bundle found under ``$OAISERVER_SCHEMAS`` or
+``<repo root>/../shared/schemas``: ``oai-bundle-with-formats.xsd`` (OAI-PMH, oai_dc, JATS,
+oai_openaire, MODS, MARCXML) for every response, except those holding ``datacite`` records,
+which need ``oai-bundle-with-datacite.xsd`` (OpenAIRE and DataCite define the kernel-4
+namespace differently, and one schema set can hold only one of them). Each bundle takes a few
+seconds to compile, so each is loaded once per process, and only when first needed.
 """
 from __future__ import annotations
 
 import functools
 import os
 import string
+import threading
+import typing as t
 from pathlib import Path
 
 import pytest
@@ -22,17 +27,19 @@ SCHEMAS_DIR = Path(os.environ.get("OAISERVER_SCHEMAS") or REPO_ROOT.parent / "sh
 SAMPLES_DIR = REPO_ROOT.parent / "shared" / "samples"
 OAI = "http://www.openarchives.org/OAI/2.0/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
+DATACITE = "http://datacite.org/schema/kernel-4"
+FORMATS_BUNDLE = "oai-bundle-with-formats.xsd"
+DATACITE_BUNDLE = "oai-bundle-with-datacite.xsd"
 
-
-#: Schemas of formats the bundle lacks (namespace -> local .xsd): a test that registers a
+#: Schemas of formats the bundles lack (namespace -> local .xsd): a test that registers a
 #: format of its own adds its schema here, before the schema is first loaded.
 EXTRA_SCHEMAS: dict[str, Path] = {}
 
 
 @functools.lru_cache(maxsize=None)
-def _load_schema(extra: tuple[tuple[str, Path], ...] = ()) -> etree.XMLSchema | None:
-    """Load oai-bundle.xsd (with any extra format schemas) once, offline; None when it is absent."""
-    path = SCHEMAS_DIR / "oai-bundle.xsd"
+def _load_schema(name: str, extra: tuple[tuple[str, Path], ...] = ()) -> etree.XMLSchema | None:
+    """Load one bundle (with any extra format schemas) once, offline; None when it is absent."""
+    path = SCHEMAS_DIR / name
     if not path.is_file():
         return None
     parser = etree.XMLParser(no_network=True)
@@ -50,12 +57,71 @@ def _load_schema(extra: tuple[tuple[str, Path], ...] = ()) -> etree.XMLSchema | 
         f'targetNamespace="urn:oaiserver:test:schemas">{wrapper}</xs:schema>', parser))
 
 
-def oai_schema() -> etree.XMLSchema:
-    """Return the OAI bundle schema, skipping the test when the schema files are absent."""
-    schema = _load_schema(tuple(sorted(EXTRA_SCHEMAS.items())))
+def bundle_name(prefix: str | None) -> str:
+    """The bundle that validates a response in the format ``prefix`` (None: no records)."""
+    return DATACITE_BUNDLE if prefix == "datacite" else FORMATS_BUNDLE
+
+
+def schema_for(prefix: str | None) -> etree.XMLSchema:
+    """Return the bundle for ``prefix``, skipping the test when the schema files are absent."""
+    name = bundle_name(prefix)
+    schema = _load_schema(name, tuple(sorted(EXTRA_SCHEMAS.items())))
     if schema is None:
-        pytest.skip(f"oai-bundle.xsd not found under {SCHEMAS_DIR} (set OAISERVER_SCHEMAS)")
+        pytest.skip(f"{name} not found under {SCHEMAS_DIR} (set OAISERVER_SCHEMAS)")
     return schema
+
+
+def response_prefix(tree: t.Any) -> str | None:
+    """The format of a response: ``request/@metadataPrefix``, else (a resumed list) its records' one."""
+    root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
+    request = root.find(f"{{{OAI}}}request")
+    prefix = request.get("metadataPrefix") if request is not None else None
+    if prefix is not None:
+        return prefix
+    for metadata in root.iter(f"{{{OAI}}}metadata"):
+        for child in metadata:
+            return "datacite" if etree.QName(child).namespace == DATACITE else None
+    return None
+
+
+class ResponseSchema:
+    """Validates whole OAI-PMH responses, each against the bundle its metadataPrefix needs.
+
+    It answers like one ``etree.XMLSchema`` (``validate``, ``assertValid``, ``error_log``), so
+    the fixtures and checks that took the single bundle take it unchanged.
+    """
+
+    def __init__(self) -> None:
+        self._last = threading.local()  # the schema of this thread's last validation
+
+    def pick(self, tree: t.Any) -> etree.XMLSchema:
+        """The bundle for ``tree``, remembered for ``error_log``."""
+        schema = schema_for(response_prefix(tree))
+        self._last.schema = schema
+        return schema
+
+    def validate(self, tree: t.Any) -> bool:
+        """Tell whether ``tree`` is valid against its bundle."""
+        return bool(self.pick(tree).validate(tree))
+
+    def assertValid(self, tree: t.Any) -> None:  # noqa: N802 (the name lxml uses)
+        """Raise ``etree.DocumentInvalid`` when ``tree`` is invalid against its bundle."""
+        self.pick(tree).assertValid(tree)
+
+    @property
+    def error_log(self) -> t.Any:
+        """The errors of this thread's last validation."""
+        schema = getattr(self._last, "schema", None)
+        return schema.error_log if schema is not None else None
+
+
+_RESPONSE_SCHEMA = ResponseSchema()
+
+
+def oai_schema() -> ResponseSchema:
+    """Return the response validator (bundles chosen per response), skipping when schemas are absent."""
+    schema_for(None)  # skip now, not at the first validation, when the schemas are missing
+    return _RESPONSE_SCHEMA
 
 
 def response(fragments: list[str], prefix: str) -> etree._Element:
@@ -79,8 +145,8 @@ def response(fragments: list[str], prefix: str) -> etree._Element:
 
 
 def assert_valid_response(fragments: list[str], prefix: str) -> None:
-    """Assert that the fragments make a schema-valid OAI-PMH response."""
-    schema = oai_schema()
+    """Assert that the fragments make a schema-valid OAI-PMH response (bundle chosen by ``prefix``)."""
+    schema = schema_for(prefix)
     if not schema.validate(response(fragments, prefix)):
         errors = "\n".join(f"{e.line}: {e.message}" for e in schema.error_log)
         raise AssertionError(f"{prefix} response is invalid:\n{errors}\n" + "\n".join(fragments))

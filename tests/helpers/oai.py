@@ -40,8 +40,12 @@ class Clock:
         return self.current
 
 
-def check_response(response, oai_schema: etree.XMLSchema) -> etree._Element:
-    """Assert an OAI response is HTTP 200 text/xml and schema-valid; return its tree."""
+def check_response(response, oai_schema: t.Any) -> etree._Element:
+    """Assert an OAI response is HTTP 200 text/xml and schema-valid; return its tree.
+
+    ``oai_schema`` is the ``oai_schema`` fixture (which picks the bundle for the response's
+    format) or one ``etree.XMLSchema``.
+    """
     assert response.status_code == 200, response.data[:500]
     assert response.headers["Content-Type"] == "text/xml; charset=utf-8"
     tree = etree.fromstring(response.data)

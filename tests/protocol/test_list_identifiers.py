@@ -85,7 +85,7 @@ def test_no_records_match(loaded, oai, params):
 
 def test_unknown_format(loaded, oai):
     """§4.3 / §3.6: an unknown metadataPrefix is cannotDisseminateFormat."""
-    assert error_codes(oai(verb="ListIdentifiers", metadataPrefix="marcxml")) == ["cannotDisseminateFormat"]
+    assert error_codes(oai(verb="ListIdentifiers", metadataPrefix="marc21")) == ["cannotDisseminateFormat"]
 
 
 @pytest.mark.parametrize("params", [

@@ -94,8 +94,8 @@ def test_no_records_match(loaded, oai):
 
 def test_unknown_format_and_set_reported_together(loaded, oai):
     """§3.6: an unknown metadataPrefix is cannotDisseminateFormat, with an unknown set as well."""
-    assert error_codes(oai(verb="ListRecords", metadataPrefix="mods")) == ["cannotDisseminateFormat"]
-    tree = oai(verb="ListRecords", metadataPrefix="mods", set="nosuchset")
+    assert error_codes(oai(verb="ListRecords", metadataPrefix="didl")) == ["cannotDisseminateFormat"]
+    tree = oai(verb="ListRecords", metadataPrefix="didl", set="nosuchset")
     assert sorted(error_codes(tree)) == ["cannotDisseminateFormat", "noRecordsMatch"]
 
 

@@ -1,0 +1,235 @@
+"""What the aggregator and library formats (oai_openaire, datacite, mods, marcxml) read from an article.
+
+One reading of the article for the four formats, so they agree on names, affiliations,
+abstracts, subjects, dates, languages and types; each format module only lays them out.
+Every text returned is cleaned (XML-safe, trimmed, never empty).
+"""
+from __future__ import annotations
+
+import functools
+import typing as t
+from dataclasses import dataclass
+
+from metadata_formats import common as c
+from oaiserver import identifiers
+from metadata_formats import rights
+from metadata_formats.article_types import article_type
+from metadata_formats.oai_dc import inverted_name, plain_abstract
+
+if t.TYPE_CHECKING:
+    from metadata_formats import CrosswalkSettings
+    from oaiserver.model import Article, Author, PubDate
+
+#: BCP 47 primary language -> (ISO 639-3, MARC code = ISO 639-2/B, English name).
+_LANGUAGES = {
+    "fa": ("fas", "per", "Persian"),
+    "en": ("eng", "eng", "English"),
+    "ar": ("ara", "ara", "Arabic"),
+}
+
+COAR_TYPES = "http://purl.org/coar/resource_type/"
+#: JATS @article-type -> COAR resource type (id, label), all in the COAR list of OpenAIRE 4.0.
+_COAR = {
+    "research-article": ("c_2df8fbb1", "research article"),
+    "review-article": ("c_dcae04bc", "review article"),
+    "editorial": ("c_b239", "editorial"),
+    "letter": ("c_545b", "letter to the editor"),
+    "book-review": ("c_ba08", "book review"),
+}
+_JOURNAL_ARTICLE = ("c_6501", "journal article")  # case reports, corrections, anything else
+
+_T = t.TypeVar("_T")
+# What the formats read most, remembered for the last article only: ingest renders every format
+# of one article in a row, so each is worked out once, not once per format. Keyed by identity
+# (hashing a whole article costs more than the work), and the article is held so that its id
+# cannot be reused meanwhile.
+_last: tuple[object, dict[str, object]] | None = None
+
+
+def _remembered(article: Article, name: str, compute: t.Callable[[Article], _T]) -> _T:
+    """``compute(article)``, once per article and name."""
+    global _last
+    last = _last  # one read: another thread may replace it meanwhile
+    if last is None or last[0] is not article:
+        last = _last = (article, {})
+    found = last[1]
+    if name not in found:
+        found[name] = compute(article)
+    return t.cast(_T, found[name])
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """The COAR resource type of an article."""
+
+    uri: str
+    label: str  # lower case, as COAR writes it ("review article")
+
+
+@dataclass(frozen=True)
+class Person:
+    """One named author, in the one script the formats carry (Latin when there is a Latin name)."""
+
+    display: str  # "Family Suffix, Given Middle" (or whichever part exists)
+    family: str | None
+    given: str | None
+    lang: str  # "en" or "fa": the script the name is in
+    orcid: str | None  # https://orcid.org/… for a checksum-valid iD
+    affiliation: str | None  # the English string verbatim, else the Persian one
+
+
+def article_language(article: Article) -> str | None:
+    """The article's BCP 47 language, or None when it is undetermined."""
+    lang = c.lang_tag(article.language)
+    return None if lang == "und" else lang
+
+
+def iso639_3(lang: str | None) -> str | None:
+    """ISO 639-3 code ("fas") of a BCP 47 language, or None."""
+    return c.iso639_3(lang) if lang else None
+
+
+@functools.lru_cache(maxsize=64)
+def marc_language(lang: str | None) -> str | None:
+    """MARC language code ("per", the ISO 639-2/B form) of a BCP 47 language, or None."""
+    found = _LANGUAGES.get((lang or "").split("-")[0].lower())
+    return found[1] if found else None
+
+
+@functools.lru_cache(maxsize=64)
+def language_name(lang: str | None) -> str | None:
+    """English name ("Persian") of a BCP 47 language, or None."""
+    found = _LANGUAGES.get((lang or "").split("-")[0].lower())
+    return found[2] if found else None
+
+
+def resource_type(article: Article, settings: CrosswalkSettings) -> ResourceType:
+    """The COAR type, through the same content-type table as JATS (and its configured additions)."""
+    code, label = _COAR.get(article_type(article.type_en, article.type_fa, settings.article_types),
+                            _JOURNAL_ARTICLE)
+    return ResourceType(COAR_TYPES + code, label)
+
+
+def titles(article: Article) -> list[tuple[str, str]]:
+    """The article's (slot, title) pairs, primary language first."""
+    return _remembered(article, "titles", _titles)
+
+
+def _titles(article: Article) -> list[tuple[str, str]]:
+    found = ((slot, c.field(article, "title", slot)) for slot in c.slot_order(article))
+    return [(slot, title) for slot, title in found if title]
+
+
+def people(article: Article) -> list[Person]:
+    """The authors that have a name, in byline order."""
+    return _remembered(article, "people", _people)
+
+
+def _people(article: Article) -> list[Person]:
+    return [p for p in map(person, article.authors) if p]
+
+
+def person(author: Author) -> Person | None:
+    """The author's name in Latin script, else in Persian; None without any name part."""
+    for slot in c.SLOTS:
+        family, given, suffix = (c.field(author, part, slot) for part in ("surname", "given", "suffix"))
+        display = inverted_name(family, given, suffix)
+        if display:
+            affiliation = c.clean(author.affiliation_en) or c.clean(author.affiliation_fa)
+            return Person(display, family, given, slot, identifiers.orcid_uri(author.orcid), affiliation)
+    return None
+
+
+def abstracts(article: Article) -> list[tuple[str, str]]:
+    """Plain-text abstracts as (slot, text), primary language first."""
+    return _remembered(article, "abstracts", _abstracts)
+
+
+def _abstracts(article: Article) -> list[tuple[str, str]]:
+    found = ((slot, plain_abstract(article, slot)) for slot in c.slot_order(article))
+    return [(slot, text) for slot, text in found if text]
+
+
+def subjects(article: Article) -> list[tuple[str, str]]:
+    """(slot, term): the keywords, then the journal's subject category, primary language first."""
+    return _remembered(article, "subjects", _subjects)
+
+
+def _subjects(article: Article) -> list[tuple[str, str]]:
+    slots = c.slot_order(article)
+    keywords = [(s, k) for s in slots for k in map(c.clean, getattr(article, f"keywords_{s}")) if k]
+    categories = [(s, c.field(article, "subject", s)) for s in slots]
+    return keywords + [(s, term) for s, term in categories if term]
+
+
+def issued(article: Article) -> PubDate | None:
+    """The Gregorian publication date (given, or converted from the Jalali one), or None."""
+    date = article.issue.pub_date
+    return date if date is not None and date.calendar == "gregorian" else None
+
+
+def persian_date(article: Article) -> PubDate | None:
+    """The Jalali publication date as given, or None."""
+    date = article.issue.pub_date_persian
+    return date if date is not None and date.calendar == "persian" else None
+
+
+def journal_titles(article: Article) -> list[tuple[str, str]]:
+    """The journal's (slot, title) pairs, the journal's own language first."""
+    found = ((slot, c.field(article.journal, "title", slot)) for slot in c.journal_slot_order(article))
+    return [(slot, title) for slot, title in found if title]
+
+
+def journal_title(article: Article) -> tuple[str, str] | None:
+    """The journal's (slot, title), in the journal's own language when it has that title."""
+    found = journal_titles(article)
+    return found[0] if found else None
+
+
+def publisher(article: Article, settings: CrosswalkSettings) -> tuple[str, str | None] | None:
+    """(name, xml:lang): the configured publisher, else the journal title with its language."""
+    configured = rights.publisher(article, settings)
+    if configured:
+        return configured, None
+    found = journal_title(article)
+    if found is None:
+        return None
+    slot, title = found
+    return title, slot
+
+
+def issns(article: Article) -> list[tuple[str, str]]:
+    """The valid ISSNs as ("print" | "electronic", ISSN), print first."""
+    pairs = (("print", article.journal.issn_print), ("electronic", article.journal.issn_electronic))
+    return [(kind, issn) for kind, issn in ((k, identifiers.valid_issn(v)) for k, v in pairs) if issn]
+
+
+def volume(article: Article) -> str | None:
+    """The issue's volume."""
+    return c.clean(article.issue.volume)
+
+
+def number(article: Article) -> str | None:
+    """The issue's number."""
+    return c.clean(article.issue.number)
+
+
+def pages(article: Article) -> tuple[str | None, str | None]:
+    """(first page, last page) as given."""
+    return c.clean(article.first_page), c.clean(article.last_page)
+
+
+def landing_page(article: Article) -> str | None:
+    """The article's landing page as a valid http(s) URI, or None."""
+    return _web_uri(article.web_url)
+
+
+@functools.lru_cache(maxsize=256)
+def _web_uri(url: str | None) -> str | None:
+    # Every format asks for the landing page once or twice.
+    return identifiers.web_uri(url)
+
+
+def doi(article: Article) -> str | None:
+    """The article's bare DOI, or None."""
+    return identifiers.valid_doi(article.doi)

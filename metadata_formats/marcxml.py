@@ -1,0 +1,212 @@
+"""The ``marcxml`` format: a MARC 21 bibliographic record (MARCXML slim) of a serial component part.
+
+The leader says "language material, serial component part, Unicode, abbreviated level, ISBD
+punctuation omitted", so no field carries trailing punctuation. The host journal goes in 773,
+authors in 100/700, keywords in 653; fields come in tag order. Blank indicators are spaces.
+"""
+from __future__ import annotations
+
+import typing as t
+
+from metadata_formats import CrosswalkSettings, MetadataFormat
+from metadata_formats import bibliographic as b
+from metadata_formats import common as c
+from metadata_formats import rights
+from oaiserver.xmltext import element, leaf
+
+if t.TYPE_CHECKING:
+    from oaiserver.model import Article
+
+NAMESPACE = "http://www.loc.gov/MARC21/slim"
+SCHEMA = "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+#: 06 a language material, 07 b serial component part, 09 a UCS, 17 3 abbreviated, 18 c no ISBD punctuation.
+LEADER = "00000nab a22000003c 4500"
+PLACE = "ir "  # Iran: the country of the journals this input comes from
+#: A subfield: (code, value); a None value leaves it out.
+Subfield = tuple[str, "str | None"]
+_ROOT_ATTRS = {"xmlns": NAMESPACE, "xmlns:xsi": XSI, "type": "Bibliographic",
+               "xsi:schemaLocation": f"{NAMESPACE} {SCHEMA}"}
+#: 506 per access right: (first indicator, $a, $f); first indicator 0 = no restrictions.
+_ACCESS_NOTES = {
+    "open": ("0", "Open access", "Unrestricted online access"),
+    "embargoed": ("1", "Embargoed access", None),
+    "restricted": ("1", "Restricted access", "Online access with authorization"),
+    "metadata-only": ("1", "Metadata only access", None),
+}
+
+
+def datafield(tag: str, ind1: str, ind2: str, subfields: t.Sequence[Subfield]) -> str:
+    """Return a datafield with its non-empty subfields, or "" when none has a value."""
+    parts = [leaf("subfield", value, {"code": code}) for code, value in subfields if value]
+    return element("datafield", "".join(parts), {"tag": tag, "ind1": ind1, "ind2": ind2}) if parts else ""
+
+
+# 336/337/338: text, computer, online resource (RDA content, media and carrier types).
+_RDA_TYPES = "".join(
+    datafield(tag, " ", " ", [("a", term), ("b", code), ("2", source)])
+    for tag, term, code, source in (
+        ("336", "text", "txt", "rdacontent"),
+        ("337", "computer", "c", "rdamedia"),
+        ("338", "online resource", "cr", "rdacarrier"),
+    )
+)
+
+
+def render(article: Article, settings: CrosswalkSettings) -> str:
+    """Render ``article`` as a MARCXML ``<record>`` (every article can be expressed)."""
+    people = b.people(article)
+    found_titles = b.titles(article)
+    parts = [
+        leaf("leader", LEADER),
+        leaf("controlfield", c.clean(article.key), {"tag": "001"}),
+        leaf("controlfield", fixed_data(article), {"tag": "008"}),
+        datafield("024", "7", " ", [("a", b.doi(article)), ("2", "doi")]) if b.doi(article) else "",
+        languages(article),
+        author("100", people[0]) if people else "",
+        title_fields(found_titles, bool(people)),
+        publication(article, settings),
+        _RDA_TYPES,
+        access_note(article, settings),
+        "".join(datafield("520", "3", " ", [("a", text)]) for _, text in b.abstracts(article)),
+        licence_note(article, settings),
+        datafield("546", " ", " ", [("a", language_note(article))]),
+        "".join(datafield("653", " ", "0", [("a", term)]) for _, term in b.subjects(article)),
+        datafield("655", " ", "4", [("a", genre_term(article, settings))]),
+        "".join(author("700", person) for person in people[1:]),
+        host_item(article),
+        electronic_locations(article),
+    ]
+    return element("record", "".join(parts), _ROOT_ATTRS)
+
+
+def fixed_data(article: Article) -> str:
+    """008 for a continuing resource: entered, date type and year, place, 17 fill characters, language.
+
+    "Date entered on file" is the issue date, not the day of rendering: a record rendered twice
+    must come out the same (docs/decisions.md: MARC 008 dates from the issue).
+    """
+    issued = b.issued(article)
+    if issued:
+        entered = f"{issued.year % 100:02d}{issued.month or 1:02d}{issued.day or 1:02d}"
+        dates = f"s{issued.year:04d}    "
+    else:
+        entered, dates = "000000", "nuuuu    "
+    lang = b.marc_language(b.article_language(article)) or "und"
+    return f"{entered}{dates}{PLACE}{'|' * 17}{lang} d"
+
+
+def languages(article: Article) -> str:
+    """041: the language of the text, then those of the abstracts."""
+    subfields = [("a", b.marc_language(b.article_language(article)))]
+    subfields += [("b", b.marc_language(slot)) for slot, _ in b.abstracts(article)]
+    return datafield("041", "0", " ", subfields)
+
+
+def author(tag: str, person: b.Person) -> str:
+    """100 (first author) or 700: inverted name, relator, affiliation, ORCID."""
+    ind1 = "1" if person.family else "0"  # surname, else forename only
+    subfields = [("a", person.display), ("e", "author"), ("u", person.affiliation), ("1", person.orcid),
+                 ("4", "aut")]
+    return datafield(tag, ind1, " ", subfields)
+
+
+def title_fields(found: list[tuple[str, str]], has_main_entry: bool) -> str:
+    """245 with the primary-language title, 246 (parallel title) with the other."""
+    if not found:
+        return ""
+    main = datafield("245", "1" if has_main_entry else "0", "0", [("a", found[0][1])])
+    return main + "".join(datafield("246", "3", "1", [("a", title)]) for _, title in found[1:])
+
+
+def publication(article: Article, settings: CrosswalkSettings) -> str:
+    """264 _1: publisher and year."""
+    found = b.publisher(article, settings)
+    issued = b.issued(article)
+    return datafield("264", " ", "1", [("b", found[0] if found else None),
+                                         ("c", f"{issued.year:04d}" if issued else None)])
+
+
+def access_note(article: Article, settings: CrosswalkSettings) -> str:
+    """506: the configured access right (STAR terms for the kind of access)."""
+    access = rights.access(article, settings)
+    if access is None:
+        return ""
+    ind1, text, term = _ACCESS_NOTES[access.right]
+    return datafield("506", ind1, " ", [("a", text), ("f", term), ("g", access.embargo_end),
+                                        ("2", "star" if term else None)])
+
+
+def licence_note(article: Article, settings: CrosswalkSettings) -> str:
+    """540: the configured licence; a Creative Commons one by its short name with source ``cc``."""
+    found = rights.licence(article, settings)
+    if found is None:
+        return ""
+    if found.spdx:
+        return datafield("540", " ", " ", [("f", rights.licence_name(found.url)), ("2", "cc"), ("u", found.uri)])
+    return datafield("540", " ", " ", [("a", found.label), ("u", found.uri or found.url)])
+
+
+def language_note(article: Article) -> str | None:
+    """546: "Text in Persian; abstracts in Persian and English." with what is known."""
+    sentences = []
+    text = b.language_name(b.article_language(article))
+    if text:
+        sentences.append(f"Text in {text}")
+    abstract_langs = [name for name in (b.language_name(slot) for slot, _ in b.abstracts(article)) if name]
+    if abstract_langs:
+        sentences.append(f"abstracts in {' and '.join(abstract_langs)}")
+    if not sentences:
+        return None
+    note = "; ".join(sentences)
+    return f"{note[0].upper()}{note[1:]}."
+
+
+def genre_term(article: Article, settings: CrosswalkSettings) -> str:
+    """655 _4: the COAR type label, capitalised ("Review article")."""
+    label = b.resource_type(article, settings).label
+    return label[0].upper() + label[1:]
+
+
+def host_item(article: Article) -> str:
+    """773: journal title, citation ("Vol. 18, no. 2 (2026), p. 12-25"), enumeration, ISSN."""
+    journal = b.journal_title(article)
+    found_issns = dict(b.issns(article))
+    issn = found_issns.get("electronic") or found_issns.get("print")
+    subfields = [("t", journal[1] if journal else None), ("g", citation(article)), ("q", enumeration(article)),
+                 ("x", issn)]
+    if not any(value for _, value in subfields):
+        return ""
+    return datafield("773", "0", " ", [*subfields, ("7", "nnas")])
+
+
+def citation(article: Article) -> str | None:
+    """The article's place in the journal, as it would be printed."""
+    numbers = ", ".join(f"{label} {value}" for label, value in (("Vol.", b.volume(article)),
+                                                                 ("no.", b.number(article))) if value)
+    issued = b.issued(article)
+    if issued:
+        numbers = f"{numbers} ({issued.year})" if numbers else str(issued.year)
+    first, last = b.pages(article)
+    pages = f"p. {first}-{last}" if first and last and first != last else (f"p. {first}" if first else None)
+    return ", ".join(p for p in (numbers, pages) if p) or None
+
+
+def enumeration(article: Article) -> str | None:
+    """773 $q: ``volume:issue<first page``; None without a volume or issue."""
+    numbers = ":".join(v for v in (b.volume(article), b.number(article)) if v)
+    if not numbers:
+        return None
+    first = c.page_number(article.first_page)
+    return f"{numbers}<{first}" if first is not None else numbers
+
+
+def electronic_locations(article: Article) -> str:
+    """856 40: the DOI as a URL, then the landing page."""
+    doi = b.doi(article)
+    urls = [f"https://doi.org/{doi}" if doi else None, b.landing_page(article)]
+    return "".join(datafield("856", "4", "0", [("u", url)]) for url in urls if url)
+
+
+FORMAT = MetadataFormat(prefix="marcxml", schema=SCHEMA, namespace=NAMESPACE, render=render,
+                        version="1", label="MARC 21 (MARCXML slim)")
