@@ -22,6 +22,7 @@ class Expected:
     records: dict[str, bool]
     sets: list[str]
     members: dict[str, set[str]] = field(default_factory=dict)
+    formats: dict[str, set[str]] = field(default_factory=dict)  # prefix -> identifiers rendered in it
 
     @property
     def deleted(self) -> set[str]:
@@ -32,6 +33,10 @@ class Expected:
     def live(self) -> set[str]:
         """The identifiers of the records that are not deleted."""
         return {i for i, d in self.records.items() if not d}
+
+    def listed(self, prefix: str) -> set[str]:
+        """What a full harvest in ``prefix`` lists: every deleted record, and the live ones it expresses."""
+        return self.deleted | (self.live & self.formats.get(prefix, set()))
 
 
 @dataclass
@@ -74,14 +79,25 @@ class Server:
             members = {spec: set() for spec in sets}
             for spec, identifier in conn.execute("SELECT set_spec, identifier FROM record_sets"):
                 members[spec].add(identifier)
+            formats: dict[str, set[str]] = {}
+            for prefix, identifier in conn.execute(
+                    "SELECT x.prefix, r.identifier FROM renditions x JOIN records r ON r.id = x.record_id"):
+                formats.setdefault(prefix, set()).add(identifier)
         finally:
             conn.close()
-        return Expected(records, sets, members)
+        return Expected(records, sets, members, formats)
+
+
+#: The real sample's journal is open access (so it is in oai_openaire and the openaire set);
+#: the synthetic samples' journal has no access right configured (so it is in neither).
+JOURNALS = {"2008-8701": {"access_right": "open",
+                          "license_url": "https://creativecommons.org/licenses/by-nc/4.0/"}}
 
 
 def environment(root: Path, page_size: int = 2, identifiers_page_size: int = 2) -> dict[str, str]:
     """The OAISERVER_* environment of a test repository under ``root``."""
     config = {
+        "OAI_JOURNALS": JOURNALS,
         "DATABASE": str(root / "oai.sqlite3"),
         "SECRET_KEY": "integration-secret",
         "OAI_PAGE_SIZE": page_size,

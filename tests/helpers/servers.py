@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -29,9 +30,11 @@ def free_port() -> int:
 def oaiserver_env(config: t.Mapping[str, t.Any], instance: Path) -> dict[str, str]:
     """The OAISERVER_* environment that makes gunicorn serve what a test `config` describes."""
     keys = ("DATABASE", "SECRET_KEY", "OAI_PAGE_SIZE", "OAI_IDENTIFIERS_PAGE_SIZE",
-            "OAI_REPOSITORY_IDENTIFIER", "OAI_MAX_FILE_BYTES")
+            "OAI_REPOSITORY_IDENTIFIER", "OAI_MAX_FILE_BYTES", "OAI_JOURNALS")
     env = {**os.environ, "OAISERVER_INSTANCE_PATH": str(instance)}
-    env.update({f"OAISERVER_{key}": str(config[key]) for key in keys if key in config})
+    # Mappings and lists as JSON, which is how the app reads an OAISERVER_ variable that parses.
+    env.update({f"OAISERVER_{key}": config[key] if isinstance(config[key], str) else json.dumps(config[key])
+                for key in keys if key in config})
     return env
 
 
