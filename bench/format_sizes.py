@@ -17,7 +17,7 @@ from pathlib import Path
 import metadata_formats
 from metadata_formats import CrosswalkSettings
 from oaiserver.ingest.parsing import IngestError, parse_issue
-from oaiserver.ingest.rendering import render_article
+from oaiserver.ingest.prepare import render_article
 from oaiserver.model import Article
 
 LICENCE = "https://creativecommons.org/licenses/by-nc/4.0/"

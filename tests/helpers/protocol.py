@@ -61,3 +61,8 @@ def withdraw(runner, identifier: str) -> None:
     """Withdraw (delete) one record with the real CLI command."""
     result = runner.invoke(args=["withdraw", identifier])
     assert result.exit_code == 0 and "withdrawn" in result.output, result.output
+
+
+#: OAI_JOURNALS with every sample journal open access: then every registered format expresses
+#: every sample record (oai_openaire renders nothing for a journal without an access right).
+EVERY_JOURNAL_OPEN = {"2008-8701": {"access_right": "open"}, "1234-5679": {"access_right": "open"}}

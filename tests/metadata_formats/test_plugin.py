@@ -79,7 +79,7 @@ def test_registry_is_built_from_the_registration_list():
     assert list(FORMATS) == [name.rsplit(".", 1)[-1] for name in metadata_formats.REGISTRATION]
     for fmt in FORMATS.values():
         assert fmt.version and fmt.label and fmt.schema.startswith("http") and fmt.namespace
-    assert FORMATS["oai_dc"].label == "Dublin Core" and FORMATS["jats"].label == "JATS 1.3"
+    assert FORMATS["oai_dc"].label.startswith("Dublin Core") and FORMATS["jats"].label.startswith("JATS 1.3")
 
 
 def test_a_prefix_registered_twice_or_malformed_is_refused():
@@ -190,7 +190,9 @@ def test_show_and_its_help_offer_the_new_format(app, ingest, runner, tiny):
     shown = runner.invoke(args=["show", identifier, "--format", "tiny"])
     assert shown.exit_code == 0, shown.output
     assert etree.fromstring(shown.output.encode()).find(".//o:metadata/tiny:item", NS_TINY) is not None
-    assert "[oai_dc|jats|tiny]" in runner.invoke(args=["show", "--help"]).output
+    # click wraps the help text: compare it with its whitespace collapsed.
+    offered = "|".join(FORMATS)
+    assert offered.endswith("|tiny") and f"[{offered}]" in "".join(runner.invoke(args=["show", "--help"]).output.split())
     wrong = runner.invoke(args=["show", identifier, "--format", "nope"])
     assert wrong.exit_code == 2 and "'tiny'" in wrong.output
 

@@ -58,4 +58,4 @@ def test_a_database_from_before_checksums_is_served_then_upgraded(tmp_path, monk
     db.connect_writer(path).close()
     conn = sqlite3.connect(path)
     rows = conn.execute("SELECT CAST(xml AS BLOB), crc FROM renditions").fetchall()
-    assert len(rows) == 10 and all(crc == integrity.checksum(xml) for xml, crc in rows)
+    assert len(rows) >= 10 and all(crc == integrity.checksum(xml) for xml, crc in rows)  # 5 records, 2+ formats
