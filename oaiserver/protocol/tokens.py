@@ -15,6 +15,19 @@ import itsdangerous
 from oaiserver.protocol.errors import BadResumptionToken
 
 SALT = "oaiserver.resumption-token.v1"
+#: How far in the future a token's signing time may lie: another node, whose clock runs ahead of
+#: this one, signed it (decisions.md P5). Within this, a token is as good as one signed now.
+MAX_CLOCK_SKEW = 300
+
+
+def _signer_on(clock: t.Callable[[], float]) -> type[itsdangerous.TimestampSigner]:
+    """A TimestampSigner whose signing time comes from ``clock`` (seconds since the epoch)."""
+
+    class ClockSigner(itsdangerous.TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(clock())
+
+    return ClockSigner
 
 
 @dataclass(frozen=True)
@@ -38,9 +51,11 @@ class ListState:
 class TokenCodec:
     """Encode and decode resumption tokens with one secret and lifetime."""
 
-    def __init__(self, secret: str | bytes, ttl: int) -> None:
+    def __init__(self, secret: str | bytes, ttl: int, clock: t.Callable[[], float] | None = None) -> None:
+        """``clock`` (seconds since the epoch) stands in for this host's clock, in tests."""
         self.ttl = ttl
-        self.serializer = itsdangerous.URLSafeTimedSerializer(secret, salt=SALT)
+        signer = itsdangerous.TimestampSigner if clock is None else _signer_on(clock)
+        self.serializer = itsdangerous.URLSafeTimedSerializer(secret, salt=SALT, signer=signer)
 
     def encode(self, state: ListState) -> tuple[str, dt.datetime]:
         """Return the token for ``state`` and the moment it expires."""
@@ -58,11 +73,18 @@ class TokenCodec:
     def decode(self, token: str, verb: str) -> ListState:
         """Check signature, age and shape of ``token``; raise badResumptionToken if wrong."""
         try:
-            payload = self.serializer.loads(token, max_age=self.ttl)
-        except itsdangerous.SignatureExpired:
-            raise BadResumptionToken("the resumptionToken has expired; start the list again") from None
+            # The age is checked here, not by itsdangerous, which refuses any token signed even
+            # a second in the future: the signing node's clock may run ahead of this one's.
+            payload, signed = self.serializer.loads(token, return_timestamp=True)
         except itsdangerous.BadData:
             raise BadResumptionToken("the resumptionToken is not one this repository issued") from None
+        # "Now" as the signer sees it: the clock that signs this host's tokens.
+        age = self.serializer.make_signer().get_timestamp() - signed.timestamp()
+        if age > self.ttl:
+            raise BadResumptionToken("the resumptionToken has expired; start the list again")
+        if age < -MAX_CLOCK_SKEW:
+            raise BadResumptionToken("the resumptionToken was signed in the future (a clock is wrong); "
+                                     "start the list again")
         state = _state_from_payload(payload)
         if state is None:
             raise BadResumptionToken("the resumptionToken is malformed")
