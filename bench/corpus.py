@@ -4,7 +4,7 @@
 
 Several journals, ~20 articles per issue, abstracts as escaped Word-style HTML with Persian
 text (ZWNJ, double-escaped entities), 1-6 authors, some real-looking ORCIDs: the shapes of
-input-format.md. The same seed always gives the same bytes.
+the real exports. The same seed always gives the same bytes.
 """
 from __future__ import annotations
 

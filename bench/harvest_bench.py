@@ -57,7 +57,7 @@ def deep_queries(db: str) -> dict[str, dict[str, str]]:
             "SELECT datestamp, identifier FROM records ORDER BY datestamp, identifier LIMIT 1 OFFSET ?",
             (cursor - 1,),
         ).fetchone()
-        # Exactly the token our server would have sent with page cursor/PAGE (design.md §5).
+        # Exactly the token our server would have sent with page cursor/PAGE (decisions.md P5).
         token, _ = codec.encode(ListState(verb, "oai_dc", None, "", until, tuple(last), cursor, total))
         out["ours"][verb] = f"verb={verb}&resumptionToken={urllib.parse.quote(token, safe='')}"
         # pyoai's own token for that page: its BatchingResumption puts these keys in it.

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 # Persian words as they appear in Iranian medical abstracts; "\u200c" is the ZWNJ that
-# real exports keep inside abstracts (input-format.md Q3).
+# real exports keep inside abstracts (decisions.md Q3).
 FA_WORDS = (
     "بیماران", "مطالعه", "نتایج", "درمان", "بررسی", "گروه", "کنترل", "بیمارستان", "پژوهش",
     "سلول\u200cهای", "بنیادی", "عوامل", "خطر", "شیوع", "کودکان", "زنان", "مردان", "سالمندان",

@@ -8,7 +8,7 @@ A format is a plug-in: one module here that defines ``FORMAT = MetadataFormat(..
 one line naming that module in :data:`REGISTRATION`. Everything else (ListMetadataFormats,
 the CLI, the browser view, the tests) reads :data:`FORMATS`. Records ingested before a format
 existed get it from `oaiserver reindex` (or when their issue is ingested again)
-(docs/decisions.md: A new format reaches stored records by reindex).
+(decisions.md P8).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The free-text ``content_type`` -> JATS ``@article-type`` table (crosswalks.md §3.3).
+"""The free-text ``content_type`` -> JATS ``@article-type`` table.
 
 This is the one place the table lives. Deployments extend or override it with
 ``OAI_ARTICLE_TYPES`` (``CrosswalkSettings.article_types``). Values are from the JATS tag
@@ -12,7 +12,7 @@ import typing as t
 
 from metadata_formats.common import clean
 
-#: Used when nothing matches (TL-ARTTYPE: "the 'other' value may be used").
+#: Used when nothing matches (the JATS tag library: "the 'other' value may be used").
 FALLBACK = "other"
 
 _TABLE: dict[str, tuple[str, ...]] = {
@@ -38,7 +38,7 @@ _TABLE: dict[str, tuple[str, ...]] = {
     "correction": ("erratum", "correction", "corrigendum"),
 }
 
-# Arabic Yeh/Kaf are folded to their Persian forms only for matching (input-format.md Q20).
+# Arabic Yeh/Kaf are folded to their Persian forms only for matching (decisions.md Q20).
 _FOLD = str.maketrans({"\u064a": "\u06cc", "\u0643": "\u06a9", "\u0649": "\u06cc"})
 
 

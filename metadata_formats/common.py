@@ -19,7 +19,7 @@ if t.TYPE_CHECKING:
 #: The two text slots of the model: every bilingual field exists as ``<field>_en`` / ``<field>_fa``.
 SLOTS = ("en", "fa")
 
-# ISO 639-1 -> ISO 639-3 for dc:language (crosswalks.md D6). "und" is deliberately absent.
+# ISO 639-1 -> ISO 639-3 for dc:language (decisions.md D6). "und" is deliberately absent.
 _ISO639_3 = {"fa": "fas", "en": "eng", "ar": "ara"}
 
 _BCP47 = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
@@ -43,7 +43,7 @@ def iso639_3(lang: str) -> str | None:
 
 
 def primary_slot(article: Article) -> str:
-    """Return the text slot ("en" or "fa") that holds the article's primary language (D1)."""
+    """Return the text slot ("en" or "fa") that holds the article's primary language (decisions.md D1)."""
     for lang in (article.language, article.journal.language):
         if lang in SLOTS:
             return lang

@@ -4,7 +4,7 @@ Laid out like DataCite's own example of a journal article, with the journal, vol
 pages as a ``relatedItem``. DataCite requires an identifier, a creator, a title, a publisher,
 a publication year and a type: an article missing one of them is not disseminated in this
 format (no placeholders such as ``(:unav)``). Without a DOI the landing page is the identifier
-(docs/decisions.md: DataCite records without a DOI).
+(decisions.md D15).
 """
 from __future__ import annotations
 

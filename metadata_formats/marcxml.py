@@ -84,7 +84,7 @@ def fixed_data(article: Article) -> str:
     """008 for a continuing resource: entered, date type and year, place, 17 fill characters, language.
 
     "Date entered on file" is the issue date, not the day of rendering: a record rendered twice
-    must come out the same (docs/decisions.md: MARC 008 dates from the issue).
+    must come out the same (decisions.md D16).
     """
     issued = b.issued(article)
     if issued:

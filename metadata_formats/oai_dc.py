@@ -1,4 +1,4 @@
-"""The ``oai_dc`` crosswalk (crosswalks.md §2; decisions D1, D5-D8, D12).
+"""The ``oai_dc`` crosswalk (decisions.md D1, D5-D8, D12).
 
 OpenAIRE v3 / DRIVER flavour of simple Dublin Core, as OJS emits it, with one ``dc:creator``
 per author, plain-text abstracts and ISO 639-3 ``dc:language``. :func:`dc_element` is the one
@@ -68,7 +68,7 @@ def fields(article: Article, settings: CrosswalkSettings) -> list[Field]:
         _publisher(article, settings),
         ("date", article.issue.pub_date.iso() if _gregorian(article) else None, None),
         ("date", _embargo_end(article, settings), None),
-        ("type", EU_REPO + "article", None),  # D12: always "article"; the free text says "review"
+        ("type", EU_REPO + "article", None),  # decisions.md D12: always "article"; the free text says "review"
         ("type", EU_REPO + "publishedVersion", None),
         *(("type", getattr(article, f"type_{s}"), s) for s in slots),
         *_identifiers(article),
@@ -82,7 +82,7 @@ def fields(article: Article, settings: CrosswalkSettings) -> list[Field]:
 
 
 def creator(author: Author) -> Field | None:
-    """Return ``"Family Suffix, Given Middle"`` in Latin script, else in Persian (D5)."""
+    """Return ``"Family Suffix, Given Middle"`` in Latin script, else in Persian (decisions.md D5)."""
     for slot, lang in (("en", None), ("fa", "fa")):
         name = inverted_name(*(c.field(author, part, slot) for part in ("surname", "given", "suffix")))
         if name:
@@ -112,7 +112,7 @@ def _subjects(article: Article, slots: tuple[str, str]) -> list[Field]:
 
 
 def plain_abstract(article: Article, slot: str) -> str | None:
-    """Return the abstract as one clean (XML-safe, collapsed) paragraph, labels inline (D8)."""
+    """Return the abstract as one clean (XML-safe, collapsed) paragraph, labels inline (decisions.md D8)."""
     pieces = []
     for block in getattr(article, f"abstract_{slot}"):
         label = c.section_label(block.label)
@@ -158,7 +158,7 @@ def _gregorian(article: Article) -> bool:
 
 
 def _identifiers(article: Article) -> list[Field]:
-    """Landing page first (OA3), then the DOI as a resolvable URL (D7)."""
+    """Landing page first (OpenAIRE v3 puts a URL at the top), then the DOI as a resolvable URL (decisions.md D7)."""
     doi = identifiers.valid_doi(article.doi)
     return [("identifier", article.web_url, None), ("identifier", doi and identifiers.DOI_RESOLVER + doi, None)]
 
@@ -199,7 +199,7 @@ def _issns(article: Article) -> list[str]:
 
 
 def _relations(article: Article) -> list[Field]:
-    """Alternative identifiers in the OpenAIRE ``info:eu-repo`` form (OA3)."""
+    """Alternative identifiers in the OpenAIRE ``info:eu-repo`` form (OpenAIRE Guidelines v3)."""
     journal, base = article.journal, EU_REPO + "altIdentifier/"
     pairs = (("pissn", identifiers.valid_issn(journal.issn_print)), ("eissn", identifiers.valid_issn(journal.issn_electronic)),
              ("doi", identifiers.valid_doi(article.doi)))

@@ -3,8 +3,8 @@
 One ``<oaire:resource>`` per article: DataCite-kernel elements (in OpenAIRE's own schema for
 that namespace), a few Dublin Core ones and OpenAIRE's citation, version and licence elements.
 The access right is mandatory and the input has none, so an article is disseminated in this
-format only when its journal's access right is configured (docs/decisions.md: never guess an
-access right); an article without any title or identifier is not disseminated either.
+format only when its journal's access right is configured (decisions.md D13); an article
+without any title or identifier is not disseminated either.
 """
 from __future__ import annotations
 

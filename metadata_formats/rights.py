@@ -2,9 +2,9 @@
 
 Nothing here is read from the issue files: they carry no rights. Every value is the journal's
 own setting (``OAI_JOURNALS``) when it has one, else the repository-wide key (``OAI_RIGHTS``,
-``OAI_LICENSE_URL``, ``OAI_PUBLISHER``), else nothing (docs/decisions.md: per-journal rights
-before the global keys). Every format reads them through these functions, so all formats,
-and the ``openaire`` set, say the same thing about one article.
+``OAI_LICENSE_URL``, ``OAI_PUBLISHER``), else nothing (decisions.md D14).
+Every format reads them through these functions, so all formats, and the ``openaire`` set,
+say the same thing about one article.
 """
 from __future__ import annotations
 

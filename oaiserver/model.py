@@ -67,7 +67,7 @@ class Author:
 class Journal:
     """The journal an issue belongs to."""
 
-    key: str  # print ISSN, else electronic ISSN, else host of web_url (design.md §2)
+    key: str  # print ISSN, else electronic ISSN, else host of web_url (decisions.md P2)
     title_en: str | None = None
     title_fa: str | None = None
     short_title: str | None = None
@@ -95,8 +95,8 @@ class Article:
 
     journal: Journal
     issue: IssueInfo
-    key: str  # article key (a_code, Yektaweb id, or hash) — design.md §2
-    language: str  # resolved BCP 47: "fa", "en", "ar" or "und" (crosswalks.md D1)
+    key: str  # article key (a_code, Yektaweb id, or hash), decisions.md P2
+    language: str  # resolved BCP 47: "fa", "en", "ar" or "und" (decisions.md D1)
     language_inferred: bool = False
     doi: str | None = None  # normalised bare DOI "10.xxxx/…"
     publisher_id: str | None = None  # the platform's a_code, e.g. "A-10-25-972"

@@ -16,7 +16,7 @@ from oaiserver.ingest.normalise import clean_number, clean_text
         ("https://orcid.org/0000-0002-1694-233x", "0000-0002-1694-233X"),
         ("0000-0002-1694-233X", "0000-0002-1694-233X"),
         ("0000-0001-5109-3700", "0000-0001-5109-3700"),
-        ("100319475328460031467", None),  # the platform's internal code (Q8)
+        ("100319475328460031467", None),  # the platform's internal code (decisions.md Q8)
         ("0000-0002-1825-0098", None),  # bad checksum
         ("0000000218250097", None),  # no hyphens
         ("0000-0002-1825-009", None),

@@ -1,4 +1,4 @@
-"""JATS ``<abstract>``, ``<trans-abstract>`` and ``<kwd-group>`` (crosswalks.md §3.2, D10)."""
+"""JATS ``<abstract>``, ``<trans-abstract>`` and ``<kwd-group>`` (decisions.md D10)."""
 from __future__ import annotations
 
 import typing as t

@@ -1,4 +1,4 @@
-"""JATS ``<contrib-group>``: authors, ORCIDs, e-mail and affiliations (crosswalks.md §3.2, D9, D11)."""
+"""JATS ``<contrib-group>``: authors, ORCIDs, e-mail and affiliations (decisions.md D9, D11)."""
 from __future__ import annotations
 
 import re
@@ -12,7 +12,7 @@ if t.TYPE_CHECKING:
     from metadata_formats import CrosswalkSettings
     from oaiserver.model import Article, Author
 
-#: (Latin, Persian) affiliation strings of one author; the dedup key (input-format.md Q12).
+#: (Latin, Persian) affiliation strings of one author; the dedup key (decisions.md Q12).
 AffKey = tuple[str | None, str | None]
 #: One script of an author's name: (lang, surname, given names, suffix).
 Name = tuple[str, str | None, str | None, str | None]
@@ -52,7 +52,7 @@ def contrib(author: Author, found: list[Name], rid: str | None, settings: Crossw
     parts.append(name_elements(found))
     email = c.clean(author.email)
     if author.corresponding and email and settings.emit_corresponding_email:
-        parts.append(leaf("email", email))  # D9: only the corresponding author's, as printed on the paper
+        parts.append(leaf("email", email))  # decisions.md D9: only the corresponding author's, as printed on the paper
     if rid:
         parts.append(element("xref", None, {"ref-type": "aff", "rid": rid}))
     return element("contrib", "".join(parts), {"contrib-type": "author", "corresp": corresp})
@@ -69,7 +69,7 @@ def names(author: Author) -> list[Name]:
 
 
 def name_elements(found: list[Name]) -> str:
-    """One script: a single ``<name>``; two: ``<name-alternatives>`` (JATSCON-ML)."""
+    """One script: a single ``<name>``; two: ``<name-alternatives>``, JATS's wrapper for one name in several scripts."""
     markup = []
     for lang, surname, given, suffix in found:
         # Persian names are given-then-family too, hence "western"; no surname -> "given-only".

@@ -1,4 +1,4 @@
-"""Names and small helpers for writing JATS in the OAI namespace (crosswalks.md D4).
+"""Names and small helpers for writing JATS in the OAI namespace (decisions.md D4).
 
 The JATS is written as text (:mod:`oaiserver.xmltext`); user text only ever reaches it
 through :func:`~oaiserver.xmltext.leaf` and :func:`~oaiserver.xmltext.escape_text`, which
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from oaiserver.xmltext import XML_LANG
 
-#: JATS has no namespace of its own; OAI-PMH needs one, so we use PMC's pattern (D4).
+#: JATS has no namespace of its own; OAI-PMH needs one, so we use PMC's pattern (decisions.md D4).
 JATS = "https://jats.nlm.nih.gov/ns/publishing/1.3/"
 XLINK = "http://www.w3.org/1999/xlink"
 ALI = "http://www.niso.org/schemas/ali/1.0/"

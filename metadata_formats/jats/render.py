@@ -1,6 +1,6 @@
-"""The ``jats`` crosswalk: JATS 1.3 Journal Publishing front matter (crosswalks.md §3; D1-D4, D9-D11).
+"""The ``jats`` crosswalk: JATS 1.3 Journal Publishing front matter (decisions.md D1-D4, D9-D11).
 
-Every element is in the namespace ``https://jats.nlm.nih.gov/ns/publishing/1.3/`` (D4) and
+Every element is in the namespace ``https://jats.nlm.nih.gov/ns/publishing/1.3/`` (decisions.md D4) and
 appears in the order of the JATS 1.3 Publishing content model; there is no DOCTYPE.
 Contributors live in :mod:`metadata_formats.jats.contribs`, abstracts and keywords in
 :mod:`metadata_formats.jats.abstract`. Each function returns its elements as serialised text
@@ -114,7 +114,7 @@ def journal_titles(journal: Journal, slots: tuple[str, str], article_lang: str) 
 
 
 def abbreviation(journal: Journal) -> str | None:
-    """Return short_title only when it is shorter than the English title (Q13: often it is longer)."""
+    """Return short_title only when it is shorter than the English title (decisions.md Q13: often it is longer)."""
     short, title = c.clean(journal.short_title), c.clean(journal.title_en)
     return short if short and title and len(short) < len(title) else None
 
@@ -167,7 +167,7 @@ def article_ids(article: Article) -> str:
 
 
 def categories(article: Article, slots: tuple[str, str]) -> str:
-    """The free-text type as display-channel and the subject as heading, per language (J4R-HUB)."""
+    """The free-text type as display-channel and the subject as heading, per language, as in the JATS4R examples."""
     groups = [
         (kind, slot, c.field(article, name, slot))
         for kind, name in (("display-channel", "type"), ("heading", "subject"))
@@ -188,7 +188,7 @@ def issue_part(issue: IssueInfo) -> str:
 
 
 def pub_dates(issue: IssueInfo) -> str:
-    """Gregorian then Persian issue date (D3); only the Gregorian one has an ISO 8601 form."""
+    """Gregorian then Persian issue date (decisions.md D3); only the Gregorian one has an ISO 8601 form."""
     fmt = "print" if issue.publication_format == "print" else "electronic"
     parts = []
     for date, calendar in ((issue.pub_date, "gregorian"), (issue.pub_date_persian, "persian")):

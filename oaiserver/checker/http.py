@@ -120,7 +120,7 @@ def _decode(body: bytes, coding: str, limit: int) -> bytes:
 
 
 def _retry_after(response: Response) -> float | None:
-    # OAI-PMH flow control (spec §3.1.2.2 refers to HTTP 503 + Retry-After).
+    # OAI-PMH flow control (OAI-PMH §3.1.2.2 refers to HTTP 503 + Retry-After).
     if response.status != 503:
         return None
     value = response.headers.get("retry-after", "").strip()

@@ -1,4 +1,4 @@
-"""Error probes: requests a repository must answer with a specific OAI-PMH error (spec §3.6)."""
+"""Error probes: requests a repository must answer with a specific OAI-PMH error (OAI-PMH §3.6)."""
 from __future__ import annotations
 
 import datetime as dt

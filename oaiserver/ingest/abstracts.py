@@ -1,7 +1,7 @@
 """Turn the pasted-HTML abstracts of the issue file into :class:`AbstractBlock` tuples.
 
-The value arrives already XML-unescaped, so it is HTML (Q1) that may still carry HTML named
-entities (Q2). It is parsed with lxml's *HTML* parser (never an XML parser), which decodes the
+The value arrives already XML-unescaped, so it is HTML (decisions.md Q1) that may still carry HTML named
+entities (decisions.md Q2). It is parsed with lxml's *HTML* parser (never an XML parser), which decodes the
 entities and survives unbalanced or hostile markup. Only paragraphs and bold/italic/sup/sub runs
 survive; scripts, styles, images, tables (with their text), comments and attributes are dropped.
 """
@@ -86,7 +86,7 @@ def _blocks(value: str | None, xml_clean: bool = False) -> list[list[_Run]]:
     if value is None:
         return []
     text = value if xml_clean else strip_illegal(value)
-    if trim_text(text) is None:  # "---", "-", only whitespace/NBSP (Q17)
+    if trim_text(text) is None:  # "---", "-", only whitespace/NBSP (decisions.md Q17)
         return []
     # Bytes with an explicit parser encoding: a <meta charset> in the value cannot override it.
     root = etree.fromstring(text.encode("utf-8", "replace"), _html_parser())
@@ -188,7 +188,7 @@ def _trim_edges(runs: list[_Run]) -> list[_Run]:
 
 
 def _split_labels(blocks: list[list[_Run]]) -> tuple[AbstractBlock, ...] | None:
-    """Return labelled sections if every block starts with a bold label (Q4), else None."""
+    """Return labelled sections if every block starts with a bold label (decisions.md Q4), else None."""
     sections: list[tuple[str, list[_Run]]] = []
     for block in blocks:
         found = _take_label(block)

@@ -1,4 +1,4 @@
-"""Stable keys: journal key, article key and set-spec slugs (design.md §2 and §3).
+"""Stable keys: journal key, article key and set-spec slugs (decisions.md P2, P3).
 
 Every key matches ``[A-Za-z0-9][A-Za-z0-9._-]*``: safe in an OAI identifier's local part, in a
 URL path segment and in a setSpec, with no escaping anywhere.

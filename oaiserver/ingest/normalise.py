@@ -1,4 +1,4 @@
-"""Small pure helpers that clean the leaf values of an issue file (input-format.md §6).
+"""Small pure helpers that clean the leaf values of an issue file (decisions.md Q1-Q22).
 
 The helpers take raw ``str | None`` leaves and return a cleaned value or ``None``; none of them
 raises on odd input, because one bad leaf must never sink a whole issue. The XML character
@@ -19,7 +19,7 @@ from oaiserver.xmltext import strip_illegal
 ZWNJ = "\u200c"
 
 # Invisible characters that are noise at the edges of a value (zero-width space/joiners, word
-# joiner, BOM); inside a word ZWNJ is meaningful Persian orthography and is kept (Q3).
+# joiner, BOM); inside a word ZWNJ is meaningful Persian orthography and is kept (decisions.md Q3).
 _EDGE_NOISE = "\u200b\u200c\u200d\u2060\ufeff"
 #: Every character ``str.isspace()`` accepts: exactly what ``\s`` matches in a str pattern
 #: (both use Py_UNICODE_ISSPACE), NBSP and the other Unicode spaces included.
@@ -27,7 +27,7 @@ WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 # str.strip with an explicit set trims edges in C without scanning the middle of the value;
 # an edge regex (``^[\s…]+|[\s…]+$``) tries every position of a long abstract.
 _EDGE_CHARS = WHITESPACE + _EDGE_NOISE
-_PLACEHOLDER_RE = re.compile(r"^[-\u2010-\u2015]+$")  # "-", "---", dashes (Q17)
+_PLACEHOLDER_RE = re.compile(r"^[-\u2010-\u2015]+$")  # "-", "---", dashes (decisions.md Q17)
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015"  # a placeholder's first character
 
 _DIGITS = str.maketrans(
@@ -35,7 +35,7 @@ _DIGITS = str.maketrans(
     "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669",  # Arabic-Indic (ar)
     "01234567890123456789",
 )
-# Arabic Yeh/Kaf (and Alef Maksura) folded to the Persian letters, for matching keys only (Q20).
+# Arabic Yeh/Kaf (and Alef Maksura) folded to the Persian letters, for matching keys only (decisions.md Q20).
 _ARABIC_FOLD = str.maketrans({"\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9"})
 
 
@@ -79,7 +79,7 @@ def trim_text(value: str | None, collapse: bool = False) -> str | None:
 
 
 def ascii_digits(value: str | None) -> str | None:
-    """Turn Persian and Arabic-Indic digits into ASCII ones (numeric fields only, Q19)."""
+    """Turn Persian and Arabic-Indic digits into ASCII ones (numeric fields only, decisions.md Q19)."""
     if value is None:
         return None
     return value.translate(_DIGITS)
@@ -119,7 +119,7 @@ _KEYWORD_LABEL_RE = re.compile(
 
 
 def split_keywords(value: str | None) -> tuple[str, ...]:
-    """Split a keyword string on ``, ، ; ؛``; drop a label, empties and duplicates (Q11)."""
+    """Split a keyword string on ``, ، ; ؛``; drop a label, empties and duplicates (decisions.md Q11)."""
     text = clean_text(value, collapse=True)
     if text is None:
         return ()
@@ -137,7 +137,7 @@ def split_keywords(value: str | None) -> tuple[str, ...]:
 
 
 def parse_flag(value: str | None) -> bool:
-    """Read a yes/no flag case-insensitively (``Yes\\n``, ``true``, ``1`` are true, Q7)."""
+    """Read a yes/no flag case-insensitively (``Yes\\n``, ``true``, ``1`` are true, decisions.md Q7)."""
     text = clean_text(value)
     return text is not None and text.casefold() in {"yes", "y", "true", "1"}
 
@@ -158,7 +158,7 @@ def normalise_language(value: str | None) -> str | None:
 
 
 def resolve_language(article_lang: str | None, journal_lang: str | None) -> tuple[str, bool]:
-    """Resolve the article language per crosswalks.md D1: ``(bcp47, inferred)``."""
+    """Resolve the article language (decisions.md D1): ``(bcp47, inferred)``."""
     # fa/en/ar are taken literally; anything else ("other", empty, an unknown code) falls back
     # to the journal language, else "und"; both fallbacks are flagged as inferred. Only these
     # three codes (and "und") come out, because the crosswalks map them to ISO 639-3.

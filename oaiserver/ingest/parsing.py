@@ -1,4 +1,4 @@
-"""Read one issue file (the ISC / Yektaweb journal XML, input-format.md) into an :class:`Issue`.
+"""Read one issue file (the ISC / Yektaweb journal XML) into an :class:`Issue`.
 
 oaiserver.ingest.xmlfile reads the bytes into a tree, safely; this module maps the tree to the model,
 cleaning every leaf (normalise.py, abstracts.py). Every failure is an :class:`IngestError`
@@ -161,7 +161,7 @@ def _issue_info(root: etree._Element) -> IssueInfo:
             gregorian = date
         elif date.calendar == "persian" and persian is None:
             persian = date
-    if gregorian is None and persian is not None:  # Q9: derive only when missing
+    if gregorian is None and persian is not None:  # decisions.md Q9: derive only when missing
         gregorian = jalali_to_gregorian(persian.year, persian.month, persian.day)
     publish_type = (clean_text(_raw(root, "publish_type")) or "").casefold()
     return IssueInfo(

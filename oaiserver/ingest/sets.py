@@ -1,4 +1,4 @@
-"""Set membership of an article (design.md §3): journals, their issues, types and subjects."""
+"""Set membership of an article (decisions.md P3): journals, their issues, types and subjects."""
 from __future__ import annotations
 
 import re

@@ -1,9 +1,9 @@
-"""Read the bytes of an issue file into an XML tree, safely (input-format.md §1-§2).
+"""Read the bytes of an issue file into an XML tree, safely (decisions.md Q21, Q22).
 
 The parser is hardened: DOCTYPEs are refused outright, entities are never expanded or
 fetched, nothing is loaded from the network. Pre-checks catch what lxml would accept but
 should not be ingested (an empty file, a DOCTYPE, a declaration that lies about the encoding,
-a foreign root element); raw HTML entities at XML level get one repair attempt (Q21). Every
+a foreign root element); raw HTML entities at XML level get one repair attempt (decisions.md Q21). Every
 failure is an :class:`IngestError` with a one-line reason; the caller prefixes the file name.
 """
 from __future__ import annotations
@@ -181,7 +181,7 @@ def _syntax_message(exc: etree.XMLSyntaxError) -> str:
 
 
 def _retry_with_html_entities(data: bytes, exc: etree.XMLSyntaxError) -> etree._Element:
-    """Q21 fallback: map raw HTML named entities (``&nbsp;``) to numeric references, retry."""
+    """The fallback of decisions.md Q21: map raw HTML named entities (``&nbsp;``) to numeric references, retry."""
     fixed = _NAMED_REF_RE.sub(_numeric_ref, data) if "not defined" in (exc.msg or "") else data
     if fixed == data:
         raise IngestError(_syntax_message(exc)) from None

@@ -1,4 +1,4 @@
-"""Check the arguments of an OAI-PMH request (specification §3.1 and §4) before any work."""
+"""Check the arguments of an OAI-PMH request (OAI-PMH specification §3.1 and §4) before any work."""
 from __future__ import annotations
 
 import re

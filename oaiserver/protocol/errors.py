@@ -1,4 +1,4 @@
-"""OAI-PMH protocol errors: one class per error code of the specification (§3.6)."""
+"""OAI-PMH protocol errors: one class per error code of the OAI-PMH specification (§3.6)."""
 from __future__ import annotations
 
 

@@ -1,4 +1,4 @@
-"""Stateless, signed resumption tokens holding a keyset position (design.md §5).
+"""Stateless, signed resumption tokens holding a keyset position (decisions.md P5).
 
 A token carries the original list arguments (pinned ``until`` included), the position of
 the last item sent, the cursor and the complete list size; it is signed with the app's

@@ -86,7 +86,7 @@ def handle(params: t.Mapping[str, t.Sequence[str]], ctx: Context) -> bytes:
 
 
 def identify(request: OAIRequest, ctx: Context) -> str:
-    """Identify (§4.2)."""
+    """Identify (OAI-PMH §4.2)."""
     repo = ctx.repo
     earliest = store.earliest_datestamp(ctx.conn) or format_datestamp(ctx.now)
     sample = store.sample_identifier(ctx.conn) or f"oai:{repo.repository_identifier}:1234-5678/A-1"
@@ -112,7 +112,7 @@ def identify(request: OAIRequest, ctx: Context) -> str:
 
 
 def list_metadata_formats(request: OAIRequest, ctx: Context) -> str:
-    """ListMetadataFormats (§4.4), for the repository or for one item."""
+    """ListMetadataFormats (OAI-PMH §4.4), for the repository or for one item."""
     prefixes = list(ctx.repo.formats)
     identifier = request.get("identifier")
     if identifier is not None:
@@ -134,7 +134,7 @@ def list_metadata_formats(request: OAIRequest, ctx: Context) -> str:
 
 
 def list_sets(request: OAIRequest, ctx: Context) -> str:
-    """ListSets (§4.6), paged by setSpec."""
+    """ListSets (OAI-PMH §4.6), paged by setSpec."""
     token = request.get("resumptionToken")
     if token is not None:
         state = ctx.repo.codec.decode(token, "ListSets")
@@ -155,7 +155,7 @@ def list_sets(request: OAIRequest, ctx: Context) -> str:
 
 
 def get_record(request: OAIRequest, ctx: Context) -> str:
-    """GetRecord (§4.1)."""
+    """GetRecord (OAI-PMH §4.1)."""
     identifier, prefix = request.args["identifier"], request.args["metadataPrefix"]
     errors: list[OAIError] = []
     if prefix not in ctx.repo.formats:
@@ -174,12 +174,12 @@ def get_record(request: OAIRequest, ctx: Context) -> str:
 
 
 def list_identifiers(request: OAIRequest, ctx: Context) -> list[bytes]:
-    """ListIdentifiers (§4.3)."""
+    """ListIdentifiers (OAI-PMH §4.3)."""
     return _list(request, ctx, with_xml=False)
 
 
 def list_records(request: OAIRequest, ctx: Context) -> list[bytes]:
-    """ListRecords (§4.5)."""
+    """ListRecords (OAI-PMH §4.5)."""
     return _list(request, ctx, with_xml=True)
 
 

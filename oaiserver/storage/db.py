@@ -1,7 +1,7 @@
 """The SQLite file's lifecycle: the writer's connection, read-only readers (cached per thread), the schema.
 
 The web app only ever opens the file read-only; ingest is the only writer
-(docs/decisions.md: One writer, many read-only readers). The tables are in schema.sql; the
+(decisions.md P1, P7). The tables are in schema.sql; the
 completeListSize cache in list_sizes.py.
 """
 from __future__ import annotations

@@ -7,8 +7,7 @@ written at ingest and compared when served (CRC-32 runs at several GB/s: about 0
 page of 100 records), and each header, short and rewritten in place by the writer, must match
 the exact shape the writer gives it (ASCII identifier, datestamp, setSpecs), which makes it
 well-formed. A mismatch raises :class:`DamagedRecord`, an ``sqlite3.DatabaseError``, so it is
-handled like SQLite's own "database disk image is malformed" (docs/decisions.md: a checksum per
-rendition, checked when served).
+handled like SQLite's own "database disk image is malformed" (decisions.md P9).
 """
 from __future__ import annotations
 

@@ -157,7 +157,7 @@ def assert_valid(fragment: str, prefix: str) -> None:
     assert_valid_response([fragment], prefix)
 
 
-# --- the real sample (crosswalks.md §5; /work/shared/samples/nkums-v18n2.xml) --------------
+# --- the real sample (/work/shared/samples/nkums-v18n2.xml) ----------------------------------
 
 AFF_YAZD_EN = (
     "Assistant Professor, Biotechnology Research Center, Yazd Reproductive Sciences Institute, "
@@ -226,7 +226,7 @@ def nkums_authors() -> tuple[Author, ...]:
 
 
 def nkums_article() -> Article:
-    """The one article of the real sample, normalised (D1 applied: language ``other`` -> ``fa``)."""
+    """The one article of the real sample, normalised (decisions.md D1 applied: language ``other`` -> ``fa``)."""
     return Article(
         journal=nkums_journal(),
         issue=IssueInfo(

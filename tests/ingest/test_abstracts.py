@@ -30,7 +30,7 @@ def test_real_english_abstract_is_structured() -> None:
     assert blocks[1].content[0].text.startswith("In this review")  # colon outside the bold
     assert blocks[3].content[0].text.startswith("Overall")  # "Conclusions: " space inside
     text = _text(blocks)
-    assert "patients\u2019 sensory" in text  # &amp;rsquo; decoded (Q2)
+    assert "patients\u2019 sensory" in text  # &amp;rsquo; decoded (decisions.md Q2)
     assert "&" not in text and "<" not in text and "nasimYW" not in text
     assert all(i.styles == () for b in blocks for i in b.content)
     assert not any(("Introduction" in i.text) for i in blocks[0].content)

@@ -69,7 +69,7 @@ def test_split_keywords() -> None:
     assert split_keywords("COVID-19: vaccines, x") == ("COVID-19: vaccines", "x")
     assert split_keywords("---") == ()
     assert split_keywords(None) == ()
-    # Dedup folds Arabic Yeh and ZWNJ (Q20, Q3), keeping the first spelling.
+    # Dedup folds Arabic Yeh and ZWNJ (decisions.md Q20, Q3), keeping the first spelling.
     assert split_keywords("سلول‌های, سلولهای, سلولهاي") == ("سلول‌های",)
 
 
@@ -106,7 +106,7 @@ def test_match_key() -> None:
 
 
 def test_jalali_to_gregorian() -> None:
-    # The real sample's Jalali date (Q9: the file's own Gregorian date differs on purpose).
+    # The real sample's Jalali date (decisions.md Q9: the file's own Gregorian date differs on purpose).
     assert jalali_to_gregorian(1405, 4, 1) == PubDate("gregorian", 2026, 6, 22, derived=True)
     assert jalali_to_gregorian(1403, 12, 30) == PubDate("gregorian", 2025, 3, 20, derived=True)
     assert jalali_to_gregorian(1403, 1) == PubDate("gregorian", 2024, 3, None, derived=True)

@@ -136,8 +136,8 @@ def test_real_sample_authors() -> None:
     assert authors[0].affiliation_en.startswith("Assistant Professor, Biotechnology")
     assert authors[0].affiliation_fa.startswith("استادیار، مرکز تحقیقات زیستفناوری")
     dump = repr(to_dict(_sample("nkums-v18n2.xml")))
-    assert "100319475328460031467" not in dump  # <code> never stored (Q8)
-    assert "admin" not in dump  # journal_hbi_system_user (Q15)
+    assert "100319475328460031467" not in dump  # <code> never stored (decisions.md Q8)
+    assert "admin" not in dump  # journal_hbi_system_user (decisions.md Q15)
 
 
 def test_crlf_bom_equals_plain_sample() -> None:

@@ -2,7 +2,7 @@
 
 The harvest test runs a real gunicorn (2 workers) on 127.0.0.1, an ingest loop of CLI
 subprocesses, and harvester threads; no harvester may see an error, a 500, a skipped record or a
-duplicate beyond what the pinned list allows (design.md §5).
+duplicate beyond what the pinned list allows (decisions.md P5).
 """
 from __future__ import annotations
 

@@ -179,7 +179,7 @@ def _page(tree: etree._Element) -> tuple[list[str], str | None]:
 
 
 def test_token_continues_on_another_gunicorn(server, expected, oai_schema):
-    """§3.5.1 / design §5: a token from one gunicorn continues on a restarted or other one."""
+    """OAI-PMH §3.5.1 / decisions.md P5: a token from one gunicorn continues on a restarted or other one."""
     first_ids, token = _page(_fetch(server.base, oai_schema, verb="ListRecords", metadataPrefix="jats"))
     expected_next, _ = _page(_fetch(server.base, oai_schema, verb="ListRecords", resumptionToken=token))
     other = Server(server.root, server.env, workers=1)
@@ -201,7 +201,7 @@ def test_token_continues_on_another_gunicorn(server, expected, oai_schema):
 
 
 def test_token_survives_a_restart(server, oai_schema):
-    """§3.5.1: the same gunicorn, stopped and started again, accepts the tokens it gave out."""
+    """OAI-PMH §3.5.1: the same gunicorn, stopped and started again, accepts the tokens it gave out."""
     _, token = _page(_fetch(server.base, oai_schema, verb="ListIdentifiers", metadataPrefix="oai_dc"))
     before, _ = _page(_fetch(server.base, oai_schema, verb="ListIdentifiers", resumptionToken=token))
     server.restart()

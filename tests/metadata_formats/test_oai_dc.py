@@ -1,4 +1,4 @@
-"""Tests for the oai_dc crosswalk (crosswalks.md §2 and the worked example in §5)."""
+"""Tests for the oai_dc crosswalk, and the hand-worked oai_dc record of the real sample."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -24,8 +24,9 @@ DC = "{http://purl.org/dc/elements/1.1/}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 DEFAULT = CrosswalkSettings()
 
-#: crosswalks.md §5, field by field (descriptions are checked separately: §5 abridges them).
-#: The two subject categories after the keywords are our addition (brief: category as dc:subject).
+#: The hand-worked oai_dc record of the real sample, field by field (descriptions are checked
+#: separately: the hand-worked record abridges them). The two subject categories after the
+#: keywords are our addition: the subject category is also a dc:subject.
 EXPECTED = [
     ("title", "fa", "کاربرد سلولهای بنیادی مزانشیمی در ترمیم ضایعات نخاعی: مروری بر پیشرفتها، مکانیسمها و مطالعات بالینی اخیر"),
     ("title", "en", "Applications of Mesenchymal Stem Cells in Spinal Cord Injury Repair: A Review of Advances, Mechanisms, and Recent Clinical Studies"),
@@ -98,7 +99,7 @@ def test_sample_descriptions_are_plain_text_with_inline_labels(sample_xml: str) 
     (fa_lang, fa), (en_lang, en) = [(lang, text) for _, lang, text in statements(sample_xml, "description")]
     assert (fa_lang, en_lang) == ("fa", "en")
     assert fa.startswith("مقدمه: ضایعه نخاعی نوعی آسیب تروماتیک")
-    assert " نتیجه\u200cگیری: به\u200cطور کلی" in fa  # ZWNJ kept (Q3)
+    assert " نتیجه\u200cگیری: به\u200cطور کلی" in fa  # ZWNJ kept (decisions.md Q3)
     assert en.startswith("Introduction: Spinal cord injury (SCI) is a traumatic condition")
     assert " Methods: In this review" in en and " Results: The findings" in en
     assert " Conclusions: Overall, evidence suggests" in en

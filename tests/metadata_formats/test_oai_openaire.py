@@ -97,7 +97,7 @@ def test_no_date_means_no_dates_element_and_no_ingest_date() -> None:
     assert_valid(xml, "oai_openaire")
 
 
-# --- the real sample, property by property (formats.md §2.1) --------------------------------
+# --- the real sample, property by property (OpenAIRE Literature v4) ------------------------
 
 
 @pytest.fixture

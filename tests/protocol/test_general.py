@@ -1,4 +1,4 @@
-"""§3.1 HTTP embedding, §3.2 the XML response and §3.6 errors, for every verb."""
+"""OAI-PMH §3.1 HTTP embedding, §3.2 the XML response and §3.6 errors, for every verb."""
 from __future__ import annotations
 
 import gzip

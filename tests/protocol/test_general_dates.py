@@ -1,4 +1,4 @@
-"""§3.3 UTCdatetime and §2.7.1 selective harvesting by datestamp (seconds granularity here)."""
+"""OAI-PMH §3.3 UTCdatetime and §2.7.1 selective harvesting by datestamp (seconds granularity here)."""
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""§3.5 flow control: resumption tokens (stateless, signed, pinned to the first request)."""
+"""OAI-PMH §3.5 flow control: resumption tokens (stateless, signed, pinned to the first request)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -89,7 +89,7 @@ def test_expired_token(loaded, oai, app, monkeypatch):
 
 
 def test_token_on_another_worker_or_after_a_restart(loaded, oai, config, oai_schema):
-    """§3.5.1 / design §5: a second app with the same key (another worker, a restart) continues the list."""
+    """§3.5.1 / decisions.md P5: a second app with the same key (another worker, a restart) continues the list."""
     token = first_token(oai)
     here = oai(verb="ListRecords", resumptionToken=token)
     other = other_app_client(config)

@@ -1,4 +1,4 @@
-"""§4.1 GetRecord: one record in one format."""
+"""OAI-PMH §4.1 GetRecord: one record in one format."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""§4.2 Identify: the repository's description."""
+"""OAI-PMH §4.2 Identify: the repository's description."""
 from __future__ import annotations
 
 import pytest

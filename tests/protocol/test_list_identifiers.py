@@ -1,4 +1,4 @@
-"""§4.3 ListIdentifiers: headers only, selective by date and set, with flow control."""
+"""OAI-PMH §4.3 ListIdentifiers: headers only, selective by date and set, with flow control."""
 from __future__ import annotations
 
 import pytest

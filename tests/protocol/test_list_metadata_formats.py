@@ -1,4 +1,4 @@
-"""§4.4 ListMetadataFormats: the formats of the repository or of one item."""
+"""OAI-PMH §4.4 ListMetadataFormats: the formats of the repository or of one item."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""§4.5 ListRecords: records with metadata, selective by date and set, with flow control."""
+"""OAI-PMH §4.5 ListRecords: records with metadata, selective by date and set, with flow control."""
 from __future__ import annotations
 
 import pytest

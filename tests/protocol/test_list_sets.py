@@ -1,4 +1,4 @@
-"""§4.6 ListSets and the set hierarchy (§2.6, §2.7.2)."""
+"""OAI-PMH §4.6 ListSets and the set hierarchy (§2.6, §2.7.2)."""
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,5 @@
 """Flow control: beyond OAI_MAX_CONCURRENT_REQUESTS requests in progress in one process, a 503
-with Retry-After at once instead of a queue (oaiserver/limits.py, design.md §6)."""
+with Retry-After at once instead of a queue (oaiserver/limits.py, decisions.md P6)."""
 from __future__ import annotations
 
 import threading
