@@ -17,7 +17,7 @@ from oaiserver.xmltext import (
 )
 
 if t.TYPE_CHECKING:
-    from oaiserver.model import Article, Author
+    from oaiserver.model import Article, Author, PubDate
 
 NAMESPACE = NS_OAI_DC
 SCHEMA = OAI_DC_SCHEMA
@@ -66,7 +66,7 @@ def fields(article: Article, settings: CrosswalkSettings) -> list[Field]:
         *_subjects(article, slots),
         *(("description", plain_abstract(article, s), s) for s in slots),
         _publisher(article, settings),
-        ("date", article.issue.pub_date.iso() if _gregorian(article) else None, None),
+        ("date", gregorian.iso() if (gregorian := _gregorian(article)) else None, None),
         ("date", _embargo_end(article, settings), None),
         ("type", EU_REPO + "article", None),  # decisions.md D12: always "article"; the free text says "review"
         ("type", EU_REPO + "publishedVersion", None),
@@ -151,10 +151,10 @@ def _licence_url(article: Article, settings: CrosswalkSettings) -> str | None:
     return found.url if found else None
 
 
-def _gregorian(article: Article) -> bool:
-    """True when the issue has a Gregorian date (a Jalali year never goes into dc:date)."""
+def _gregorian(article: Article) -> PubDate | None:
+    """The issue's date if it is Gregorian, else None (a Jalali year never goes into dc:date)."""
     date = article.issue.pub_date
-    return date is not None and date.calendar == "gregorian"
+    return date if date is not None and date.calendar == "gregorian" else None
 
 
 def _identifiers(article: Article) -> list[Field]:
@@ -178,7 +178,8 @@ def issue_designation(article: Article) -> str | None:
     issue = article.issue
     numbers = (("Vol.", c.clean(issue.volume)), ("No.", c.clean(issue.number)))
     parts = [f"{label} {value}" for label, value in numbers if value]
-    year = str(issue.pub_date.year) if _gregorian(article) else None
+    gregorian = _gregorian(article)
+    year = str(gregorian.year) if gregorian else None
     if year:
         parts.append(f"({year})" if parts else year)
     return " ".join(parts) or None

@@ -222,12 +222,16 @@ def ingest_command(paths: tuple[str, ...], dry_run: bool, quiet: bool, as_json: 
 
 
 def _works(store: Ingester | None, items: t.Iterable[tuple[str, Path | None]], dry_run: bool,
-           count: int) -> t.Iterator[tuple[str, t.Callable[[], Counts]]]:
+           count: int) -> t.Generator[tuple[str, t.Callable[[], Counts]], None, None]:
     """(name, work) per file, in order; with a database, parsed and rendered ahead on every core."""
     if store is not None:
         return store.ingest_files(items, read_input, dry_run, count)
-    return ((name, lambda name=name, path=path: Counts(
-        added=len(parse_issue(read_input(name, path)).articles))) for name, path in items)
+    return ((name, functools.partial(_parse_only, name, path)) for name, path in items)
+
+
+def _parse_only(name: str, path: Path | None) -> Counts:
+    """The work of a file in a dry run without a database: parse it, count its articles."""
+    return Counts(added=len(parse_issue(read_input(name, path)).articles))
 
 
 class Failure(t.NamedTuple):
@@ -440,7 +444,8 @@ def serve_command(host: str, port: int) -> None:
             close_store(store)
     click.echo(f"OAI-PMH base URL: http://{host}:{port}/oai")
     # app.run() refuses to start under a click command, so call Werkzeug directly.
-    run_simple(host, port, current_app._get_current_object(), threaded=True)
+    # current_app is a werkzeug LocalProxy at run time, typed as the Flask app it stands for.
+    run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
 
 
 def _create_app() -> Flask:

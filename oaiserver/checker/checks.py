@@ -141,14 +141,15 @@ class Run:
             self._tally("responses.well-formed", False, url, f"not well-formed XML: {error.msg}")
             raise Problem(url, f"not well-formed XML: {error.msg}") from None
         self._tally("responses.well-formed", True, url)
-        is_oai = page.root.tag == responses.q("OAI-PMH")
-        self._tally("responses.oai-pmh-root", is_oai, url, f"root element {page.root.tag}")
+        root_tag = etree.QName(page.root).text  # a str, as lxml types .tag as any settable value
+        is_oai = root_tag == responses.q("OAI-PMH")
+        self._tally("responses.oai-pmh-root", is_oai, url, f"root element {root_tag}")
         if not is_oai:
-            raise Problem(url, f"the root element is {page.root.tag}, not OAI-PMH")
+            raise Problem(url, f"the root element is {root_tag}, not OAI-PMH")
         self._check_envelope(page)
         if self.validator is not None:
-            error = self.validator.validate(page.root)
-            self._tally("responses.schema-valid", error is None, url, f"schema-invalid: {error}")
+            invalid = self.validator.validate(page.root)
+            self._tally("responses.schema-valid", invalid is None, url, f"schema-invalid: {invalid}")
         return page
 
     def _check_envelope(self, page: Page) -> None:

@@ -49,6 +49,11 @@ class Harvest:
         """Return the items that are headers or records."""
         return [i for i in self.items if isinstance(i, Header)]
 
+    @property
+    def set_entries(self) -> list[SetEntry]:
+        """Return the items that are sets."""
+        return [i for i in self.items if isinstance(i, SetEntry)]
+
 
 def harvest(run: Run, verb: str, params: Params, label: str, max_pages: int | None = None,
             reuse: bool = False, empty_codes: tuple[str, ...] = ("noRecordsMatch",)) -> Harvest:
@@ -77,9 +82,10 @@ def harvest(run: Run, verb: str, params: Params, label: str, max_pages: int | No
                 return result
             probe = reuse and result.first_token is None
             result.first_token = result.first_token or token.value
-            page = _next_page(run, verb, token.value, result, probe)
-            if page is None:
+            following = _next_page(run, verb, token.value, result, probe)
+            if following is None:
                 return result
+            page = following
     except Problem as problem:
         result.problem = (problem.url, problem.reason)
         return result
@@ -159,14 +165,15 @@ def _cursor(h: Harvest) -> Outcome:
 
 
 def _sizes(h: Harvest) -> Outcome:
-    sizes = [(n, p) for n, p in enumerate(h.pages, 1) if p.token is not None and p.token.size is not None]
+    sizes = [(n, p.url, p.token.size) for n, p in enumerate(h.pages, 1)
+             if p.token is not None and p.token.size is not None]
     if not sizes:
         return "SKIP", "no page carries a completeListSize"
-    first = sizes[0][1].token.size
-    for number, page in sizes:
-        if page.token.size != first:
-            return page.url, (f"completeListSize {page.token.size} on page {number}, "
-                              f"{first} on page {sizes[0][0]}")
+    first = sizes[0][2]
+    for number, url, size in sizes:
+        if size != first:
+            return url, (f"completeListSize {size} on page {number}, "
+                         f"{first} on page {sizes[0][0]}")
     if h.complete and first != str(len(h.items)):
         return h.pages[-1].url, f"completeListSize {first}, but the list had {len(h.items)} items"
     return None

@@ -131,7 +131,7 @@ def check_sets(run: Run) -> Harvest:
     sets = harvest(run, "ListSets", [], "list-sets", reuse=True, empty_codes=("noSetHierarchy",))
     check_list(run, sets)
     name = "list-sets.set-spec-syntax"
-    bad = next((s for s in sets.items if not SET_SPEC_RE.fullmatch(s.identifier) or not s.name), None)
+    bad = next((s for s in sets.set_entries if not SET_SPEC_RE.fullmatch(s.identifier) or not s.name), None)
     if sets.empty:
         run.skip(name, "the repository has no sets (noSetHierarchy)")
     elif not sets.items:

@@ -115,13 +115,21 @@ def parse(url: str, body: bytes) -> Page:
 
 def items(page: Page, verb: str) -> list[Header | SetEntry]:
     """Return the headers, records or sets of a list (or GetRecord) response, in order."""
+    if verb != "ListSets":
+        return [*headers(page, verb)]
+    body = page.body(verb)
+    if body is None:
+        return []
+    return [SetEntry(text_of(s, "setSpec") or "", text_of(s, "setName")) for s in body.findall(q("set"))]
+
+
+def headers(page: Page, verb: str) -> list[Header]:
+    """Return the headers (ListIdentifiers) or records (ListRecords, GetRecord) of a response."""
     body = page.body(verb)
     if body is None:
         return []
     if verb == "ListIdentifiers":
         return [parse_header(h) for h in body.findall(q("header"))]
-    if verb == "ListSets":
-        return [SetEntry(text_of(s, "setSpec") or "", text_of(s, "setName")) for s in body.findall(q("set"))]
     return [parse_record(r) for r in body.findall(q("record"))]
 
 

@@ -50,7 +50,7 @@ def _get_record(run: Run, prefix: str, expected: Header, from_records: bool) -> 
         return problem.url, problem.reason
     if page.errors:
         return page.url, f"{expected.identifier}: error {page.describe_errors()}"
-    got = responses.items(page, "GetRecord")
+    got = responses.headers(page, "GetRecord")
     if len(got) != 1:
         return page.url, f"{expected.identifier}: {len(got)} records in the response"
     record = got[0]
@@ -86,7 +86,7 @@ def check_item_formats(run: Run, live: dict[str, set[str]], formats: dict[str, s
         return
     body = page.body("ListMetadataFormats")
     listed = set() if body is None else {
-        responses.text_of(e, "metadataPrefix") for e in body.findall(responses.q("metadataFormat"))}
+        responses.text_of(e, "metadataPrefix") or "" for e in body.findall(responses.q("metadataFormat"))}
     expected = {prefix for prefix, ids in live.items() if identifier in ids}
     if page.errors:
         run.fail(name, page.url, f"{identifier}: error {page.describe_errors()}")
@@ -158,7 +158,8 @@ def check_windows(run: Run, prefix: str, full: Harvest) -> None:
         for name in names:
             run.skip(name, "no datestamps harvested")
         return
-    stamps = sorted({h.datestamp for _, h in dated}, key=responses.parse_moment)
+    moments = {h.datestamp: m for m, h in dated}
+    stamps = sorted(moments, key=moments.__getitem__)
     low, middle, high = stamps[0], stamps[len(stamps) // 2], stamps[-1]
     _window(run, names[0], prefix, full, middle, middle)
     _window(run, names[1], prefix, full, high, None)
@@ -173,8 +174,10 @@ def _window(run: Run, name: str, prefix: str, full: Harvest, from_: str | None, 
     params = [("metadataPrefix", prefix)]
     params += [("from", from_)] if from_ else []
     params += [("until", until)] if until else []
-    low = responses.day_bounds(from_)[0] if from_ else None
-    high = responses.day_bounds(until)[1] if until else None
+    from_bounds = responses.day_bounds(from_) if from_ else None
+    until_bounds = responses.day_bounds(until) if until else None
+    low = from_bounds[0] if from_bounds else None
+    high = until_bounds[1] if until_bounds else None
 
     def inside(header: Header) -> bool:
         bounds = responses.day_bounds(header.datestamp)

@@ -76,8 +76,11 @@ class Validator:
         target = self._masked(root, known)
         if schema.validate(target):
             return None
-        errors = schema.error_log.filter_from_errors() or [schema.error_log.last_error]
-        return f"line {errors[0].line}: {errors[0].message}"
+        errors = schema.error_log.filter_from_errors()
+        first = errors[0] if errors else schema.error_log.last_error
+        if first is None:  # lxml logs why a document is invalid; this only guards the type
+            return "invalid, with no error logged"
+        return f"line {first.line}: {first.message}"
 
     def _pick(self, root: etree._Element) -> tuple[etree.XMLSchema, frozenset[str]]:
         # The main set, unless it misses an embedded namespace that an alternative covers.

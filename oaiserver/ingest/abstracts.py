@@ -7,7 +7,9 @@ survive; scripts, styles, images, tables (with their text), comments and attribu
 """
 from __future__ import annotations
 
+import enum
 import logging
+from typing import Final
 
 from lxml import etree
 
@@ -34,7 +36,13 @@ _BLOCK_TAGS = {
     # Dropped, but still a paragraph boundary: text around a table is two paragraphs.
     "table", "form", "iframe", "object", "embed", "video", "audio", "canvas",
 }
-_BREAK = object()  # marker for a paragraph break in the flattened run list
+class _Break(enum.Enum):
+    """The type of _BREAK: an enum member, so that `is _BREAK` narrows a flattened item."""
+
+    BREAK = 0
+
+
+_BREAK: Final = _Break.BREAK  # marker for a paragraph break in the flattened run list
 # What a block's edges lose. str.strip with this set works in C from the two ends only; an
 # edge regex would try every position of a long paragraph.
 _EDGE_CHARS = WHITESPACE + ZWNJ
@@ -53,6 +61,7 @@ def _html_parser() -> etree.HTMLParser:
 
 
 _Run = tuple[str, tuple[str, ...]]
+_Item = _Run | _Break  # one entry of the flattened run list
 
 
 def parse_abstract(value: str | None, xml_clean: bool = False) -> tuple[AbstractBlock, ...]:
@@ -104,21 +113,21 @@ def _blocks(value: str | None, xml_clean: bool = False) -> list[list[_Run]]:
     return result
 
 
-def _xml_clean(items: list[object]) -> list[object]:
+def _xml_clean(items: list[_Item]) -> list[_Item]:
     """Remove XML-illegal characters from the runs, scanning them one time in the common case."""
     # One search over all the text costs far less than one regex call per run; the runs are
     # only rewritten when something is found (lxml's HTML parser decodes a "&#1;" to U+0001).
-    texts = [item[0] for item in items if item is not _BREAK]  # type: ignore[index]
+    texts = [item[0] for item in items if item is not _BREAK]
     if not has_illegal("".join(texts)):
         return items
-    return [i if i is _BREAK else (strip_illegal(i[0]), i[1]) for i in items]  # type: ignore[index]
+    return [i if i is _BREAK else (strip_illegal(i[0]), i[1]) for i in items]
 
 
-def _flatten(root: etree._Element) -> list[object]:
+def _flatten(root: etree._Element) -> list[_Item]:
     """Return the text runs and paragraph breaks of a tree, in document order."""
     # lxml's iterwalk walks the tree in C (no recursion, so deep nesting is fine) and can skip
     # a dropped subtree; a hand-made stack of Python tuples cost half again as much.
-    out: list[object] = []
+    out: list[_Item] = []
     styles: tuple[str, ...] = ()
     outer: list[tuple[str, ...]] = []  # the styles around each open element
     walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))

@@ -71,7 +71,7 @@ class Ingester:
         dry_run: bool = False,
         count: int = 0,
         workers: int | None = None,
-    ) -> t.Iterator[tuple[str, Work]]:
+    ) -> t.Generator[tuple[str, Work], None, None]:
         """Yield ``(name, work)`` per item, in order; ``work()`` saves the file and returns its counts.
 
         ``count`` is the number of items (they are consumed lazily, a few ahead of the writer).

@@ -163,7 +163,7 @@ def get_record(request: OAIRequest, ctx: Context) -> str:
     found = store.get_record(ctx.conn, identifier, prefix)
     if found is None:
         errors.append(IdDoesNotExist(f"no item has the identifier {identifier!r}"))
-    if errors:
+    if errors or found is None:  # found is None only with an error listed
         raise OAIErrors(errors)
     header, deleted, xml = found
     if deleted:

@@ -224,7 +224,7 @@ def connect_reader(path: str | Path) -> sqlite3.Connection:
     # mode=ro covers this file only: also refuse writes anywhere and ATTACH (which could
     # create a new file), should a query ever carry foreign SQL.
     conn.execute("PRAGMA query_only = ON")
-    if hasattr(conn, "setlimit"):  # Python 3.11+
+    if sys.version_info >= (3, 11):  # Connection.setlimit is new in 3.11
         conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
     return conn
 

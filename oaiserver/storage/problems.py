@@ -7,6 +7,7 @@ cause and the next step. The kinds are SQLite's primary result codes.
 from __future__ import annotations
 
 import sqlite3
+import sys
 
 from oaiserver.storage.integrity import DamagedRecord
 
@@ -17,16 +18,20 @@ READONLY = "readonly"
 CANTOPEN = "cantopen"
 IOERR = "ioerr"
 
-_CODES = {
-    sqlite3.SQLITE_FULL: FULL,
-    sqlite3.SQLITE_CORRUPT: CORRUPT,
-    sqlite3.SQLITE_NOTADB: CORRUPT,
-    sqlite3.SQLITE_BUSY: BUSY,
-    sqlite3.SQLITE_LOCKED: BUSY,
-    sqlite3.SQLITE_READONLY: READONLY,
-    sqlite3.SQLITE_CANTOPEN: CANTOPEN,
-    sqlite3.SQLITE_IOERR: IOERR,
-}
+_CODES: dict[int, str]  # primary result code -> kind
+if sys.version_info >= (3, 11):  # the result-code constants are new in 3.11
+    _CODES = {
+        sqlite3.SQLITE_FULL: FULL,
+        sqlite3.SQLITE_CORRUPT: CORRUPT,
+        sqlite3.SQLITE_NOTADB: CORRUPT,
+        sqlite3.SQLITE_BUSY: BUSY,
+        sqlite3.SQLITE_LOCKED: BUSY,
+        sqlite3.SQLITE_READONLY: READONLY,
+        sqlite3.SQLITE_CANTOPEN: CANTOPEN,
+        sqlite3.SQLITE_IOERR: IOERR,
+    }
+else:
+    _CODES = {}
 # For Python before 3.11, whose exceptions carry no result code: SQLite's fixed messages.
 _MESSAGES = (
     ("database or disk is full", FULL),

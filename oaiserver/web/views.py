@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlite3
 
 from flask import Blueprint, Flask, Response, current_app, g, redirect, request
+from werkzeug.wrappers import Response as BaseResponse  # what redirect and make_conditional return
 
 import metadata_formats
 from oaiserver.protocol import envelope
@@ -71,7 +72,7 @@ def damaged_database(error: sqlite3.DatabaseError) -> Response:
 
 
 @bp.route("/oai.xsl")
-def stylesheet() -> Response:
+def stylesheet() -> BaseResponse:
     """Serve the XSLT that browsers apply to OAI responses (see the xml-stylesheet instruction)."""
     body, etag = stylesheet_template.served(metadata_formats.FORMATS)
     response = Response(body, content_type=XSL_TYPE)
@@ -83,7 +84,7 @@ def stylesheet() -> Response:
 
 
 @bp.route("/")
-def index() -> Response:
+def index() -> BaseResponse:
     """Send people who open the server's root to Identify."""
     return redirect("/oai?verb=Identify")
 
