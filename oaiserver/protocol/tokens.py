@@ -79,7 +79,9 @@ class TokenCodec:
         except itsdangerous.BadData:
             raise BadResumptionToken("the resumptionToken is not one this repository issued") from None
         # "Now" as the signer sees it: the clock that signs this host's tokens.
-        age = self.serializer.make_signer().get_timestamp() - signed.timestamp()
+        # (A URLSafeTimedSerializer's signer is always a TimestampSigner; its type says Signer.)
+        signer = t.cast(itsdangerous.TimestampSigner, self.serializer.make_signer())
+        age = signer.get_timestamp() - signed.timestamp()
         if age > self.ttl:
             raise BadResumptionToken("the resumptionToken has expired; start the list again")
         if age < -MAX_CLOCK_SKEW:
