@@ -19,7 +19,7 @@ from metadata_formats import rights
 from metadata_formats.article_types import article_type
 from metadata_formats.jats.abstract import abstracts, keywords
 from metadata_formats.jats.contribs import contrib_group
-from metadata_formats.jats.elements import ALI, ALI_PREFIX, JATS, XLINK, XLINK_HREF, lang_attr
+from metadata_formats.jats.elements import ALI, ALI_PREFIX, JATS, XLINK, XLINK_HREF, XLINK_TITLE, lang_attr
 from oaiserver import identifiers
 from oaiserver.xmltext import XML_LANG, element, leaf
 
@@ -31,6 +31,9 @@ SCHEMA = "https://jats.nlm.nih.gov/publishing/1.3/xsd/JATS-journalpublishing1-3-
 #: Distinct journal-meta parts remembered: one per journal and article language is plenty,
 #: since ingest renders the articles of one issue one after the other.
 _CACHED = 64
+#: What the two links of a record point at (their xlink:title).
+JOURNAL_LINK_TITLE = "Journal home page"
+ARTICLE_LINK_TITLE = "Article landing page"
 
 
 def render(article: Article, settings: CrosswalkSettings) -> str | None:
@@ -85,7 +88,7 @@ def _journal_meta(journal: Journal, article_lang: str, slots: tuple[str, str],
     parts += [leaf("issn", issn, {"publication-format": fmt}) for fmt, issn in issns(journal)]
     if c.clean(publisher):
         parts.append(element("publisher", leaf("publisher-name", c.clean(publisher))))
-    parts.append(self_uri(journal.web_url))
+    parts.append(self_uri(journal.web_url, JOURNAL_LINK_TITLE))
     return element("journal-meta", "".join(parts))
 
 
@@ -130,10 +133,13 @@ def title_pair(tag: str, found: list[tuple[str, str]], article_lang: str) -> str
     return "".join(parts)
 
 
-def self_uri(url: str | None) -> str:
-    """Return ``<self-uri xlink:href>`` for an http(s) URL (percent-encoded to a valid anyURI)."""
+def self_uri(url: str | None, title: str) -> str:
+    """Return ``<self-uri xlink:href xlink:title>`` for an http(s) URL (percent-encoded to a valid anyURI)."""
+    # JATS4R requires every link to say what it points at, in its content or in xlink:title;
+    # the URL itself does not count. A fixed title describes the page without repeating a
+    # title of the record.
     uri = identifiers.web_uri(url)
-    return element("self-uri", None, {XLINK_HREF: uri}) if uri else ""
+    return element("self-uri", None, {XLINK_HREF: uri, XLINK_TITLE: title}) if uri else ""
 
 
 # --- article-meta ---------------------------------------------------------------------------
@@ -152,7 +158,7 @@ def article_meta(article: Article, settings: CrosswalkSettings, permission_part:
         issue_part(article.issue),
         pages(article),
         permission_part,
-        self_uri(article.web_url),
+        self_uri(article.web_url, ARTICLE_LINK_TITLE),
         abstracts(article, slots),
         keywords(article, slots),
         counts(article),
@@ -254,4 +260,4 @@ def counts(article: Article) -> str:
 
 
 FORMAT = MetadataFormat(prefix="jats", schema=SCHEMA, namespace=NAMESPACE, render=render,
-                        version="1", label="JATS 1.3 Journal Publishing")
+                        version="2", label="JATS 1.3 Journal Publishing")
