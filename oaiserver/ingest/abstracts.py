@@ -7,7 +7,9 @@ survive; scripts, styles, images, tables (with their text), comments and attribu
 """
 from __future__ import annotations
 
+import html
 import logging
+import re
 
 from lxml import etree
 
@@ -41,6 +43,13 @@ _EDGE_CHARS = WHITESPACE + ZWNJ
 _LABEL_MAX_CHARS = 60
 _LABEL_MAX_WORDS = 6
 _COLONS = ":\uff1a"
+# A complete character or entity reference, semicolon required: html.unescape on a whole text
+# would also decode the legacy forms without one ("&para" inside "&parameter").
+_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# Some files escape their entities once more than needed, some twice (Q2): after the HTML
+# parser's decode a text may still read "&rsquo;" or "&amp;nbsp;". Decoding stops when nothing
+# changes, and after this many rounds whatever happens.
+_MAX_DECODES = 4
 
 
 
@@ -93,7 +102,7 @@ def _blocks(value: str | None, xml_clean: bool = False) -> list[list[_Run]]:
     if root is None:
         return []
     blocks: list[list[_Run]] = [[]]
-    for item in _xml_clean(_flatten(root)):
+    for item in _xml_clean(_decode_references(_flatten(root))):
         if item is _BREAK:
             blocks.append([])
         else:
@@ -102,6 +111,22 @@ def _blocks(value: str | None, xml_clean: bool = False) -> list[list[_Run]]:
     if trim_text(" ".join(t for b in result for t, _ in b)) is None:
         return []  # "<p>---</p>": a placeholder wrapped in markup
     return result
+
+
+def _decode_references(items: list[object]) -> list[object]:
+    """Decode the references left in the runs' text after the HTML parser, until none is left (bounded)."""
+    return [i if i is _BREAK or "&" not in i[0] else (decode_references(i[0]), i[1])  # type: ignore[index]
+            for i in items]
+
+
+def decode_references(text: str) -> str:
+    """Decode complete entity and character references again and again, at most ``_MAX_DECODES`` times."""
+    for _ in range(_MAX_DECODES):
+        decoded = _REFERENCE.sub(lambda match: html.unescape(match.group()), text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
 
 
 def _xml_clean(items: list[object]) -> list[object]:

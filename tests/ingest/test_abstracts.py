@@ -95,6 +95,25 @@ def test_entities_decoded_once_more_by_the_html_parser() -> None:
     assert block.content[0].text == "12\u201318 & x <20 \u2019s end"
 
 
+def test_entities_escaped_more_than_once_are_decoded_until_stable() -> None:
+    # As the XML parser hands over "&amp;amp;rsquo;" of the file: the HTML parser decodes once.
+    (block,) = parse_abstract("It&amp;rsquo;s &amp;amp;amp; more&amp;nbsp;&amp;amp;#8211;")
+    assert block.content[0].text == "It\u2019s & more \u2013"  # NBSP: one space
+    assert html_to_text("Women&amp;amp;rsquo;s health") == "Women\u2019s health"
+
+
+def test_decoding_is_bounded_and_needs_complete_references() -> None:
+    (deep,) = parse_abstract("&amp;" * 8 + "rsquo;")
+    assert deep.content[0].text.startswith("&")  # stops after a few rounds
+    (block,) = parse_abstract("&amp;parameter &amp;unknownname; R&amp;amp;D &amp;#x1;x")
+    assert block.content[0].text == "&parameter &unknownname; R&D x"
+
+
+def test_blocks_of_only_nbsp_are_dropped() -> None:
+    blocks = parse_abstract("<p>text</p><p>&amp;nbsp;</p><p>&amp;amp;nbsp; &nbsp;</p>")
+    assert [b.content for b in blocks] == [(Inline("text"),)]
+
+
 def test_zwnj_inside_kept_but_trimmed_at_block_edges() -> None:
     (block,) = parse_abstract("<p>\u200cسلول\u200cهای\u200c</p>")
     assert block.content[0].text == "سلول\u200cهای"
@@ -164,7 +183,7 @@ def test_meta_charset_cannot_change_decoding() -> None:
 
 def test_html_to_text() -> None:
     assert html_to_text("Rare <i>Brucella</i> Spondylitis") == "Rare Brucella Spondylitis"
-    assert html_to_text("A &amp;amp; B") == "A &amp; B"
+    assert html_to_text("A &amp;amp; B") == "A & B"  # decoded until stable (Q2)
     assert html_to_text("Obstetrics &amp; Gynecology") == "Obstetrics & Gynecology"
     assert html_to_text("<p>a</p><p>b</p>") == "a b"
     assert html_to_text("---") is None
