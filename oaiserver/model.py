@@ -102,6 +102,10 @@ class Article:
     publisher_id: str | None = None  # the platform's a_code, e.g. "A-10-25-972"
     title_en: str | None = None
     title_fa: str | None = None
+    # The title with its inline styles ("<i>Helicobacter pylori</i> in …"), only when some run
+    # is styled; its text is exactly the plain title's.
+    title_en_runs: tuple[Inline, ...] = ()
+    title_fa_runs: tuple[Inline, ...] = ()
     subject_en: str | None = None
     subject_fa: str | None = None
     type_en: str | None = None  # free-text content_type

@@ -17,11 +17,11 @@ from metadata_formats import CrosswalkSettings, MetadataFormat
 from metadata_formats import common as c
 from metadata_formats import rights
 from metadata_formats.article_types import article_type
-from metadata_formats.jats.abstract import abstracts, keywords
+from metadata_formats.jats.abstract import abstracts, keywords, styled
 from metadata_formats.jats.contribs import contrib_group
 from metadata_formats.jats.elements import ALI, ALI_PREFIX, JATS, XLINK, XLINK_HREF, XLINK_TITLE, lang_attr
 from oaiserver import identifiers
-from oaiserver.xmltext import XML_LANG, element, leaf
+from oaiserver.xmltext import XML_LANG, element, escape_text, leaf, strip_illegal
 
 if t.TYPE_CHECKING:
     from oaiserver.model import Article, IssueInfo, Journal
@@ -109,7 +109,7 @@ def journal_titles(journal: Journal, slots: tuple[str, str], article_lang: str) 
     abbrev = abbreviation(journal)
     if not found and not abbrev:
         return ""
-    parts = [title_pair("journal-title", found, article_lang)]
+    parts = [title_pair("journal-title", [(slot, escape_text(title)) for slot, title in found], article_lang)]
     if abbrev:
         attrs = {"abbrev-type": "publisher", **lang_attr("en", article_lang)}
         parts.append(leaf("abbrev-journal-title", abbrev, attrs))
@@ -123,14 +123,25 @@ def abbreviation(journal: Journal) -> str | None:
 
 
 def title_pair(tag: str, found: list[tuple[str, str]], article_lang: str) -> str:
-    """First title as ``tag`` (xml:lang only if not the article's), the other as trans-title-group."""
+    """First title as ``tag`` (xml:lang only if not the article's), the other as trans-title-group.
+
+    ``found`` holds (slot, title as markup) pairs.
+    """
     parts = []
-    for index, (slot, title) in enumerate(found):
+    for index, (slot, markup) in enumerate(found):
         if index == 0:
-            parts.append(leaf(tag, title, lang_attr(slot, article_lang)))
+            parts.append(element(tag, markup, lang_attr(slot, article_lang)))
         else:
-            parts.append(element("trans-title-group", leaf("trans-title", title), {XML_LANG: slot}))
+            parts.append(element("trans-title-group", element("trans-title", markup), {XML_LANG: slot}))
     return "".join(parts)
+
+
+def title_markup(article: Article, slot: str, title: str) -> str:
+    """The article title of ``slot`` with its bold/italic/sup/sub kept (article-title and trans-title allow them)."""
+    runs = getattr(article, f"title_{slot}_runs")
+    if not runs or "".join(run.text for run in runs).strip() != title:
+        return escape_text(title)  # unstyled, or runs that do not spell the title: plain text
+    return "".join(styled(strip_illegal(run.text), run.styles) for run in runs)
 
 
 def self_uri(url: str | None, title: str) -> str:
@@ -149,7 +160,8 @@ def article_meta(article: Article, settings: CrosswalkSettings, permission_part:
     """Return article-meta (``permission_part`` from :func:`permissions`), in content-model order."""
     slots = c.slot_order(article)
     # A missing primary-language title promotes the other one to article-title, with its xml:lang.
-    title_group = title_pair("article-title", titles(article, slots), article.language)
+    found = [(slot, title_markup(article, slot, title)) for slot, title in titles(article, slots)]
+    title_group = title_pair("article-title", found, article.language)
     parts = [
         article_ids(article),
         categories(article, slots),

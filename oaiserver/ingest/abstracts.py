@@ -81,13 +81,23 @@ def parse_abstract(value: str | None, xml_clean: bool = False) -> tuple[Abstract
 
 def html_to_text(value: str | None) -> str | None:
     """Flatten an HTML fragment (a title with ``<i>``) to plain text, entities decoded."""
+    # The runs of _blocks are XML-clean already.
+    return trim_text("".join(run.text for run in html_to_runs(value)), collapse=True)
+
+
+def html_to_runs(value: str | None) -> tuple[Inline, ...]:
+    """Flatten an HTML fragment to one line of runs that keep their bold/italic/sup/sub styles."""
     try:
         blocks = [b for b in _blocks(value) if b]
     except Exception:
         log.warning("HTML text could not be parsed; dropped", exc_info=True)
-        return None
-    # The runs of _blocks are XML-clean already.
-    return trim_text(" ".join("".join(t for t, _ in b) for b in blocks), collapse=True)
+        return ()
+    line: list[_Run] = []
+    for block in blocks:
+        if line:
+            line.append((" ", ()))  # paragraphs of a one-line field join with a space
+        line.extend(block)
+    return tuple(Inline(text, styles) for text, styles in _normalise_block(line))
 
 
 def _blocks(value: str | None, xml_clean: bool = False) -> list[list[_Run]]:

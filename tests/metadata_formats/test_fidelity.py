@@ -42,3 +42,26 @@ def test_entities_escaped_three_times_in_the_file_come_out_as_characters() -> No
         assert "&rsquo;" not in text and "&nbsp;" not in text and "&amp;" not in text, prefix
     # The block that was only a non-breaking space is gone.
     assert len(render("jats", article).findall(".//j:abstract/j:p", NS)) == 1
+
+
+def test_title_styles_kept_in_jats_and_plain_elsewhere() -> None:
+    (article,) = parsed(A("I-1", title="<i>Helicobacter pylori</i> and CO<sub>2</sub> &amp; <b>Bold</b>",
+                          title_fa="باکتری <i>هلیکوباکتر</i>", language="fa"))
+    assert article.title_en == "Helicobacter pylori and CO2 & Bold"
+    jats = render("jats", article)
+    (trans,) = jats.findall(".//j:title-group/j:trans-title-group/j:trans-title", NS)
+    assert etree.tostring(trans, encoding="unicode").split(">", 1)[1] == (
+        "<italic>Helicobacter pylori</italic> and CO<sub>2</sub> &amp; <bold>Bold</bold></trans-title>")
+    (main,) = jats.findall(".//j:title-group/j:article-title", NS)
+    assert main.find("j:italic", NS).text == "هلیکوباکتر"
+    assert "".join(main.itertext()) == "باکتری هلیکوباکتر"
+    for prefix in ("oai_dc", "oai_openaire", "datacite", "mods", "marcxml"):
+        if (xml := FORMATS[prefix].render(article, CrosswalkSettings(rights="info:eu-repo/semantics/openAccess"))):
+            assert "Helicobacter pylori and CO2 & Bold" in all_text(etree.fromstring(xml)), prefix
+            assert "<i>" not in xml and "italic" not in xml, prefix
+
+
+def test_unstyled_titles_carry_no_runs() -> None:
+    (plain, entity) = parsed(A("P-1", title="Plain title"), A("P-2", title="A &amp; B <span>c</span>"))
+    assert plain.title_en_runs == () and entity.title_en_runs == ()
+    assert entity.title_en == "A & B c"
