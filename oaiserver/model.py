@@ -76,6 +76,10 @@ class Journal:
     issn_electronic: str | None = None
     doi: str | None = None  # journal-level DOI prefix, e.g. "10.22034/nkums"
     language: str | None = None  # BCP 47 primary language of the journal ("fa")
+    subject: str | None = None  # the journal's subject area, as the file gives it (no language)
+    # The journal's ids in the Iranian indexes, as (index, id): index is one of "iranmedex",
+    # "magiran", "sid", "nlai", "science", in that order; only the non-empty ones.
+    index_ids: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

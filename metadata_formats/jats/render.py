@@ -84,6 +84,10 @@ def _journal_meta(journal: Journal, article_lang: str, slots: tuple[str, str],
     journal_doi = identifiers.valid_doi(journal.doi)
     if journal_doi:
         parts.append(leaf("journal-id", journal_doi, {"journal-id-type": "doi"}))
+    # The ids in the Iranian indexes, typed by the index's name (journal-id-type is open).
+    for index, value in journal.index_ids:
+        if c.clean(value):
+            parts.append(leaf("journal-id", c.clean(value), {"journal-id-type": index}))
     parts.append(journal_titles(journal, slots, article_lang))
     parts += [leaf("issn", issn, {"publication-format": fmt}) for fmt, issn in issns(journal)]
     if c.clean(publisher):

@@ -24,6 +24,8 @@ from oaiserver.ingest.xmlfile import IngestError, read_issue_xml
 __all__ = ["IngestError", "parse_issue"]
 
 log = logging.getLogger(__name__)
+#: The Iranian indexes whose journal ids the file carries (journal_id_<index>), in output order.
+INDEXES = ("iranmedex", "magiran", "sid", "nlai", "science")
 _MARKUP_RE = re.compile(r"</?[A-Za-z][^<>]*>|&(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
 
 
@@ -153,6 +155,9 @@ def _journal(root: etree._Element) -> Journal:
         web_url=web_url, issn_print=issn_print, issn_electronic=issn_electronic,
         doi=identifiers.doi(clean_text(leaves.raw("journal_id_doi"))),
         language=normalise_language(leaves.raw("language")),
+        subject=leaves.text("subject"),
+        index_ids=tuple((index, found) for index in INDEXES
+                        if (found := clean_text(leaves.raw(f"journal_id_{index}"), collapse=True))),
     )
 
 

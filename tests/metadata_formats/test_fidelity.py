@@ -65,3 +65,36 @@ def test_unstyled_titles_carry_no_runs() -> None:
     (plain, entity) = parsed(A("P-1", title="Plain title"), A("P-2", title="A &amp; B <span>c</span>"))
     assert plain.title_en_runs == () and entity.title_en_runs == ()
     assert entity.title_en == "A & B c"
+
+
+JOURNAL_EXTRAS = (
+    "<subject> Medical Sciences </subject><journal_id_iranmedex></journal_id_iranmedex>"
+    "<journal_id_magiran>4567</journal_id_magiran><journal_id_sid> 1234 </journal_id_sid>"
+    "<journal_id_nlai>---</journal_id_nlai><journal_id_science>89</journal_id_science>"
+)
+
+
+def with_journal_extras(data: bytes) -> bytes:
+    """An issue file whose journal has a subject and ids in three Iranian indexes."""
+    return data.replace(b"</title_fa>", b"</title_fa>" + JOURNAL_EXTRAS.encode(), 1)
+
+
+def test_journal_index_ids_in_jats_and_subject_in_the_journal_set() -> None:
+    from oaiserver.ingest.sets import article_sets
+    from oaiserver.model import article_from_dict, to_dict
+
+    (article,) = parse_issue(with_journal_extras(issue([A("J-1")]))).articles
+    assert article.journal.index_ids == (("magiran", "4567"), ("sid", "1234"), ("science", "89"))
+    assert article.journal.subject == "Medical Sciences"
+    assert article_from_dict(to_dict(article)) == article
+    ids = render("jats", article).findall(".//j:journal-meta/j:journal-id", NS)
+    assert [(e.get("journal-id-type"), e.text) for e in ids] == [
+        ("publisher-id", "tj.example.ac.ir"), ("magiran", "4567"), ("sid", "1234"), ("science", "89")]
+    journal_set = next(s for s in article_sets(article) if s.spec == "journal:1234-5679")
+    assert journal_set.description is not None
+    description = etree.fromstring(journal_set.description)
+    assert [e.text for e in description.findall("dc:subject", NS)] == ["Medical Sciences"]
+    # Without them (the samples) nothing is added.
+    (plain,) = parsed(A("J-2"))
+    assert plain.journal.index_ids == () and plain.journal.subject is None
+    assert len(render("jats", plain).findall(".//j:journal-meta/j:journal-id", NS)) == 1
