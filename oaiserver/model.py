@@ -103,7 +103,9 @@ class Article:
     language: str  # resolved BCP 47: "fa", "en", "ar" or "und" (crosswalks.md D1)
     language_inferred: bool = False
     doi: str | None = None  # normalised bare DOI "10.xxxx/…"
-    publisher_id: str | None = None  # the platform's a_code, e.g. "A-10-25-972"
+    # The platform's id of the article: its a_code ("A-10-25-972"), else, for a Yektaweb page
+    # (".../article-1-2201-en.html" or "browse.php?a_id=2201&sid=1"), "article-1-2201".
+    publisher_id: str | None = None
     title_en: str | None = None
     title_fa: str | None = None
     # The title with its inline styles ("<i>Helicobacter pylori</i> in …"), only when some run

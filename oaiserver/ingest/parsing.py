@@ -201,7 +201,7 @@ def _article(el: etree._Element, number: int, journal: Journal, info: IssueInfo)
                                title_en or title_fa)
     return Article(
         journal=journal, issue=info, key=key, language=language, language_inferred=inferred,
-        doi=identifiers.doi(clean_text(leaves.raw("article_id_doi"))), publisher_id=identity.a_code(web_url),
+        doi=identifiers.doi(clean_text(leaves.raw("article_id_doi"))), publisher_id=identity.a_code(web_url) or identity.yektaweb_key(web_url),
         title_en=title_en, title_fa=title_fa, title_en_runs=title_en_runs, title_fa_runs=title_fa_runs,
         subject_en=leaves.text("subject"), subject_fa=leaves.text("subject_fa"),
         type_en=leaves.text("content_type"), type_fa=leaves.text("content_type_fa"),

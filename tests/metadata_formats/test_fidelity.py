@@ -98,3 +98,13 @@ def test_journal_index_ids_in_jats_and_subject_in_the_journal_set() -> None:
     (plain,) = parsed(A("J-2"))
     assert plain.journal.index_ids == () and plain.journal.subject is None
     assert len(render("jats", plain).findall(".//j:journal-meta/j:journal-id", NS)) == 1
+
+
+def test_yektaweb_article_pages_get_a_publisher_id() -> None:
+    data = issue([A("Y-1"), A("Y-2")]).replace(
+        b"https://tj.example.ac.ir/browse.php?a_code=Y-1&amp;slc_lang=en&amp;sid=1",
+        b"https://tj.example.ac.ir/article-1-2201-fa.html", 1)
+    yektaweb, coded = parse_issue(data).articles
+    for article, expected in ((yektaweb, "article-1-2201"), (coded, "Y-2")):
+        ids = render("jats", article).findall(".//j:article-meta/j:article-id", NS)
+        assert [(e.get("pub-id-type"), e.text) for e in ids] == [("publisher-id", expected)]
