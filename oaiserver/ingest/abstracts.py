@@ -65,7 +65,7 @@ _Run = tuple[str, tuple[str, ...]]
 
 
 def parse_abstract(value: str | None, xml_clean: bool = False) -> tuple[AbstractBlock, ...]:
-    """Parse abstract HTML into blocks; labelled sections when every block starts with a label."""
+    """Parse abstract HTML into blocks; labelled sections when the first block starts with a label."""
     # ``xml_clean``: the value cannot hold an XML-illegal character (an XML parser produced
     # it), which spares a scan of the whole value.
     try:
@@ -223,19 +223,27 @@ def _trim_edges(runs: list[_Run]) -> list[_Run]:
 
 
 def _split_labels(blocks: list[list[_Run]]) -> tuple[AbstractBlock, ...] | None:
-    """Return labelled sections if every block starts with a bold label (Q4), else None."""
-    sections: list[tuple[str, list[_Run]]] = []
+    """Return labelled sections if the first block starts with a bold label (Q4), else None.
+
+    One labelled block is enough; after the first, a block with a label heads a new section
+    and a block without one continues the section before it. A label alone on its line heads
+    the block that follows it.
+    """
+    sections: list[tuple[str | None, list[_Run]]] = []
     for block in blocks:
         found = _take_label(block)
         if found is None:
-            if sections and not sections[-1][1]:
+            if not sections:
+                return None  # the abstract does not open with a label: plain paragraphs
+            if not sections[-1][1]:
                 # "<b>Methods:</b><br>text": a label alone on its line heads the next block.
                 sections[-1] = (sections[-1][0], block)
-                continue
-            return None
+            else:
+                sections.append((None, block))
+            continue
         sections.append(found)
-    if len(sections) < 2 or any(not content for _, content in sections):
-        return None  # one "section" is just a bold lead-in, not a structured abstract
+    if not sections or any(not content for _, content in sections):
+        return None  # a label with no text at all after it is no heading
     return tuple(
         AbstractBlock(label, tuple(Inline(t, s) for t, s in content)) for label, content in sections
     )

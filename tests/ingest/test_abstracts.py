@@ -119,10 +119,23 @@ def test_zwnj_inside_kept_but_trimmed_at_block_edges() -> None:
     assert block.content[0].text == "سلول\u200cهای"
 
 
-def test_structured_needs_every_block_labelled() -> None:
+def test_structured_when_the_first_block_is_labelled() -> None:
+    # An unlabelled block after a label continues that section (it carries no label of its own).
     blocks = parse_abstract("<b>Background:</b> a<br>plain paragraph<br><b>Results:</b> b")
+    assert [(b.label, b.content) for b in blocks] == [
+        ("Background", (Inline("a"),)), (None, (Inline("plain paragraph"),)), ("Results", (Inline("b"),))]
+    # One labelled block is enough, in either language (the same rule for both abstracts).
+    assert [b.label for b in parse_abstract("<p><b>Note:</b> a single paragraph.</p>")] == ["Note"]
+    (persian,) = parse_abstract("<b>مقدمه:</b> متن اول. روش کار: متن دوم.")
+    assert (persian.label, persian.content) == ("مقدمه", (Inline("متن اول. روش کار: متن دوم."),))
+
+
+def test_not_structured_unless_the_first_block_is_labelled() -> None:
+    blocks = parse_abstract("plain paragraph<br><b>Results:</b> b")
     assert all(b.label is None for b in blocks)
-    assert blocks[0].content[0] == Inline("Background:", ("bold",))
+    assert blocks[1].content[0] == Inline("Results:", ("bold",))
+    # A label with nothing after it heads nothing.
+    assert all(b.label is None for b in parse_abstract("<b>Background:</b> a<br><b>Keywords:</b>"))
 
 
 def test_label_forms() -> None:
@@ -143,11 +156,10 @@ def test_label_on_its_own_line_heads_the_next_block() -> None:
 
 
 def test_not_labels() -> None:
-    # Long bold runs, bold without a colon and a single bold lead-in are not sections.
+    # Long bold runs and bold without a colon are not sections.
     long_label = "<b>" + "word " * 8 + ":</b> x<br><b>Methods:</b> y"
     assert all(b.label is None for b in parse_abstract(long_label))
     assert all(b.label is None for b in parse_abstract("<b>Intro</b> x<br><b>Methods</b> y"))
-    assert all(b.label is None for b in parse_abstract("<p><b>Note:</b> a single paragraph.</p>"))
     assert all(b.label is None for b in parse_abstract("هدف: الف<br>یافته‌ها: ب"))
 
 

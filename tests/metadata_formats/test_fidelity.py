@@ -108,3 +108,35 @@ def test_yektaweb_article_pages_get_a_publisher_id() -> None:
     for article, expected in ((yektaweb, "article-1-2201"), (coded, "Y-2")):
         ids = render("jats", article).findall(".//j:article-meta/j:article-id", NS)
         assert [(e.get("pub-id-type"), e.text) for e in ids] == [("publisher-id", expected)]
+
+
+def test_one_labelled_block_is_a_section_in_either_language() -> None:
+    # The English abstract has two labelled blocks, the Persian one a single one: both get <sec>.
+    (article,) = parsed(A("S-1", language="fa", abstract="<p><b>Background:</b> One.</p><p><b>Methods:</b> Two.</p>"))
+    article_title = "عنوان آزمایشی</title_fa>".encode()
+    data = issue([A("S-2", language="fa")]).replace(
+        article_title, article_title + "<abstract_fa>&lt;b&gt;مقدمه:&lt;/b&gt; متن چکیده.</abstract_fa>".encode(), 1)
+    (persian,) = parse_issue(data).articles
+    jats = render("jats", persian)
+    (sec,) = jats.findall(".//j:abstract/j:sec", NS)
+    assert (sec.findtext("j:title", namespaces=NS), sec.findtext("j:p", namespaces=NS)) == ("مقدمه", "متن چکیده.")
+    assert jats.find(".//j:abstract//j:bold", NS) is None
+    english = render("jats", article).findall(".//j:abstract/j:sec/j:title", NS)
+    assert [e.text for e in english] == ["Background", "Methods"]
+    assert "مقدمه: متن چکیده." in all_text(render("oai_dc", persian))
+
+
+def test_every_format_stays_valid() -> None:
+    from tests.helpers.crosswalk_helpers import assert_valid
+
+    articles = [
+        *parsed(A("V-1", title="<i>Helicobacter pylori</i> CO<sub>2</sub> &amp;amp; <b>x</b>",
+                  title_fa="<i>عنوان</i>", abstract="<p><b>مقدمه:</b> One&amp;amp;rsquo;s.</p><p>&amp;nbsp;</p>")),
+        *parse_issue(with_journal_extras(issue([A("V-2")]))).articles,
+    ]
+    settings = CrosswalkSettings(rights="info:eu-repo/semantics/openAccess")
+    for article in articles:
+        for prefix, fmt in FORMATS.items():
+            xml = fmt.render(article, settings)
+            assert xml is not None, prefix
+            assert_valid(xml, prefix)
