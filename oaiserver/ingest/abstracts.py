@@ -65,7 +65,7 @@ _Run = tuple[str, tuple[str, ...]]
 
 
 def parse_abstract(value: str | None, xml_clean: bool = False) -> tuple[AbstractBlock, ...]:
-    """Parse abstract HTML into blocks; labelled sections when the first block starts with a label."""
+    """Parse abstract HTML into blocks; labelled sections when it opens with one of several labels."""
     # ``xml_clean``: the value cannot hold an XML-illegal character (an XML parser produced
     # it), which spares a scan of the whole value.
     try:
@@ -223,11 +223,12 @@ def _trim_edges(runs: list[_Run]) -> list[_Run]:
 
 
 def _split_labels(blocks: list[list[_Run]]) -> tuple[AbstractBlock, ...] | None:
-    """Return labelled sections if the first block starts with a bold label (Q4), else None.
+    """Return labelled sections if the first block and at least one more start with a bold label (Q4).
 
-    One labelled block is enough; after the first, a block with a label heads a new section
-    and a block without one continues the section before it. A label alone on its line heads
-    the block that follows it.
+    After the first, a block with a label heads a new section and a block without one continues
+    the section before it; a label alone on its line heads the block that follows it. One
+    labelled block is a bold lead-in, not a structure: as a lone ``<sec>`` it would be a JATS4R
+    error, so it stays a paragraph (in either language: the rule is the same for both).
     """
     sections: list[tuple[str | None, list[_Run]]] = []
     for block in blocks:
@@ -242,8 +243,8 @@ def _split_labels(blocks: list[list[_Run]]) -> tuple[AbstractBlock, ...] | None:
                 sections.append((None, block))
             continue
         sections.append(found)
-    if not sections or any(not content for _, content in sections):
-        return None  # a label with no text at all after it is no heading
+    if sum(1 for label, _ in sections if label) < 2 or any(not content for _, content in sections):
+        return None  # a lone lead-in; or a label with no text at all after it, which heads nothing
     return tuple(
         AbstractBlock(label, tuple(Inline(t, s) for t, s in content)) for label, content in sections
     )

@@ -124,10 +124,16 @@ def test_structured_when_the_first_block_is_labelled() -> None:
     blocks = parse_abstract("<b>Background:</b> a<br>plain paragraph<br><b>Results:</b> b")
     assert [(b.label, b.content) for b in blocks] == [
         ("Background", (Inline("a"),)), (None, (Inline("plain paragraph"),)), ("Results", (Inline("b"),))]
-    # One labelled block is enough, in either language (the same rule for both abstracts).
-    assert [b.label for b in parse_abstract("<p><b>Note:</b> a single paragraph.</p>")] == ["Note"]
-    (persian,) = parse_abstract("<b>مقدمه:</b> متن اول. روش کار: متن دوم.")
-    assert (persian.label, persian.content) == ("مقدمه", (Inline("متن اول. روش کار: متن دوم."),))
+    persian = parse_abstract("<b>مقدمه:</b> الف<br>ب<br><b>روش کار:</b> ج")
+    assert [(b.label, b.content) for b in persian] == [
+        ("مقدمه", (Inline("الف"),)), (None, (Inline("ب"),)), ("روش کار", (Inline("ج"),))]
+
+
+def test_one_labelled_block_is_a_lead_in_in_either_language() -> None:
+    for value in ("<p><b>Note:</b> a single paragraph.</p>", "<b>مقدمه:</b> متن اول.<br>روش کار: متن دوم."):
+        blocks = parse_abstract(value)
+        assert all(b.label is None for b in blocks)
+        assert blocks[0].content[0].styles == ("bold",)
 
 
 def test_not_structured_unless_the_first_block_is_labelled() -> None:

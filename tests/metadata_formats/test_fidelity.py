@@ -110,20 +110,27 @@ def test_yektaweb_article_pages_get_a_publisher_id() -> None:
         assert [(e.get("pub-id-type"), e.text) for e in ids] == [("publisher-id", expected)]
 
 
-def test_one_labelled_block_is_a_section_in_either_language() -> None:
-    # The English abstract has two labelled blocks, the Persian one a single one: both get <sec>.
+def test_abstract_sections_follow_one_rule_in_both_languages() -> None:
+    # English: every block labelled; Persian: the first and the third, the second continues the
+    # first section. Both are structured. A lone labelled block stays a bold lead-in paragraph.
     (article,) = parsed(A("S-1", language="fa", abstract="<p><b>Background:</b> One.</p><p><b>Methods:</b> Two.</p>"))
     article_title = "عنوان آزمایشی</title_fa>".encode()
-    data = issue([A("S-2", language="fa")]).replace(
-        article_title, article_title + "<abstract_fa>&lt;b&gt;مقدمه:&lt;/b&gt; متن چکیده.</abstract_fa>".encode(), 1)
-    (persian,) = parse_issue(data).articles
-    jats = render("jats", persian)
-    (sec,) = jats.findall(".//j:abstract/j:sec", NS)
-    assert (sec.findtext("j:title", namespaces=NS), sec.findtext("j:p", namespaces=NS)) == ("مقدمه", "متن چکیده.")
-    assert jats.find(".//j:abstract//j:bold", NS) is None
+    persian_abstracts = (
+        "&lt;b&gt;مقدمه:&lt;/b&gt; الف&lt;br&gt;ب&lt;br&gt;&lt;b&gt;روش کار:&lt;/b&gt; ج",
+        "&lt;b&gt;مقدمه:&lt;/b&gt; متن چکیده.",
+    )
+    structured, lead_in = (
+        parse_issue(issue([A("S-2", language="fa")]).replace(
+            article_title, article_title + f"<abstract_fa>{value}</abstract_fa>".encode(), 1)).articles[0]
+        for value in persian_abstracts)
+    secs = render("jats", structured).findall(".//j:abstract/j:sec", NS)
+    assert [(e.findtext("j:title", namespaces=NS), [p.text for p in e.findall("j:p", NS)]) for e in secs] == [
+        ("مقدمه", ["الف", "ب"]), ("روش کار", ["ج"])]
     english = render("jats", article).findall(".//j:abstract/j:sec/j:title", NS)
     assert [e.text for e in english] == ["Background", "Methods"]
-    assert "مقدمه: متن چکیده." in all_text(render("oai_dc", persian))
+    (paragraph,) = render("jats", lead_in).findall(".//j:abstract/j:p", NS)
+    assert paragraph.findtext("j:bold", namespaces=NS) == "مقدمه:"
+    assert "مقدمه: متن چکیده." in all_text(render("oai_dc", lead_in))
 
 
 def test_every_format_stays_valid() -> None:
