@@ -174,4 +174,4 @@ def related_items(article: Article) -> str:
 
 
 FORMAT = MetadataFormat(prefix="datacite", schema=SCHEMA, namespace=NAMESPACE, render=render,
-                        version="1", label="DataCite Metadata Schema 4")
+                        version="2", label="DataCite Metadata Schema 4")

@@ -209,4 +209,4 @@ def electronic_locations(article: Article) -> str:
 
 
 FORMAT = MetadataFormat(prefix="marcxml", schema=SCHEMA, namespace=NAMESPACE, render=render,
-                        version="1", label="MARC 21 (MARCXML slim)")
+                        version="2", label="MARC 21 (MARCXML slim)")

@@ -188,4 +188,4 @@ def record_info(article: Article) -> str:
 
 
 FORMAT = MetadataFormat(prefix="mods", schema=SCHEMA, namespace=NAMESPACE, render=render,
-                        version="1", label="MODS 3.8")
+                        version="2", label="MODS 3.8")

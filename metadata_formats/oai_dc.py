@@ -208,4 +208,4 @@ def _relations(article: Article) -> list[Field]:
 
 
 FORMAT = MetadataFormat(prefix="oai_dc", schema=SCHEMA, namespace=NAMESPACE, render=render,
-                        version="1", label="Dublin Core (OpenAIRE v3)")
+                        version="2", label="Dublin Core (OpenAIRE v3)")

@@ -184,4 +184,4 @@ def citation(article: Article) -> str:
 
 
 FORMAT = MetadataFormat(prefix="oai_openaire", schema=SCHEMA, namespace=NAMESPACE, render=render,
-                        version="1", label="OpenAIRE Literature v4")
+                        version="2", label="OpenAIRE Literature v4")

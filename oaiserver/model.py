@@ -76,6 +76,10 @@ class Journal:
     issn_electronic: str | None = None
     doi: str | None = None  # journal-level DOI prefix, e.g. "10.22034/nkums"
     language: str | None = None  # BCP 47 primary language of the journal ("fa")
+    subject: str | None = None  # the journal's subject area, as the file gives it (no language)
+    # The journal's ids in the Iranian indexes, as (index, id): index is one of "iranmedex",
+    # "magiran", "sid", "nlai", "science", in that order; only the non-empty ones.
+    index_ids: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,9 +103,15 @@ class Article:
     language: str  # resolved BCP 47: "fa", "en", "ar" or "und" (decisions.md D1)
     language_inferred: bool = False
     doi: str | None = None  # normalised bare DOI "10.xxxx/…"
-    publisher_id: str | None = None  # the platform's a_code, e.g. "A-10-25-972"
+    # The platform's id of the article: its a_code ("A-10-25-972"), else, for a Yektaweb page
+    # (".../article-1-2201-en.html" or "browse.php?a_id=2201&sid=1"), "article-1-2201".
+    publisher_id: str | None = None
     title_en: str | None = None
     title_fa: str | None = None
+    # The title with its inline styles ("<i>Helicobacter pylori</i> in …"), only when some run
+    # is styled; its text is exactly the plain title's.
+    title_en_runs: tuple[Inline, ...] = ()
+    title_fa_runs: tuple[Inline, ...] = ()
     subject_en: str | None = None
     subject_fa: str | None = None
     type_en: str | None = None  # free-text content_type

@@ -16,6 +16,7 @@ ALI = "http://www.niso.org/schemas/ali/1.0/"
 # Qualified names as written: JATS is the default namespace of the <article> element, which
 # also declares the xlink and (with a licence) ali prefixes.
 XLINK_HREF = "xlink:href"
+XLINK_TITLE = "xlink:title"
 ALI_PREFIX = "ali:"
 
 

@@ -17,11 +17,11 @@ from metadata_formats import CrosswalkSettings, MetadataFormat
 from metadata_formats import common as c
 from metadata_formats import rights
 from metadata_formats.article_types import article_type
-from metadata_formats.jats.abstract import abstracts, keywords
+from metadata_formats.jats.abstract import abstracts, keywords, styled
 from metadata_formats.jats.contribs import contrib_group
-from metadata_formats.jats.elements import ALI, ALI_PREFIX, JATS, XLINK, XLINK_HREF, lang_attr
+from metadata_formats.jats.elements import ALI, ALI_PREFIX, JATS, XLINK, XLINK_HREF, XLINK_TITLE, lang_attr
 from oaiserver import identifiers
-from oaiserver.xmltext import XML_LANG, element, leaf
+from oaiserver.xmltext import XML_LANG, element, escape_text, leaf, strip_illegal
 
 if t.TYPE_CHECKING:
     from oaiserver.model import Article, IssueInfo, Journal
@@ -31,6 +31,9 @@ SCHEMA = "https://jats.nlm.nih.gov/publishing/1.3/xsd/JATS-journalpublishing1-3-
 #: Distinct journal-meta parts remembered: one per journal and article language is plenty,
 #: since ingest renders the articles of one issue one after the other.
 _CACHED = 64
+#: What the two links of a record point at (their xlink:title).
+JOURNAL_LINK_TITLE = "Journal home page"
+ARTICLE_LINK_TITLE = "Article landing page"
 
 
 def render(article: Article, settings: CrosswalkSettings) -> str | None:
@@ -81,11 +84,15 @@ def _journal_meta(journal: Journal, article_lang: str, slots: tuple[str, str],
     journal_doi = identifiers.valid_doi(journal.doi)
     if journal_doi:
         parts.append(leaf("journal-id", journal_doi, {"journal-id-type": "doi"}))
+    # The ids in the Iranian indexes, typed by the index's name (journal-id-type is open).
+    for index, value in journal.index_ids:
+        if c.clean(value):
+            parts.append(leaf("journal-id", c.clean(value), {"journal-id-type": index}))
     parts.append(journal_titles(journal, slots, article_lang))
     parts += [leaf("issn", issn, {"publication-format": fmt}) for fmt, issn in issns(journal)]
     if c.clean(publisher):
         parts.append(element("publisher", leaf("publisher-name", c.clean(publisher))))
-    parts.append(self_uri(journal.web_url))
+    parts.append(self_uri(journal.web_url, JOURNAL_LINK_TITLE))
     return element("journal-meta", "".join(parts))
 
 
@@ -106,7 +113,7 @@ def journal_titles(journal: Journal, slots: tuple[str, str], article_lang: str) 
     abbrev = abbreviation(journal)
     if not found and not abbrev:
         return ""
-    parts = [title_pair("journal-title", found, article_lang)]
+    parts = [title_pair("journal-title", [(slot, escape_text(title)) for slot, title in found], article_lang)]
     if abbrev:
         attrs = {"abbrev-type": "publisher", **lang_attr("en", article_lang)}
         parts.append(leaf("abbrev-journal-title", abbrev, attrs))
@@ -120,20 +127,34 @@ def abbreviation(journal: Journal) -> str | None:
 
 
 def title_pair(tag: str, found: list[tuple[str, str]], article_lang: str) -> str:
-    """First title as ``tag`` (xml:lang only if not the article's), the other as trans-title-group."""
+    """First title as ``tag`` (xml:lang only if not the article's), the other as trans-title-group.
+
+    ``found`` holds (slot, title as markup) pairs.
+    """
     parts = []
-    for index, (slot, title) in enumerate(found):
+    for index, (slot, markup) in enumerate(found):
         if index == 0:
-            parts.append(leaf(tag, title, lang_attr(slot, article_lang)))
+            parts.append(element(tag, markup, lang_attr(slot, article_lang)))
         else:
-            parts.append(element("trans-title-group", leaf("trans-title", title), {XML_LANG: slot}))
+            parts.append(element("trans-title-group", element("trans-title", markup), {XML_LANG: slot}))
     return "".join(parts)
 
 
-def self_uri(url: str | None) -> str:
-    """Return ``<self-uri xlink:href>`` for an http(s) URL (percent-encoded to a valid anyURI)."""
+def title_markup(article: Article, slot: str, title: str) -> str:
+    """The article title of ``slot`` with its bold/italic/sup/sub kept (article-title and trans-title allow them)."""
+    runs = getattr(article, f"title_{slot}_runs")
+    if not runs or "".join(run.text for run in runs).strip() != title:
+        return escape_text(title)  # unstyled, or runs that do not spell the title: plain text
+    return "".join(styled(strip_illegal(run.text), run.styles) for run in runs)
+
+
+def self_uri(url: str | None, title: str) -> str:
+    """Return ``<self-uri xlink:href xlink:title>`` for an http(s) URL (percent-encoded to a valid anyURI)."""
+    # JATS4R requires every link to say what it points at, in its content or in xlink:title;
+    # the URL itself does not count. A fixed title describes the page without repeating a
+    # title of the record.
     uri = identifiers.web_uri(url)
-    return element("self-uri", None, {XLINK_HREF: uri}) if uri else ""
+    return element("self-uri", None, {XLINK_HREF: uri, XLINK_TITLE: title}) if uri else ""
 
 
 # --- article-meta ---------------------------------------------------------------------------
@@ -143,7 +164,8 @@ def article_meta(article: Article, settings: CrosswalkSettings, permission_part:
     """Return article-meta (``permission_part`` from :func:`permissions`), in content-model order."""
     slots = c.slot_order(article)
     # A missing primary-language title promotes the other one to article-title, with its xml:lang.
-    title_group = title_pair("article-title", titles(article, slots), article.language)
+    found = [(slot, title_markup(article, slot, title)) for slot, title in titles(article, slots)]
+    title_group = title_pair("article-title", found, article.language)
     parts = [
         article_ids(article),
         categories(article, slots),
@@ -152,7 +174,7 @@ def article_meta(article: Article, settings: CrosswalkSettings, permission_part:
         issue_part(article.issue),
         pages(article),
         permission_part,
-        self_uri(article.web_url),
+        self_uri(article.web_url, ARTICLE_LINK_TITLE),
         abstracts(article, slots),
         keywords(article, slots),
         counts(article),
@@ -254,4 +276,4 @@ def counts(article: Article) -> str:
 
 
 FORMAT = MetadataFormat(prefix="jats", schema=SCHEMA, namespace=NAMESPACE, render=render,
-                        version="1", label="JATS 1.3 Journal Publishing")
+                        version="2", label="JATS 1.3 Journal Publishing")

@@ -8,7 +8,9 @@ survive; scripts, styles, images, tables (with their text), comments and attribu
 from __future__ import annotations
 
 import enum
+import html
 import logging
+import re
 from typing import Final
 
 from lxml import etree
@@ -49,6 +51,13 @@ _EDGE_CHARS = WHITESPACE + ZWNJ
 _LABEL_MAX_CHARS = 60
 _LABEL_MAX_WORDS = 6
 _COLONS = ":\uff1a"
+# A complete character or entity reference, semicolon required: html.unescape on a whole text
+# would also decode the legacy forms without one ("&para" inside "&parameter").
+_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# Some files escape their entities once more than needed, some twice (Q2): after the HTML
+# parser's decode a text may still read "&rsquo;" or "&amp;nbsp;". Decoding stops when nothing
+# changes, and after this many rounds whatever happens.
+_MAX_DECODES = 4
 
 
 
@@ -65,7 +74,7 @@ _Item = _Run | _Break  # one entry of the flattened run list
 
 
 def parse_abstract(value: str | None, xml_clean: bool = False) -> tuple[AbstractBlock, ...]:
-    """Parse abstract HTML into blocks; labelled sections when every block starts with a label."""
+    """Parse abstract HTML into blocks; labelled sections when it opens with one of several labels."""
     # ``xml_clean``: the value cannot hold an XML-illegal character (an XML parser produced
     # it), which spares a scan of the whole value.
     try:
@@ -81,13 +90,23 @@ def parse_abstract(value: str | None, xml_clean: bool = False) -> tuple[Abstract
 
 def html_to_text(value: str | None) -> str | None:
     """Flatten an HTML fragment (a title with ``<i>``) to plain text, entities decoded."""
+    # The runs of _blocks are XML-clean already.
+    return trim_text("".join(run.text for run in html_to_runs(value)), collapse=True)
+
+
+def html_to_runs(value: str | None) -> tuple[Inline, ...]:
+    """Flatten an HTML fragment to one line of runs that keep their bold/italic/sup/sub styles."""
     try:
         blocks = [b for b in _blocks(value) if b]
     except Exception:
         log.warning("HTML text could not be parsed; dropped", exc_info=True)
-        return None
-    # The runs of _blocks are XML-clean already.
-    return trim_text(" ".join("".join(t for t, _ in b) for b in blocks), collapse=True)
+        return ()
+    line: list[_Run] = []
+    for block in blocks:
+        if line:
+            line.append((" ", ()))  # paragraphs of a one-line field join with a space
+        line.extend(block)
+    return tuple(Inline(text, styles) for text, styles in _normalise_block(line))
 
 
 def _blocks(value: str | None, xml_clean: bool = False) -> list[list[_Run]]:
@@ -102,7 +121,7 @@ def _blocks(value: str | None, xml_clean: bool = False) -> list[list[_Run]]:
     if root is None:
         return []
     blocks: list[list[_Run]] = [[]]
-    for item in _xml_clean(_flatten(root)):
+    for item in _xml_clean(_decode_references(_flatten(root))):
         if item is _BREAK:
             blocks.append([])
         else:
@@ -111,6 +130,22 @@ def _blocks(value: str | None, xml_clean: bool = False) -> list[list[_Run]]:
     if trim_text(" ".join(t for b in result for t, _ in b)) is None:
         return []  # "<p>---</p>": a placeholder wrapped in markup
     return result
+
+
+def _decode_references(items: list[_Item]) -> list[_Item]:
+    """Decode the references left in the runs' text after the HTML parser, until none is left (bounded)."""
+    return [i if i is _BREAK or "&" not in i[0] else (decode_references(i[0]), i[1])
+            for i in items]
+
+
+def decode_references(text: str) -> str:
+    """Decode complete entity and character references again and again, at most ``_MAX_DECODES`` times."""
+    for _ in range(_MAX_DECODES):
+        decoded = _REFERENCE.sub(lambda match: html.unescape(match.group()), text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
 
 
 def _xml_clean(items: list[_Item]) -> list[_Item]:
@@ -197,19 +232,28 @@ def _trim_edges(runs: list[_Run]) -> list[_Run]:
 
 
 def _split_labels(blocks: list[list[_Run]]) -> tuple[AbstractBlock, ...] | None:
-    """Return labelled sections if every block starts with a bold label (decisions.md Q4), else None."""
-    sections: list[tuple[str, list[_Run]]] = []
+    """Return labelled sections if the first block and at least one more start with a bold label (decisions.md Q4).
+
+    After the first, a block with a label heads a new section and a block without one continues
+    the section before it; a label alone on its line heads the block that follows it. One
+    labelled block is a bold lead-in, not a structure: as a lone ``<sec>`` it would be a JATS4R
+    error, so it stays a paragraph (in either language: the rule is the same for both).
+    """
+    sections: list[tuple[str | None, list[_Run]]] = []
     for block in blocks:
         found = _take_label(block)
         if found is None:
-            if sections and not sections[-1][1]:
+            if not sections:
+                return None  # the abstract does not open with a label: plain paragraphs
+            if not sections[-1][1]:
                 # "<b>Methods:</b><br>text": a label alone on its line heads the next block.
                 sections[-1] = (sections[-1][0], block)
-                continue
-            return None
+            else:
+                sections.append((None, block))
+            continue
         sections.append(found)
-    if len(sections) < 2 or any(not content for _, content in sections):
-        return None  # one "section" is just a bold lead-in, not a structured abstract
+    if sum(1 for label, _ in sections if label) < 2 or any(not content for _, content in sections):
+        return None  # a lone lead-in; or a label with no text at all after it, which heads nothing
     return tuple(
         AbstractBlock(label, tuple(Inline(t, s) for t, s in content)) for label, content in sections
     )

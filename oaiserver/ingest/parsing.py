@@ -13,8 +13,8 @@ from lxml import etree
 
 from oaiserver import identifiers
 from oaiserver.ingest import keys as identity
-from oaiserver.ingest.abstracts import html_to_text, parse_abstract
-from oaiserver.model import Article, Author, Issue, IssueInfo, Journal
+from oaiserver.ingest.abstracts import html_to_runs, html_to_text, parse_abstract
+from oaiserver.model import Article, Author, Inline, Issue, IssueInfo, Journal
 from oaiserver.ingest.normalise import (
     clean_number, clean_text, jalali_to_gregorian, normalise_language, parse_flag, parse_pubdate,
     resolve_language, split_keywords, trim_text,
@@ -24,6 +24,8 @@ from oaiserver.ingest.xmlfile import IngestError, read_issue_xml
 __all__ = ["IngestError", "parse_issue"]
 
 log = logging.getLogger(__name__)
+#: The Iranian indexes whose journal ids the file carries (journal_id_<index>), in output order.
+INDEXES = ("iranmedex", "magiran", "sid", "nlai", "science")
 _MARKUP_RE = re.compile(r"</?[A-Za-z][^<>]*>|&(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
 
 
@@ -66,6 +68,17 @@ class _Leaves:
         if ("<" in value or "&" in value) and _MARKUP_RE.search(value):
             return html_to_text(value)
         return trim_text(value, collapse=True)  # lxml-parsed: no XML-illegal character in it
+
+    def styled(self, name: str) -> tuple[str | None, tuple[Inline, ...]]:
+        """Return :meth:`text` and, when the leaf's markup styles some of it, its styled runs."""
+        value = _raw_text(self.first.get(name))
+        if value is None or not (("<" in value or "&" in value) and _MARKUP_RE.search(value)):
+            return self.text(name), ()
+        runs = html_to_runs(value)
+        text = trim_text("".join(run.text for run in runs), collapse=True)
+        if text is None or not any(run.styles for run in runs) or "".join(r.text for r in runs) != text:
+            return text, ()  # nothing styled, or runs that would not spell the plain title
+        return text, runs
 
     def html(self, name: str) -> str | None:
         """Return an HTML leaf (abstract), also when it arrives as unescaped child elements."""
@@ -142,6 +155,9 @@ def _journal(root: etree._Element) -> Journal:
         web_url=web_url, issn_print=issn_print, issn_electronic=issn_electronic,
         doi=identifiers.doi(clean_text(leaves.raw("journal_id_doi"))),
         language=normalise_language(leaves.raw("language")),
+        subject=leaves.text("subject"),
+        index_ids=tuple((index, found) for index in INDEXES
+                        if (found := clean_text(leaves.raw(f"journal_id_{index}"), collapse=True))),
     )
 
 
@@ -175,7 +191,7 @@ def _issue_info(root: etree._Element) -> IssueInfo:
 def _article(el: etree._Element, number: int, journal: Journal, info: IssueInfo) -> Article:
     """Read one ``<article>``; ``number`` (1-based) names it in error messages."""
     leaves = _Leaves(el)
-    title_en, title_fa = leaves.text("title"), leaves.text("title_fa")
+    (title_en, title_en_runs), (title_fa, title_fa_runs) = leaves.styled("title"), leaves.styled("title_fa")
     if not (title_en or title_fa):
         raise IngestError(f"article {number}: no title in either language")
     language, inferred = resolve_language(leaves.raw("language"), journal.language)
@@ -185,8 +201,8 @@ def _article(el: etree._Element, number: int, journal: Journal, info: IssueInfo)
                                title_en or title_fa)
     return Article(
         journal=journal, issue=info, key=key, language=language, language_inferred=inferred,
-        doi=identifiers.doi(clean_text(leaves.raw("article_id_doi"))), publisher_id=identity.a_code(web_url),
-        title_en=title_en, title_fa=title_fa,
+        doi=identifiers.doi(clean_text(leaves.raw("article_id_doi"))), publisher_id=identity.a_code(web_url) or identity.yektaweb_key(web_url),
+        title_en=title_en, title_fa=title_fa, title_en_runs=title_en_runs, title_fa_runs=title_fa_runs,
         subject_en=leaves.text("subject"), subject_fa=leaves.text("subject_fa"),
         type_en=leaves.text("content_type"), type_fa=leaves.text("content_type_fa"),
         abstract_en=parse_abstract(leaves.html("abstract"), xml_clean=True),

@@ -102,6 +102,10 @@ def _journal_description(article: Article) -> str:
     for issn in (journal.issn_print, journal.issn_electronic):
         if issn:
             elements.append(("identifier", f"urn:ISSN:{issn}", None))
+    if journal.subject:
+        # The journal's subject area: the article-level subjects are sets of their own, this
+        # one describes the journal (its language is not given).
+        elements.append(("subject", journal.subject, None))
     if journal.language:
         elements.append(("language", journal.language, None))
     return _dc(elements or [("title", journal.key, None)])

@@ -95,15 +95,53 @@ def test_entities_decoded_once_more_by_the_html_parser() -> None:
     assert block.content[0].text == "12\u201318 & x <20 \u2019s end"
 
 
+def test_entities_escaped_more_than_once_are_decoded_until_stable() -> None:
+    # As the XML parser hands over "&amp;amp;rsquo;" of the file: the HTML parser decodes once.
+    (block,) = parse_abstract("It&amp;rsquo;s &amp;amp;amp; more&amp;nbsp;&amp;amp;#8211;")
+    assert block.content[0].text == "It\u2019s & more \u2013"  # NBSP: one space
+    assert html_to_text("Women&amp;amp;rsquo;s health") == "Women\u2019s health"
+
+
+def test_decoding_is_bounded_and_needs_complete_references() -> None:
+    (deep,) = parse_abstract("&amp;" * 8 + "rsquo;")
+    assert deep.content[0].text.startswith("&")  # stops after a few rounds
+    (block,) = parse_abstract("&amp;parameter &amp;unknownname; R&amp;amp;D &amp;#x1;x")
+    assert block.content[0].text == "&parameter &unknownname; R&D x"
+
+
+def test_blocks_of_only_nbsp_are_dropped() -> None:
+    blocks = parse_abstract("<p>text</p><p>&amp;nbsp;</p><p>&amp;amp;nbsp; &nbsp;</p>")
+    assert [b.content for b in blocks] == [(Inline("text"),)]
+
+
 def test_zwnj_inside_kept_but_trimmed_at_block_edges() -> None:
     (block,) = parse_abstract("<p>\u200cسلول\u200cهای\u200c</p>")
     assert block.content[0].text == "سلول\u200cهای"
 
 
-def test_structured_needs_every_block_labelled() -> None:
+def test_structured_when_the_first_block_is_labelled() -> None:
+    # An unlabelled block after a label continues that section (it carries no label of its own).
     blocks = parse_abstract("<b>Background:</b> a<br>plain paragraph<br><b>Results:</b> b")
+    assert [(b.label, b.content) for b in blocks] == [
+        ("Background", (Inline("a"),)), (None, (Inline("plain paragraph"),)), ("Results", (Inline("b"),))]
+    persian = parse_abstract("<b>مقدمه:</b> الف<br>ب<br><b>روش کار:</b> ج")
+    assert [(b.label, b.content) for b in persian] == [
+        ("مقدمه", (Inline("الف"),)), (None, (Inline("ب"),)), ("روش کار", (Inline("ج"),))]
+
+
+def test_one_labelled_block_is_a_lead_in_in_either_language() -> None:
+    for value in ("<p><b>Note:</b> a single paragraph.</p>", "<b>مقدمه:</b> متن اول.<br>روش کار: متن دوم."):
+        blocks = parse_abstract(value)
+        assert all(b.label is None for b in blocks)
+        assert blocks[0].content[0].styles == ("bold",)
+
+
+def test_not_structured_unless_the_first_block_is_labelled() -> None:
+    blocks = parse_abstract("plain paragraph<br><b>Results:</b> b")
     assert all(b.label is None for b in blocks)
-    assert blocks[0].content[0] == Inline("Background:", ("bold",))
+    assert blocks[1].content[0] == Inline("Results:", ("bold",))
+    # A label with nothing after it heads nothing.
+    assert all(b.label is None for b in parse_abstract("<b>Background:</b> a<br><b>Keywords:</b>"))
 
 
 def test_label_forms() -> None:
@@ -124,11 +162,10 @@ def test_label_on_its_own_line_heads_the_next_block() -> None:
 
 
 def test_not_labels() -> None:
-    # Long bold runs, bold without a colon and a single bold lead-in are not sections.
+    # Long bold runs and bold without a colon are not sections.
     long_label = "<b>" + "word " * 8 + ":</b> x<br><b>Methods:</b> y"
     assert all(b.label is None for b in parse_abstract(long_label))
     assert all(b.label is None for b in parse_abstract("<b>Intro</b> x<br><b>Methods</b> y"))
-    assert all(b.label is None for b in parse_abstract("<p><b>Note:</b> a single paragraph.</p>"))
     assert all(b.label is None for b in parse_abstract("هدف: الف<br>یافته‌ها: ب"))
 
 
@@ -164,7 +201,7 @@ def test_meta_charset_cannot_change_decoding() -> None:
 
 def test_html_to_text() -> None:
     assert html_to_text("Rare <i>Brucella</i> Spondylitis") == "Rare Brucella Spondylitis"
-    assert html_to_text("A &amp;amp; B") == "A &amp; B"
+    assert html_to_text("A &amp;amp; B") == "A & B"  # decoded until stable (Q2)
     assert html_to_text("Obstetrics &amp; Gynecology") == "Obstetrics & Gynecology"
     assert html_to_text("<p>a</p><p>b</p>") == "a b"
     assert html_to_text("---") is None

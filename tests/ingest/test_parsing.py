@@ -374,7 +374,7 @@ def test_small_fixture_fields() -> None:
     assert issue.info.publication_format == "print"
     assert issue.journal.key == "2008-8701"
     article = issue.articles[0]
-    assert article.key == "article-3-77" and article.publisher_id is None
+    assert article.key == "article-3-77" and article.publisher_id == "article-3-77"
     author = article.authors[0]
     assert (author.given_en, author.surname_en, author.given_fa) == ("Ali R.", "Karimi", "علی")
     assert author.orcid is None and author.email is None and author.corresponding is True

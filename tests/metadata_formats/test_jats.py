@@ -47,7 +47,7 @@ WORKED_EXAMPLE_ABRIDGED = """
    </journal-title-group>
    <issn publication-format="print">2008-8701</issn>
    <issn publication-format="electronic">2008-8698</issn>
-   <self-uri xlink:href="http://journal.nkums.ac.ir"/>
+   <self-uri xlink:href="http://journal.nkums.ac.ir" xlink:title="Journal home page"/>
   </journal-meta>
   <article-meta>
    <article-id pub-id-type="publisher-id">A-10-25-972</article-id>
@@ -107,7 +107,7 @@ WORKED_EXAMPLE_ABRIDGED = """
    <issue>2</issue>
    <fpage>12</fpage>
    <lpage>25</lpage>
-   <self-uri xlink:href="http://journal.nkums.ac.ir/browse.php?a_code=A-10-25-972&amp;slc_lang=other&amp;sid=1"/>
+   <self-uri xlink:href="http://journal.nkums.ac.ir/browse.php?a_code=A-10-25-972&amp;slc_lang=other&amp;sid=1" xlink:title="Article landing page"/>
    <kwd-group kwd-group-type="author">
     <kwd>ضایعه نخاعی</kwd><kwd>سلولهای بنیادی مزانشیمی</kwd><kwd>سلولدرمانی</kwd><kwd>سیستم اعصاب مرکزی</kwd>
    </kwd-group>

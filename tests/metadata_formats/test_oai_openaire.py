@@ -29,7 +29,7 @@ def test_registry_exposes_oai_openaire() -> None:
     assert fmt is oai_openaire.FORMAT
     assert fmt.namespace == "http://namespace.openaire.eu/schema/oaire/"
     assert fmt.schema == "https://www.openaire.eu/schema/repo-lit/4.0/openaire.xsd"
-    assert (fmt.version, fmt.label) == ("1", "OpenAIRE Literature v4")
+    assert (fmt.version, fmt.label) == ("2", "OpenAIRE Literature v4")
 
 
 # --- the access right decides whether the format exists for an article -----------------------
