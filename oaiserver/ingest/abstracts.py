@@ -54,7 +54,7 @@ _COLONS = ":\uff1a"
 # A complete character or entity reference, semicolon required: html.unescape on a whole text
 # would also decode the legacy forms without one ("&para" inside "&parameter").
 _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-# Some files escape their entities once more than needed, some twice (Q2): after the HTML
+# Some files escape their entities once more than needed, some twice (decisions.md Q2): after the HTML
 # parser's decode a text may still read "&rsquo;" or "&amp;nbsp;". Decoding stops when nothing
 # changes, and after this many rounds whatever happens.
 _MAX_DECODES = 4

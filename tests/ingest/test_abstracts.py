@@ -201,7 +201,7 @@ def test_meta_charset_cannot_change_decoding() -> None:
 
 def test_html_to_text() -> None:
     assert html_to_text("Rare <i>Brucella</i> Spondylitis") == "Rare Brucella Spondylitis"
-    assert html_to_text("A &amp;amp; B") == "A & B"  # decoded until stable (Q2)
+    assert html_to_text("A &amp;amp; B") == "A & B"  # decoded until stable (decisions.md Q2)
     assert html_to_text("Obstetrics &amp; Gynecology") == "Obstetrics & Gynecology"
     assert html_to_text("<p>a</p><p>b</p>") == "a b"
     assert html_to_text("---") is None
