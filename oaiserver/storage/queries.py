@@ -108,9 +108,9 @@ def page(
     A page holds up to ``limit`` items; with ``max_bytes`` it also ends after the item that
     brings its headers and metadata to that many bytes, but never before its second item.
     A page that would leave exactly one item behind takes it too (``limit`` + 1 items, or one
-    record past the byte limit): no page holds a single item unless the list does
-    (decisions.md P8). Rows are read one by one and no row past the page is
-    read: what follows is asked of the narrow index.
+    more record past the byte limit): no page holds a single item unless the list does
+    (decisions.md P8). Rows are read one by one and no row past the page is read: what
+    follows is counted on the narrow index.
     """
     # One lower bound, as a row value, so that SQLite seeks the index straight to it (a deep
     # page costs what the first one does). Identifiers are never empty: (from, "") is from.
