@@ -207,13 +207,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("OAI_REPOSITORY_IDENTIFIER", "oaiserver.localhost",
             "the domain name inside identifiers (`oai:{this}:…`); checked at start against the "
             "oai-identifier syntax. Never change it once harvested", domain_name),
-    Setting("OAI_PAGE_SIZE", 100, "records per ListRecords page", whole_number(1)),
-    # A page ends after the record that reaches it, so it always holds at least one record.
+    # Page sizes start at 2: no page may hold a single item (decisions.md P8).
+    Setting("OAI_PAGE_SIZE", 100, "records per ListRecords page", whole_number(2)),
+    # A page ends after the record that reaches it, or at its second record if later.
     Setting("OAI_PAGE_MAX_BYTES", 4 * 1024 * 1024,
             "bytes of records per ListRecords page, at most (about): large records make shorter "
             "pages", whole_number(1), default_note="4 MiB"),
     Setting("OAI_IDENTIFIERS_PAGE_SIZE", 500,
-            "headers per ListIdentifiers page, and sets per ListSets page", whole_number(1)),
+            "headers per ListIdentifiers page, and sets per ListSets page", whole_number(2)),
     Setting("OAI_TOKEN_TTL", 7 * 24 * 3600, "lifetime of a resumption token, in seconds",
             whole_number(1), default_note="7 days"),
     Setting("OAI_COMPRESSION", ["gzip", "deflate"],

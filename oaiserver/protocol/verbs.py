@@ -46,7 +46,7 @@ class Repository:
     compression: tuple[str, ...] = ()
     stylesheet: str | None = None
     # A ListRecords page ends after the record that brings it to this many bytes (at least
-    # one record per page); None: only page_size counts.
+    # two records per page, where two are left); None: only page_size counts.
     page_max_bytes: int | None = None
     formats: t.Mapping[str, metadata_formats.MetadataFormat] = field(
         default_factory=lambda: metadata_formats.FORMATS
@@ -141,16 +141,19 @@ def list_sets(request: OAIRequest, ctx: Context) -> str:
     else:
         state = ListState("ListSets", total=store.count_sets(ctx.conn))
     size = ctx.repo.identifiers_page_size
-    rows = store.sets_page(ctx.conn, state.last[0] if state.last else None, size + 1)
+    # Two rows past the page tell whether exactly one set would be left for a page of its
+    # own: then it joins this one (decisions.md P8).
+    rows = store.sets_page(ctx.conn, state.last[0] if state.last else None, size + 2)
     if not rows:
         raise NoRecordsMatch("the list of sets has changed; start ListSets again")
+    more = len(rows) > size + 1
+    shown = rows[:size] if more else rows
     body = "".join(
         f"<set>{xmltext.leaf('setSpec', spec)}{xmltext.leaf('setName', name)}"
         f"{f'<setDescription>{description}</setDescription>' if description else ''}</set>"
-        for spec, name, description in rows[:size]
+        for spec, name, description in shown
     )
-    more = len(rows) > size
-    body += _token(ctx, state, (rows[size - 1][0],) if more else (), size, more, token is not None)
+    body += _token(ctx, state, (shown[-1][0],), len(shown), more, token is not None)
     return f"<ListSets>{body}</ListSets>"
 
 

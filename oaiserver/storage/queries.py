@@ -103,39 +103,59 @@ def page(
     with_xml: bool,
     max_bytes: int | None = None,
 ) -> Page:
-    """Return up to ``limit`` items after the keyset position ``after``, in order.
+    """Return the next page of items after the keyset position ``after``, in order.
 
-    With ``max_bytes`` the page also ends after the item that brings its headers and
-    metadata to that many bytes (so it holds at least one item). Rows are read one by one
-    and no row past the page is read: whether more follow is asked of the narrow index.
+    A page holds up to ``limit`` items; with ``max_bytes`` it also ends after the item that
+    brings its headers and metadata to that many bytes, but never before its second item.
+    A page that would leave exactly one item behind takes it too (``limit`` + 1 items, or one
+    more record past the byte limit): no page holds a single item unless the list does
+    (decisions.md P8). Rows are read one by one and no row past the page is read: what
+    follows is counted on the narrow index.
     """
     # One lower bound, as a row value, so that SQLite seeks the index straight to it (a deep
     # page costs what the first one does). Identifiers are never empty: (from, "") is from.
     low = max((f.from_, ""), tuple(after or START))
+    rows, full = _read_rows(conn, f, with_xml, low, limit, max_bytes)
+    if not full:
+        return Page(_checked(rows), False)
+    position = (rows[-1][0], rows[-1][1])
+    following = _count_after(conn, f, position, 2)
+    if following == 1:
+        # The list's last item joins this page instead of making a page of its own.
+        rows += _read_rows(conn, f, with_xml, position, 1, None)[0]
+        return Page(_checked(rows), False)
+    return Page(_checked(rows), following > 0)
+
+
+def _read_rows(
+    conn: sqlite3.Connection, f: ListFilter, with_xml: bool, low: tuple[str, ...], limit: int,
+    max_bytes: int | None,
+) -> tuple[list[tuple[t.Any, ...]], bool]:
+    # Up to `limit` rows after `low` (fewer at the byte limit): (rows, whether the page is full).
     cursor = _execute_page(conn, f, with_xml, low, limit)
     try:
         if max_bytes is None:
             rows = cursor.fetchall()
-            full = len(rows) == limit
-        else:
-            rows, full = _fill(cursor, limit, max_bytes)
+            return rows, len(rows) == limit
+        return _fill(cursor, limit, max_bytes)
     finally:
         cursor.close()  # ends the statement: the rows past the page are never read
-    items = _checked(rows)
-    if not full:
-        return Page(items, False)
-    last = items[-1]
-    return Page(items, _exists_after(conn, f, (last.datestamp, last.identifier)))
+
+
+# A page the byte limit ends holds at least this many items: a page of one item is what some
+# harvesters cannot read (decisions.md P8).
+MIN_ITEMS = 2
 
 
 def _fill(rows: t.Iterable[tuple[t.Any, ...]], limit: int, max_bytes: int) -> tuple[list[tuple[t.Any, ...]], bool]:
-    # Stop at `limit` rows or once the page holds `max_bytes`: (rows, whether it is full).
+    # Stop at `limit` rows, or once the page holds `max_bytes` and MIN_ITEMS rows:
+    # (rows, whether the page is full).
     taken: list[tuple[t.Any, ...]] = []
     size = 0
     for row in rows:
         taken.append(row)
         size += len(row[2]) + (len(row[3]) if row[3] is not None else 0)
-        if size >= max_bytes:
+        if size >= max_bytes and len(taken) >= MIN_ITEMS:
             return taken, True
     return taken, len(taken) == limit
 
@@ -165,11 +185,12 @@ def _execute_page(
         return conn.execute(*_page_sql(f, with_xml, low, limit, crc=False))
 
 
-def _exists_after(conn: sqlite3.Connection, f: ListFilter, position: tuple[str, str]) -> bool:
-    # The next item's key from the narrow index: its header and metadata are not read.
-    cursor = _execute_page(conn, f, False, position, 1)
+def _count_after(conn: sqlite3.Connection, f: ListFilter, position: tuple[str, str], most: int) -> int:
+    # How many items follow `position`, counting to `most` at most, by the narrow index:
+    # their headers and metadata are not read.
+    cursor = _execute_page(conn, f, False, position, most)
     try:
-        return cursor.fetchone() is not None
+        return len(cursor.fetchall())
     finally:
         cursor.close()
 

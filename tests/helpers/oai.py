@@ -75,3 +75,20 @@ def harvest(oai, verb: str = "ListRecords", method: str = "GET", **params: t.Any
     while (token := token_of(pages[-1])) is not None and token.text:
         pages.append(oai(method, verb=verb, resumptionToken=token.text))
     return [i for p in pages for i in identifiers(p)], pages
+
+
+def page_sizes(total: int, size: int) -> list[int]:
+    """The item counts of the pages of a ``total``-item list, ``size`` a page.
+
+    A last item that would stand alone on a page joins the page before (decisions.md P8).
+    """
+    sizes = [size] * (total // size) + ([total % size] if total % size else [])
+    if len(sizes) > 1 and sizes[-1] == 1:
+        sizes[-2:] = [size + 1]
+    return sizes
+
+
+def list_items(page: etree._Element) -> list[etree._Element]:
+    """The items of a list page: its records, headers or sets."""
+    items = page.findall(".//o:record", NS) or page.findall(".//o:header", NS)
+    return items or page.findall(".//o:set", NS)

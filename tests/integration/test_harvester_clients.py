@@ -14,7 +14,7 @@ from tests.helpers.harvester_tools import TOOLS, NodeOaiPmh, Tool
 
 pytestmark = pytest.mark.integration
 
-IDENTIFIERS_PAGE = 2
+RECORDS_PAGE = IDENTIFIERS_PAGE = 2
 # The programs that say when a request failed (catmandu prints nothing and exits 0).
 REPORTS_ERRORS = {"oai-harvest", "node oai-pmh", "perl oai_pmh"}
 
@@ -23,7 +23,7 @@ REPORTS_ERRORS = {"oai-harvest", "node oai-pmh", "perl oai_pmh"}
 def server(tmp_path_factory):
     """Samples, an extra issue, a withdrawn record and an emptied set, served by gunicorn."""
     running = populated_server(tmp_path_factory.mktemp("served-clients"),
-                               page_size=2, identifiers_page_size=IDENTIFIERS_PAGE)
+                               page_size=RECORDS_PAGE, identifiers_page_size=IDENTIFIERS_PAGE)
     yield running
     running.stop()
 
@@ -57,7 +57,7 @@ def test_full_list_records(server, expected, tool, prefix):
 
 def test_list_identifiers_per_set(server, expected, tool):
     """Every set harvested on its own: its members exactly, deleted ones flagged, none twice."""
-    complete = 0
+    complete, folded = 0, 0
     for spec in expected.sets:
         members = expected.members[spec]
         got = tool.harvest(server.base, "ListIdentifiers", "oai_dc", spec)
@@ -65,23 +65,31 @@ def test_list_identifiers_per_set(server, expected, tool):
             # noRecordsMatch: some tools say so, some print nothing; none may invent records.
             assert got.ids == [], spec
             continue
-        if isinstance(tool, NodeOaiPmh) and _single_item_page_failure(got, len(members)):
-            # Everything before the one-header page arrived, once each.
-            assert len(got.ids) == len(set(got.ids)) == len(members) - 1, spec
-            assert set(got.ids) < members, spec
+        if isinstance(tool, NodeOaiPmh) and len(members) == 1:
+            # A one-item list is a page of one, which oai-pmh 2.0.3 cannot read (it parses with
+            # xml2js explicitArray=false: one header is an object, not a list). No server can
+            # help it; the list's last item never stands alone otherwise (decisions.md P8).
+            assert got.ids == [] and any("is not iterable" in line for line in got.errors), spec
             continue
         assert not got.errors, (spec, got.errors)
         assert len(got.ids) == len(set(got.ids)) and set(got.ids) == members, spec
         assert got.deleted == members & expected.deleted, spec
         complete += 1
+        # A page and one: the last header joined the page before instead of standing alone.
+        folded += len(members) > 1 and len(members) % IDENTIFIERS_PAGE == 1
     # Whatever a client's limits, the big sets (whole journals, subjects, types) must work.
     assert complete >= 3
+    assert folded >= 1  # the repository has such sets: every client harvests them completely
 
 
-def _single_item_page_failure(got, size: int) -> bool:
-    # oai-pmh 2.0.3 parses with xml2js explicitArray=false: a page holding one header is an
-    # object, not a list, and its CLI stops with "... is not iterable" (a client bug).
-    return size % IDENTIFIERS_PAGE == 1 and any("is not iterable" in line for line in got.errors)
+def test_a_list_whose_last_page_would_hold_one_record(server, expected, tool):
+    """A page and one left: every client, the npm oai-pmh one included, harvests it completely."""
+    spec, members = next((spec, members) for spec, members in sorted(expected.members.items())
+                         if len(members) > RECORDS_PAGE and len(members) % RECORDS_PAGE == 1)
+    got = tool.harvest(server.base, "ListRecords", "oai_dc", spec)
+    if tool.name in REPORTS_ERRORS:
+        assert not got.errors, got.errors
+    assert len(got.ids) == len(set(got.ids)) == len(members) and set(got.ids) == members
 
 
 def test_unknown_format_is_noticed(server, tool):

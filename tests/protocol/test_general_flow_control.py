@@ -144,9 +144,11 @@ def test_pinned_list_survives_an_ingest(loaded, oai, ingest, runner, tmp_path, c
 
 def test_every_remaining_record_changed(app, ingest, tmp_path, oai, clock):
     """§3.5: if all records after a token changed since the pin, the rest is noRecordsMatch."""
-    ingest(write_issue(tmp_path / "three.xml", [A("T-0"), A("T-1"), A("T-2")]))
+    # Four records: two on the first page, two left (a single one would join the first page).
+    ingest(write_issue(tmp_path / "four.xml", [A("T-0"), A("T-1"), A("T-2"), A("T-3")]))
     clock.advance(10)
     first = oai(verb="ListRecords", metadataPrefix="oai_dc")
     clock.advance(10)
-    ingest(write_issue(tmp_path / "three.xml", [A("T-0"), A("T-1"), A("T-2", title="Changed")]))
+    ingest(write_issue(tmp_path / "four.xml", [A("T-0"), A("T-1"), A("T-2", title="Changed"),
+                                               A("T-3", title="Changed")]))
     assert error_codes(oai(verb="ListRecords", resumptionToken=token_of(first).text)) == ["noRecordsMatch"]

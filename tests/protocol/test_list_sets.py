@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers.oai import NS, REPOSITORY_IDENTIFIER, error_codes, harvest, token_of
+from tests.helpers.oai import NS, REPOSITORY_IDENTIFIER, error_codes, harvest, list_items, page_sizes, token_of
 from tests.helpers.issues import A, write_issue
 from tests.helpers.protocol import GENERATED, JOURNAL, REVIEW, get, headers, other_app_client, request_attrs, \
     set_specs, total_records, withdraw
@@ -55,7 +55,7 @@ def test_set_names_and_descriptions(loaded, oai):
 def test_paging_and_cursor(loaded, oai):
     """§4.6 / §3.5: ListSets pages of 3 with cursor, completeListSize and a final empty token."""
     specs, pages = all_specs(oai), harvest(oai, "ListSets")[1]
-    assert len(pages) == -(-len(specs) // 3)
+    assert [len(list_items(p)) for p in pages] == page_sizes(len(specs), 3)
     for n, page in enumerate(pages):
         token = token_of(page)
         assert (token.get("cursor"), token.get("completeListSize")) == (str(3 * n), str(len(specs)))
@@ -71,6 +71,23 @@ def test_exact_multiple_of_page_size(loaded, oai, config, oai_schema):
     while token_of(pages[-1]).text:
         pages.append(get(other, oai_schema, verb="ListSets", resumptionToken=token_of(pages[-1]).text))
     assert [len(p.findall(".//o:set", NS)) for p in pages] == [size] * (count // size)
+
+
+def test_a_last_set_alone_joins_the_page_before(loaded, ingest, tmp_path, oai, config, oai_schema):
+    """decisions.md P8: no page holds a single set; cursor and completeListSize stay exact."""
+    # One more set (a new subject in the generated issue) makes an odd count: pages of two.
+    ingest(write_issue(tmp_path / "extra.xml", [A("X-1", subject="Folded Topic")], volume="9", number="3"))
+    count = len(all_specs(oai))
+    assert count % 2 == 1
+    size = 2
+    other = other_app_client(config, OAI_IDENTIFIERS_PAGE_SIZE=size)
+    pages = [get(other, oai_schema, verb="ListSets")]
+    while token_of(pages[-1]).text:
+        pages.append(get(other, oai_schema, verb="ListSets", resumptionToken=token_of(pages[-1]).text))
+    assert [len(list_items(p)) for p in pages] == [size] * (count // size - 1) + [size + 1]
+    assert [token_of(p).get("cursor") for p in pages] == [str(size * n) for n in range(len(pages))]
+    assert {token_of(p).get("completeListSize") for p in pages} == {str(count)}
+    assert len({s.text for p in pages for s in p.iterfind(".//o:setSpec", NS)}) == count
 
 
 def test_token_used_again(loaded, oai):

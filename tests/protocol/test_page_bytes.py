@@ -36,28 +36,44 @@ def record_bytes(page: etree._Element) -> list[int]:
 
 @pytest.mark.parametrize("prefix", ["oai_dc", "jats"])
 def test_large_records_make_shorter_pages(mixed, oai, prefix):
-    """A page ends after the record that reaches the byte limit; tokens, cursor and size stay exact."""
+    """A page ends after the record that reaches the byte limit, at its second record at the
+    earliest, and takes a last record that would stand alone (decisions.md P8); tokens, cursor
+    and size stay exact."""
     ids, pages = harvest(oai, metadataPrefix=prefix)
     assert len(ids) == len(set(ids)) == len(ABSTRACTS)
     cursor = 0
     for n, page in enumerate(pages):
         sizes = record_bytes(page)
-        assert 1 <= len(sizes) <= 5
-        assert sum(sizes[:-1]) < LIMIT  # only the last record may cross the limit
+        assert 2 <= len(sizes) <= 5 + 1
+        # Here at most one record past the one that reaches the limit (the rule allows two: a
+        # record alone over the limit takes a second, and a last one left alone joins too).
+        assert sum(sizes[:-2]) < LIMIT
         token = token_of(page)
         assert (int(token.get("cursor")), int(token.get("completeListSize"))) == (cursor, len(ABSTRACTS))
         assert bool(token.text) == (n < len(pages) - 1)
         cursor += len(sizes)
-    assert [len(record_bytes(p)) for p in pages] == [3, 2, 1, 5, 1]
+    # S S L | S L | L S (a large record alone is no page) | S S S L + the last S (no page of one)
+    assert [len(record_bytes(p)) for p in pages] == [3, 2, 2, 5]
 
 
-def test_a_record_larger_than_the_limit_is_a_page_of_its_own(app, ingest, tmp_path, oai):
-    """At least one record per page, however large; the last one ends the list without a token."""
+def test_records_larger_than_the_limit_go_two_to_a_page(app, ingest, tmp_path, oai):
+    """Two records per page however large, three on the last rather than one alone; exact tokens."""
     app.config["OAI_PAGE_MAX_BYTES"] = 1
-    ingest(write_issue(tmp_path / "two.xml", [A("BIG-1", abstract="<p>" + "y" * 5000 + "</p>"), A("BIG-2")]))
+    big = A("BIG-0", abstract="<p>" + "y" * 5000 + "</p>")
+    ingest(write_issue(tmp_path / "five.xml", [big] + [A(f"BIG-{i}") for i in range(1, 5)]))
     ids, pages = harvest(oai, metadataPrefix="oai_dc")
-    assert len(pages) == 2 and len(set(ids)) == 2
-    assert token_of(pages[1]).text is None and token_of(pages[1]).get("cursor") == "1"
+    assert len(ids) == len(set(ids)) == 5
+    assert [len(record_bytes(p)) for p in pages] == [2, 3]
+    assert [(token_of(p).get("cursor"), token_of(p).get("completeListSize")) for p in pages] == [("0", "5"), ("2", "5")]
+    assert token_of(pages[0]).text and token_of(pages[1]).text is None
+
+
+def test_a_list_of_one_large_record_is_one_page(app, ingest, tmp_path, oai):
+    """A one-record list is a page of one record (it cannot be helped), and carries no token."""
+    app.config["OAI_PAGE_MAX_BYTES"] = 1
+    ingest(write_issue(tmp_path / "one.xml", [A("BIG-1", abstract="<p>" + "y" * 5000 + "</p>")]))
+    ids, pages = harvest(oai, metadataPrefix="oai_dc")
+    assert len(pages) == len(ids) == 1 and token_of(pages[0]) is None
 
 
 def test_identifier_pages_are_not_held_to_the_byte_limit(mixed, oai):
@@ -67,7 +83,7 @@ def test_identifier_pages_are_not_held_to_the_byte_limit(mixed, oai):
 
 
 def test_no_row_past_the_page_is_read(app, ingest, tmp_path):
-    """Rows are read one by one: a page of one large record never holds the next one in memory too."""
+    """Rows are read one by one: a page of two large records never holds the next ones in memory too."""
     from oaiserver.storage import queries as store
     from oaiserver.storage.db import connect_reader
 
@@ -84,6 +100,6 @@ def test_no_row_past_the_page_is_read(app, ingest, tmp_path):
             tracemalloc.stop()
     finally:
         conn.close()
-    assert len(items) == 1 and more
-    assert big < peak < 2 * big  # one record (reading all four would need four times as much)
+    assert len(items) == 2 and more
+    assert 2 * big < peak < 3 * big  # two records (reading all four would need four times as much)
 
