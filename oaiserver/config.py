@@ -207,7 +207,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("OAI_REPOSITORY_IDENTIFIER", "oaiserver.localhost",
             "the domain name inside identifiers (`oai:{this}:…`); checked at start against the "
             "oai-identifier syntax. Never change it once harvested", domain_name),
-    # Page sizes start at 2: no page may hold a single item (decisions.md P8).
+    # Page sizes start at 2: no page may hold a single item (decisions.md P10).
     Setting("OAI_PAGE_SIZE", 100, "records per ListRecords page", whole_number(2)),
     # A page ends after the record that reaches it, or at its second record if later.
     Setting("OAI_PAGE_MAX_BYTES", 4 * 1024 * 1024,

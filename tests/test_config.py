@@ -52,7 +52,7 @@ def test_each_app_gets_its_own_list_and_dict_defaults(make_app):
 
 @pytest.mark.parametrize("key, value", [
     ("OAI_PAGE_SIZE", 0), ("OAI_IDENTIFIERS_PAGE_SIZE", "many"), ("OAI_TOKEN_TTL", 0),
-    # A page of one would be a one-item page (decisions.md P8).
+    # A page of one would be a one-item page (decisions.md P10).
     ("OAI_PAGE_SIZE", 1), ("OAI_IDENTIFIERS_PAGE_SIZE", 1),
     ("OAI_MAX_CONCURRENT_REQUESTS", -1), ("OAI_RETRY_AFTER", 0), ("MAX_CONTENT_LENGTH", "big"),
     ("OAI_REPOSITORY_IDENTIFIER", "localhost"), ("OAI_REPOSITORY_IDENTIFIER", None),

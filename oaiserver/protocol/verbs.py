@@ -142,7 +142,7 @@ def list_sets(request: OAIRequest, ctx: Context) -> str:
         state = ListState("ListSets", total=store.count_sets(ctx.conn))
     size = ctx.repo.identifiers_page_size
     # Two rows past the page tell whether exactly one set would be left for a page of its
-    # own: then it joins this one (decisions.md P8).
+    # own: then it joins this one (decisions.md P10).
     rows = store.sets_page(ctx.conn, state.last[0] if state.last else None, size + 2)
     if not rows:
         raise NoRecordsMatch("the list of sets has changed; start ListSets again")

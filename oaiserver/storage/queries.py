@@ -109,7 +109,7 @@ def page(
     brings its headers and metadata to that many bytes, but never before its second item.
     A page that would leave exactly one item behind takes it too (``limit`` + 1 items, or one
     more record past the byte limit): no page holds a single item unless the list does
-    (decisions.md P8). Rows are read one by one and no row past the page is read: what
+    (decisions.md P10). Rows are read one by one and no row past the page is read: what
     follows is counted on the narrow index.
     """
     # One lower bound, as a row value, so that SQLite seeks the index straight to it (a deep
@@ -143,7 +143,7 @@ def _read_rows(
 
 
 # A page the byte limit ends holds at least this many items: a page of one item is what some
-# harvesters cannot read (decisions.md P8).
+# harvesters cannot read (decisions.md P10).
 MIN_ITEMS = 2
 
 

@@ -80,7 +80,7 @@ def harvest(oai, verb: str = "ListRecords", method: str = "GET", **params: t.Any
 def page_sizes(total: int, size: int) -> list[int]:
     """The item counts of the pages of a ``total``-item list, ``size`` a page.
 
-    A last item that would stand alone on a page joins the page before (decisions.md P8).
+    A last item that would stand alone on a page joins the page before (decisions.md P10).
     """
     sizes = [size] * (total // size) + ([total % size] if total % size else [])
     if len(sizes) > 1 and sizes[-1] == 1:

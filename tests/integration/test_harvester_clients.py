@@ -68,7 +68,7 @@ def test_list_identifiers_per_set(server, expected, tool):
         if isinstance(tool, NodeOaiPmh) and len(members) == 1:
             # A one-item list is a page of one, which oai-pmh 2.0.3 cannot read (it parses with
             # xml2js explicitArray=false: one header is an object, not a list). No server can
-            # help it; the list's last item never stands alone otherwise (decisions.md P8).
+            # help it; the list's last item never stands alone otherwise (decisions.md P10).
             assert got.ids == [] and any("is not iterable" in line for line in got.errors), spec
             continue
         assert not got.errors, (spec, got.errors)

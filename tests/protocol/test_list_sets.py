@@ -74,7 +74,7 @@ def test_exact_multiple_of_page_size(loaded, oai, config, oai_schema):
 
 
 def test_a_last_set_alone_joins_the_page_before(loaded, ingest, tmp_path, oai, config, oai_schema):
-    """decisions.md P8: no page holds a single set; cursor and completeListSize stay exact."""
+    """decisions.md P10: no page holds a single set; cursor and completeListSize stay exact."""
     # One more set (a new subject in the generated issue) makes an odd count: pages of two.
     ingest(write_issue(tmp_path / "extra.xml", [A("X-1", subject="Folded Topic")], volume="9", number="3"))
     count = len(all_specs(oai))

@@ -1,4 +1,4 @@
-"""No list page holds a single item unless the whole list does (decisions.md P8).
+"""No list page holds a single item unless the whole list does (decisions.md P10).
 
 A last item that would stand alone joins the page before it: that page holds a page and one,
 and the list ends there, with cursor and completeListSize exact.

@@ -37,7 +37,7 @@ def record_bytes(page: etree._Element) -> list[int]:
 @pytest.mark.parametrize("prefix", ["oai_dc", "jats"])
 def test_large_records_make_shorter_pages(mixed, oai, prefix):
     """A page ends after the record that reaches the byte limit, at its second record at the
-    earliest, and takes a last record that would stand alone (decisions.md P8); tokens, cursor
+    earliest, and takes a last record that would stand alone (decisions.md P10); tokens, cursor
     and size stay exact."""
     ids, pages = harvest(oai, metadataPrefix=prefix)
     assert len(ids) == len(set(ids)) == len(ABSTRACTS)
