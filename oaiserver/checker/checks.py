@@ -13,6 +13,8 @@ from oaiserver.checker.responses import Page, text_of
 from oaiserver.checker.schemas import Validator
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
+#: Guideline profiles also report broken recommended (WARN) and optional (INFO) rules.
+WARN, INFO = "WARN", "INFO"
 
 #: Checks over every response; reported once each, with the first offending URL.
 TALLIES = {
@@ -38,6 +40,8 @@ class Options:
     formats: tuple[str, ...] = ()
     schemas: Path | None = None
     delay: float = 0.0
+    #: What to check: "oai-pmh" (the protocol), "openaire3", "openaire4" (guideline profiles).
+    profiles: tuple[str, ...] = ("oai-pmh",)
 
 
 @dataclass

@@ -10,7 +10,7 @@ import click
 
 from oaiserver.checker.checks import Options, Unreachable
 from oaiserver.checker.report import as_json, as_text
-from oaiserver.checker.runner import run_checks
+from oaiserver.checker.runner import PROFILES, PROTOCOL, run_checks
 from oaiserver.checker.schemas import SchemaError
 
 
@@ -25,6 +25,9 @@ def _base_url(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
 
 @click.command("check")
 @click.argument("base_url", callback=_base_url)
+@click.option("--profile", "profiles", multiple=True, type=click.Choice(PROFILES),
+              help=f"What to check (repeatable; default {PROTOCOL}): the OAI-PMH protocol, or the OpenAIRE "
+                   "guidelines v4 (oai_openaire records) or v3 (oai_dc records of the openaire set).")
 @click.option("--schemas", type=click.Path(exists=True, file_okay=False, path_type=Path),
               envvar="OAISERVER_SCHEMAS", show_envvar=True,
               help="Validate every response against the XML Schemas in this folder "
@@ -42,15 +45,17 @@ def _base_url(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
               help="Harvest only this metadataPrefix (repeatable); default: every format listed.")
 @click.option("--delay", default=0.0, show_default=True, type=click.FloatRange(0),
               help="Seconds to wait between requests, to go easy on someone else's server.")
-def check_command(base_url: str, schemas: Path | None, as_json_output: bool, max_pages: int,
-                  timeout: float, sample: int, max_sets: int, formats: tuple[str, ...],
+def check_command(base_url: str, profiles: tuple[str, ...], schemas: Path | None, as_json_output: bool,
+                  max_pages: int, timeout: float, sample: int, max_sets: int, formats: tuple[str, ...],
                   delay: float) -> None:
     """Check the OAI-PMH endpoint at BASE_URL for conformance (any repository, not only this one).
 
-    Prints PASS, FAIL or SKIP for each check and a summary. Exit status: 0 when nothing
-    failed, 1 when a check failed, 2 on a usage error or when the endpoint cannot be reached.
+    Prints PASS, FAIL or SKIP for each check (WARN and INFO for guideline rules) and a summary.
+    Exit status: 0 when nothing failed, 1 when a check failed, 2 on a usage error or when the
+    endpoint cannot be reached.
     """
-    options = Options(base_url, timeout, max_pages, sample, max_sets, formats, schemas, delay)
+    chosen = tuple(dict.fromkeys(profiles)) or (PROTOCOL,)
+    options = Options(base_url, timeout, max_pages, sample, max_sets, formats, schemas, delay, chosen)
     try:
         report = run_checks(options)
     except (Unreachable, SchemaError) as error:
