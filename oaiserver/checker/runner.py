@@ -1,7 +1,9 @@
 """Run every check against one endpoint, in an order where each step feeds the next."""
 from __future__ import annotations
 
-from oaiserver.checker import guidelines, openaire3, openaire4, probes, protocol, sampling, schemas
+from oaiserver.checker import (
+    guidelines, openaire3, openaire4, probes, protocol, sampling, schema_cache, schemas,
+)
 from oaiserver.checker.checks import Options, Run
 from oaiserver.checker.harvest import Harvest
 from oaiserver.checker.http import Fetcher
@@ -18,8 +20,9 @@ def run_checks(options: Options) -> Report:
     unknown = set(options.profiles) - set(PROFILES)
     if unknown:
         raise ValueError(f"unknown profile(s) {', '.join(sorted(unknown))}; known: {', '.join(PROFILES)}")
-    validator = schemas.load(options.schemas) if options.schemas else None
-    run = Run(options, Fetcher(options.base_url, options.timeout, options.delay), validator)
+    validator, note = _validator(options)
+    run = Run(options, Fetcher(options.base_url, options.timeout, options.delay), validator,
+              schema_note=note)
     protocol.check_identify(run)  # every profile starts here: it tells an unreachable endpoint
     if PROTOCOL in options.profiles:
         _protocol(run)
@@ -28,6 +31,16 @@ def run_checks(options: Options) -> Report:
             guidelines.check_profile(run, GUIDELINES[name])
     run.finish()
     return Report(options.base_url, run.results, run.fetcher.requests)
+
+
+def _validator(options: Options) -> tuple[schemas.Validator | None, str]:
+    # The folder given, else the cache of official schemas (filled now if empty), else none.
+    if options.schemas:
+        return schemas.load(options.schemas), ""
+    if options.schema_cache:
+        outcome = schema_cache.load_or_fill(options.schema_cache, options.timeout, options.schema_mirror)
+        return outcome.validator, outcome.reason
+    return None, "no --schemas folder given"
 
 
 def _protocol(run: Run) -> None:

@@ -20,7 +20,7 @@ from oaiserver.checker.openaire4 import PROFILE as V4
 from oaiserver.checker.report import line
 from tests.helpers.crosswalk_helpers import nkums_article
 from tests.helpers.formats import JOURNALS, NKUMS, journal_settings
-from tests.helpers.oai import GOOD_SAMPLES, REPOSITORY_IDENTIFIER
+from tests.helpers.oai import GOOD_SAMPLES, REPOSITORY_IDENTIFIER, SCHEMAS
 from tests.helpers.servers import gunicorn, oaiserver_env, wsgi_thread
 
 DATACITE = "{http://datacite.org/schema/kernel-4}"
@@ -249,7 +249,9 @@ def open_access_server(journals_config, ingest, tmp_path):
 @pytest.mark.integration
 def test_our_server_passes_the_openaire_profiles(open_access_server):
     """Against our server both profiles pass: no FAIL; WARN/INFO only for the absent properties."""
-    report = run_checks(Options(open_access_server, timeout=20, profiles=("openaire4", "openaire3")))
+    bundle = SCHEMAS if (SCHEMAS / "oai-bundle-with-formats.xsd").is_file() else None
+    report = run_checks(Options(open_access_server, timeout=20, profiles=("openaire4", "openaire3"),
+                                schemas=bundle))
     failures = [line(r) for r in report.results if r.status == FAIL]
     assert not failures, "\n".join(failures)
     by_name = {r.name: r for r in report.results}
@@ -258,6 +260,8 @@ def test_our_server_passes_the_openaire_profiles(open_access_server):
                  "openaire3.records", "openaire3.access-level"):
         assert by_name[name].status == "PASS", line(by_name[name])
     assert "records" in by_name["openaire4.records"].reason
+    if bundle is not None:  # the harvested oai_openaire pages are XSD-valid too
+        assert by_name["responses.schema-valid"].status == "PASS", line(by_name["responses.schema-valid"])
     flagged = {r.name for r in report.results if r.status in (WARN, INFO)}
     assert {n for n in flagged if n.startswith("openaire3.")} == {f"openaire3.{k}" for k in V3_ABSENT}
     # A synthetic sample article gives a first page only: its end page is honestly missing.
