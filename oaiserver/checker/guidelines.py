@@ -238,7 +238,8 @@ def listed_formats(run: Run) -> tuple[str, dict[str, tuple[str | None, str | Non
 def listed_sets(run: Run, limit: int) -> tuple[str, set[str]]:
     """ListSets to the end (or ``limit`` pages): (url of the first page, the setSpecs)."""
     page = run.request([("verb", "ListSets")])
-    url, specs, pages = page.url, set(), 1
+    url, pages = page.url, 1
+    specs: set[str] = set()
     while not page.errors:
         body = page.body("ListSets")
         if body is None:
