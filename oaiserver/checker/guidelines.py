@@ -180,7 +180,7 @@ def check_profile(run: Run, profile: Profile) -> None:
     elif not checked:
         run.fail(name, asked, "no live record to check")
     else:
-        run.ok(name, f"{checked} records")
+        run.ok(name, f"{profile.title}: {checked} records")
     for item in profile.rules:
         _report(run, profile, item, tallies[item.key], checked)
 

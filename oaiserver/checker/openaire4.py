@@ -11,6 +11,8 @@ whose access right is embargoed. The vocabularies are those of the v4.0 schemas.
 """
 from __future__ import annotations
 
+from lxml import etree
+
 from oaiserver.checker.checks import FAIL, WARN, Problem, Run
 from oaiserver.checker.guidelines import (
     M, MA, O, R, Profile, Record, Test, each, in_vocabulary, is_date, is_language, is_mime_type,
@@ -146,7 +148,7 @@ def _geolocation(record: Record) -> str | None:
     return None
 
 
-def _numbers(element, *names: str) -> bool:
+def _numbers(element: etree._Element, *names: str) -> bool:
     for name in names:
         text = element.findtext(f"{{{NAMESPACES['datacite']}}}{name}") or ""
         try:

@@ -86,11 +86,14 @@ def load_or_fill(folder: Path, timeout: float, mirror: str | None = None) -> Out
 def fill(folder: Path, timeout: float, mirror: str | None = None) -> tuple[list[str], list[str]]:
     """Fetch every official schema into ``folder`` and write the bundles; return (fetched, failures)."""
     store = _Store(folder, timeout, mirror)
-    got = {namespace: path for namespace, url in (*OFFICIAL, DATACITE)
-           if (path := store.fetch(url)) is not None}
+    got: dict[str, Path] = {}
+    for namespace, url in (*OFFICIAL, DATACITE):
+        path = store.fetch(url)
+        if path is None and not got:
+            return [], store.failures  # without OAI-PMH.xsd nothing validates: one timeout, not eight
+        if path is not None:
+            got[namespace] = path
     fetched = [url for namespace, url in (*OFFICIAL, DATACITE) if namespace in got]
-    if OFFICIAL[0][0] not in got:
-        return fetched, store.failures
     main = [(ns, got[ns]) for ns, _ in OFFICIAL if ns in got]
     if "http://namespace.openaire.eu/schema/oaire/" in got and "http://purl.org/dc/elements/1.1/" not in got:
         # Without the full DCMI dc.xsd first, OpenAIRE's schemas cannot compile with oai_dc's.
