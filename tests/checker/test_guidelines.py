@@ -101,14 +101,6 @@ def rights_v3(term: str) -> t.Callable[[etree._Element], None]:
     return mutate
 
 
-def all_of(*mutations: t.Callable[[etree._Element], None]) -> t.Callable[[etree._Element], None]:
-    """Several mutations in a row."""
-    def mutate(root: etree._Element) -> None:
-        for mutation in mutations:
-            mutation(root)
-    return mutate
-
-
 #: One mutation per v4 rule: (rule key, mutation, the level's status).
 V4_CASES = [
     ("title", remove(f"{DATACITE}titles"), FAIL),
