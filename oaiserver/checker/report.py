@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from oaiserver.checker.checks import FAIL, PASS, SKIP, Result
+from oaiserver.checker.checks import FAIL, INFO, PASS, SKIP, WARN, Result
 
 #: Report order of the check groups (the first part of a check's name).
 GROUPS = ("identify", "list-metadata-formats", "list-sets", "list-identifiers", "list-records",
-          "get-record", "sets", "windows", "errors", "responses", "schemas")
+          "get-record", "sets", "windows", "errors", "openaire4", "openaire3", "responses", "schemas")
 
 
 @dataclass
@@ -36,18 +36,24 @@ class Report:
         return self.count(FAIL) > 0
 
     def summary(self) -> str:
-        """Return 'N checks: P passed, F failed, S skipped'."""
-        return (f"{len(self.results)} checks: {self.count(PASS)} passed, {self.count(FAIL)} failed, "
+        """Return 'N checks: P passed, F failed, S skipped' (and warnings and notes, if any)."""
+        text = (f"{len(self.results)} checks: {self.count(PASS)} passed, {self.count(FAIL)} failed, "
                 f"{self.count(SKIP)} skipped")
+        if self.count(WARN) or self.count(INFO):
+            text += f", {self.count(WARN)} warnings, {self.count(INFO)} notes"
+        return text
 
 
 def line(result: Result) -> str:
-    """Format one result: PASS name / FAIL name url — reason / SKIP name — reason."""
+    """Format one result: PASS name / FAIL name url — reason / SKIP name — reason.
+
+    WARN and INFO lines are written like FAIL lines.
+    """
     if result.status == PASS:
         return f"PASS {result.name}"
-    if result.status == FAIL:
+    if result.status in (FAIL, WARN, INFO):
         where = f" {result.url}" if result.url else ""
-        return f"FAIL {result.name}{where} — {result.reason}"
+        return f"{result.status} {result.name}{where} — {result.reason}"
     return f"SKIP {result.name} — {result.reason}"
 
 
@@ -62,7 +68,8 @@ def as_json(report: Report) -> str:
         "base_url": report.base_url,
         "ok": not report.failed,
         "summary": {"checks": len(report.results), "passed": report.count(PASS),
-                    "failed": report.count(FAIL), "skipped": report.count(SKIP)},
+                    "failed": report.count(FAIL), "skipped": report.count(SKIP),
+                    "warnings": report.count(WARN), "notes": report.count(INFO)},
         "requests": report.requests,
         "checks": [r.as_dict() for r in report.results],
     }, indent=2)
