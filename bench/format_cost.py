@@ -2,6 +2,7 @@
 
     python -m bench.format_cost ingest --corpus DIR --db NEW.sqlite3 --out R.json
     python -m bench.format_cost harvest --db DB --work DIR --runs 3 --out R.json
+    python -m bench.format_cost inprocess --db DB [DB ...] --runs 3 --out R.json
 
 ``ingest`` runs the CLI ingest (a fresh process, as bench.ingest_bench) with every journal of
 the corpus open access under CC BY-NC (``OAISERVER_OAI_JOURNALS``), so that every format has
@@ -10,7 +11,9 @@ how they divide between tables and indexes, and the stored bytes of each format.
 ``harvest`` serves the database with gunicorn (two workers, as bench.harvest_bench) and
 harvests ListRecords in each format from the first page to the last, ``--runs`` times, the
 order of the formats rotating from run to run; it reports records/s and the workers' CPU per
-100 records, per format, medians over the runs.
+100 records, per format, medians over the runs. ``inprocess`` does the same harvests through
+the app's WSGI callable in this process (no gunicorn, no HTTP), each database in turn, format
+by format: our code's own CPU, comparable between databases on a busy machine.
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ import time
 from pathlib import Path
 
 from bench.format_sizes import LICENCE
-from bench.harvest import full_harvest
+from bench.harvest import full_harvest, next_query
 from bench.ingest_bench import _remove, run_ingest
 from bench.serve import Gunicorn, median
 from oaiserver.ingest.parsing import parse_issue
@@ -103,6 +106,48 @@ def harvest(args: argparse.Namespace) -> dict:
             "load_average": os.getloadavg(), "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
+def in_process(args: argparse.Namespace) -> dict:
+    """Full ListRecords harvests through the app's WSGI callable, no server: CPU per 100 records.
+
+    Without gunicorn, HTTP and a client sharing the cores, what is left is our code's own
+    cost, steadier on a busy machine; databases compared run back to back, format by format.
+    """
+    import io
+
+    from oaiserver import create_app
+
+    results: dict[str, dict[str, list[float]]] = {}
+    apps = {}
+    for db in args.db:
+        os.environ["OAISERVER_OAI_LOAD_DEMO"] = "false"
+        apps[str(db)] = create_app({"DATABASE": str(Path(db).resolve()), "SECRET_KEY": "benchmark-secret",
+                                    "TESTING": False})
+    conn = sqlite3.connect(args.db[0])
+    prefixes = [row[0] for row in conn.execute("SELECT DISTINCT prefix FROM renditions ORDER BY prefix")]
+    conn.close()
+
+    def call(app, query: str) -> bytes:  # type: ignore[no-untyped-def]
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/oai", "QUERY_STRING": query,
+                   "SERVER_NAME": "localhost", "SERVER_PORT": "80", "wsgi.url_scheme": "http",
+                   "wsgi.input": io.BytesIO(), "wsgi.errors": io.StringIO(), "SERVER_PROTOCOL": "HTTP/1.1"}
+        return b"".join(app(environ, lambda status, headers, exc_info=None: None))
+
+    for run in range(args.runs):
+        for prefix in prefixes:
+            for db, app in apps.items():
+                query: str | None = f"verb=ListRecords&metadataPrefix={prefix}"
+                records = 0
+                started = time.process_time()
+                while query is not None:
+                    body = call(app, query)
+                    records += body.count(b"<record>")
+                    query = next_query("ListRecords", body)
+                cpu = time.process_time() - started
+                results.setdefault(prefix, {}).setdefault(db, []).append(cpu * 1000 / (records / 100))
+    return {"cpu_ms_per_100": {p: {db: round(median(v), 3) for db, v in by_db.items()} for p, by_db in results.items()},
+            "runs": results, "load_average": os.getloadavg()}
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -116,7 +161,17 @@ def main(argv: list[str] | None = None) -> None:
     two.add_argument("--work", type=Path, required=True)
     two.add_argument("--runs", type=int, default=3)
     two.add_argument("--out", type=Path)
+    three = sub.add_parser("inprocess")
+    three.add_argument("--db", type=Path, nargs="+", required=True)
+    three.add_argument("--runs", type=int, default=3)
+    three.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "inprocess":
+        result = in_process(args)
+        if args.out:
+            args.out.write_text(json.dumps(result, indent=1) + "\n")
+        print(json.dumps(result["cpu_ms_per_100"], indent=1), result["load_average"])
+        return
     result = ingest(args) if args.command == "ingest" else harvest(args)
     text = json.dumps(result, indent=1)
     if args.out:

@@ -124,21 +124,24 @@ def render_article(article: Article, settings: CrosswalkSettings) -> Rendered:
             renditions[prefix] = xml
     access = rights.access(article, settings)
     sets = article_sets(article, access.right if access else None)
+    encoded = {prefix: xml.encode("utf-8") for prefix, xml in renditions.items()}
     digest = hashlib.sha256()
     for info in sets:
         digest.update(f"set\0{info.spec}\0".encode())
-    for prefix in sorted(renditions):
-        digest.update(f"format\0{prefix}\0{renditions[prefix]}\0".encode())
-    return Rendered(sets, {prefix: stored(prefix, xml) for prefix, xml in renditions.items()},
+    for prefix in sorted(encoded):
+        # The bytes of f"format\0{prefix}\0{xml}\0", each rendition encoded once.
+        digest.update(f"format\0{prefix}\0".encode())
+        digest.update(encoded[prefix])
+        digest.update(b"\0")
+    return Rendered(sets, {prefix: stored(prefix, data) for prefix, data in encoded.items()},
                     digest.hexdigest())
 
 
-def stored(prefix: str, xml: str) -> Stored:
-    """What the writer stores for a rendition: packed where its format has a dictionary, and its checksum.
+def stored(prefix: str, data: bytes) -> Stored:
+    """What the writer stores for a rendition (its UTF-8 bytes): packed where its format has a dictionary, and its checksum.
 
     Both are made here, in the worker processes, so that the single writer only stores them.
     """
-    data = xml.encode("utf-8")
     return Stored(packing.pack(prefix, data), integrity.checksum(data))
 
 

@@ -67,6 +67,10 @@ for _d in sorted(DICTIONARIES.values()):
     CURRENT[_d.prefix] = _d.number
 
 
+# Dictionary number -> its bytes, loaded on first use (unpack runs for every packed row served).
+_loaded: dict[int, bytes] = {}
+
+
 @functools.lru_cache(maxsize=None)
 def dictionary(number: int) -> bytes:
     """The bytes of dictionary ``number``, checked against its pinned SHA-256 (KeyError if unknown)."""
@@ -96,13 +100,17 @@ def unpack(identifier: str, stored: bytes) -> bytes:
     if stored[:1] != MARKER:
         return stored
     number = int.from_bytes(stored[1:3], "big")
-    if number not in DICTIONARIES:
-        raise DamagedRecord(f"database disk image is malformed: a rendition of {identifier} is packed "
-                            f"with dictionary {number}, which this version of oaiserver does not have")
+    preset = _loaded.get(number)
+    if preset is None:
+        if number not in DICTIONARIES:
+            raise DamagedRecord(f"database disk image is malformed: a rendition of {identifier} is packed "
+                                f"with dictionary {number}, which this version of oaiserver does not have")
+        preset = _loaded[number] = dictionary(number)
     if len(stored) < 7 or int.from_bytes(stored[3:7], "little") > MAX_UNPACKED:
         raise DamagedRecord(f"database disk image is malformed: a rendition of {identifier} is damaged")
     try:
-        return lz4.block.decompress(stored[3:], dict=dictionary(number))
+        # A view, not a slice: the block is not copied.
+        return lz4.block.decompress(memoryview(stored)[3:], dict=preset)
     except lz4.block.LZ4BlockError:
         raise DamagedRecord(
             f"database disk image is malformed: a rendition of {identifier} is damaged") from None
