@@ -62,6 +62,7 @@ def test_every_format_but_oai_dc_is_stored_packed_and_smaller(path):
         else:
             assert kind == "blob" and packing.is_packed(stored) and len(stored) < len(xml) / 2
             assert xml.startswith(b"<")
+    assert verify.verify(db.connect_reader(path)).problems == []  # oaiserver verify reads them too
 
 
 def test_a_database_of_xml_renditions_is_served_the_same(path):
