@@ -26,6 +26,7 @@ from lxml import etree
 from metadata_formats import CrosswalkSettings
 from oaiserver.model import Article
 from oaiserver.ingest.prepare import PrepareConfig, Prepared, oai_identifier, prepare_article, prepare_issue
+from oaiserver.storage.packing import unpack
 
 CORPUS = (Path("/tmp/c4k"), Path("/work/shared/samples"))
 REPOSITORY = "oaiserver.localhost"
@@ -82,8 +83,8 @@ def article_record(prepared: Prepared) -> dict[str, str]:
         record["content_hash"] = sha(rendered.content_hash)
         record["sets"] = sha([dataclasses.astuple(s) for s in rendered.sets])
         record["formats"] = sha(sorted(rendered.renditions))
-        for prefix, xml in rendered.renditions.items():
-            record[f"rendition:{prefix}"] = sha(xml)
+        for prefix, stored in rendered.renditions.items():
+            record[f"rendition:{prefix}"] = sha(unpack(prepared.identifier, stored.data))
     return record
 
 

@@ -6,7 +6,8 @@ restore run :func:`prepare_stored` on an article read back from the database; ei
 the writer (writer.py) gets :class:`Prepared` articles and only decides what to write.
 
 What comes out is packed for a trip between processes: the article JSON and the renditions
-(~25 KB an article) as their UTF-8 bytes, since pickle would encode them on one side, decode
+(~25 KB an article) as their UTF-8 bytes, the renditions already as they are stored (most of
+them packed, storage/packing.py) with their checksums, since pickle would encode them on one side, decode
 them on the other, and the writer encode them again to store them, while SQLite takes the
 bytes as they are (writes.TEXT); and the sets, alike across an issue, once per issue.
 """
@@ -23,6 +24,7 @@ from metadata_formats import FORMATS, CrosswalkSettings, rights
 from oaiserver.ingest.parsing import parse_issue
 from oaiserver.ingest.sets import SetInfo, article_sets
 from oaiserver.model import Article, Issue, article_from_dict
+from oaiserver.storage import integrity, packing
 
 @dataclass(frozen=True)
 class PrepareConfig:
@@ -40,12 +42,19 @@ class PrepareConfig:
         return cls(repository_identifier, settings, metadata_formats.fingerprint(settings))
 
 
+class Stored(t.NamedTuple):
+    """A rendition as the writer stores it: packed or not (storage/packing.py), and the CRC-32 of its XML."""
+
+    data: bytes
+    crc: int
+
+
 @dataclass(frozen=True)
 class Rendered:
     """Everything the server disseminates for one live article."""
 
     sets: list[SetInfo]
-    renditions: dict[str, bytes]  # prefix -> the UTF-8 bytes of its XML
+    renditions: dict[str, Stored]  # prefix -> what is stored for it
     content_hash: str
 
 
@@ -115,13 +124,25 @@ def render_article(article: Article, settings: CrosswalkSettings) -> Rendered:
             renditions[prefix] = xml
     access = rights.access(article, settings)
     sets = article_sets(article, access.right if access else None)
+    encoded = {prefix: xml.encode("utf-8") for prefix, xml in renditions.items()}
     digest = hashlib.sha256()
     for info in sets:
         digest.update(f"set\0{info.spec}\0".encode())
-    for prefix in sorted(renditions):
-        digest.update(f"format\0{prefix}\0{renditions[prefix]}\0".encode())
-    packed = {prefix: xml.encode("utf-8") for prefix, xml in renditions.items()}
-    return Rendered(sets, packed, digest.hexdigest())
+    for prefix in sorted(encoded):
+        # The bytes of f"format\0{prefix}\0{xml}\0", each rendition encoded once.
+        digest.update(f"format\0{prefix}\0".encode())
+        digest.update(encoded[prefix])
+        digest.update(b"\0")
+    return Rendered(sets, {prefix: stored(prefix, data) for prefix, data in encoded.items()},
+                    digest.hexdigest())
+
+
+def stored(prefix: str, data: bytes) -> Stored:
+    """What the writer stores for a rendition (its UTF-8 bytes): packed where its format has a dictionary, and its checksum.
+
+    Both are made here, in the worker processes, so that the single writer only stores them.
+    """
+    return Stored(packing.pack(prefix, data), integrity.checksum(data))
 
 
 def oai_identifier(repository_identifier: str, article: Article) -> str:

@@ -230,7 +230,7 @@ class Writer:
             record_id = row[0]
             writes.updated.append((*values, record_id))
         writes.renditions.extend(
-            (record_id, prefix, xml) for prefix, xml in rendered.renditions.items())
+            (record_id, prefix, data, crc) for prefix, (data, crc) in rendered.renditions.items())
         writes.members.extend((info.spec, datestamp, identifier, record_id) for info in rendered.sets)
         for info in rendered.sets:
             writes.sets[info.spec] = (info.spec, info.name, info.description)

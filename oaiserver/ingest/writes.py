@@ -14,7 +14,7 @@ import typing as t
 from dataclasses import dataclass, field
 
 from oaiserver.storage.list_sizes import ListSizeKeeper
-from oaiserver.storage.integrity import checksum
+from oaiserver.storage.packing import is_packed
 
 #: Parameters per statement: SQLite allows 32,766 since 3.32, 999 before.
 MAX_PARAMETERS = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
@@ -37,7 +37,7 @@ class RecordWrites:
     quiet: list[tuple[str, bytes, int, int]] = field(default_factory=list)  # (source_hash, article, issue_id, id)
     inserted: list[tuple[t.Any, ...]] = field(default_factory=list)  # (id, *RECORD_COLUMNS)
     updated: list[tuple[t.Any, ...]] = field(default_factory=list)  # (*RECORD_COLUMNS, id)
-    renditions: list[tuple[int, str, bytes]] = field(default_factory=list)  # (record_id, prefix, xml)
+    renditions: list[tuple[int, str, bytes, int]] = field(default_factory=list)  # (record_id, prefix, stored, crc)
     members: list[tuple[str, str, str, int]] = field(default_factory=list)  # record_sets rows
     sets: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)  # spec -> row, last wins
 
@@ -60,9 +60,13 @@ class RecordWrites:
             lists.added(added)
             insert_many(conn, f"records (id, {', '.join(RECORD_COLUMNS)})", _RECORD_VALUES,
                         self.inserted)
-        # In key order: consecutive rows land on the same pages.
+        # In key order: consecutive rows land on the same pages. A rendition stored as XML is
+        # TEXT, as always; a packed one (storage/packing.py) is a BLOB.
+        ordered = sorted(self.renditions, key=_by_prefix)
         insert_many(conn, "renditions (record_id, prefix, xml, crc)", f"(?, ?, {TEXT}, ?)",
-                    [(*row, checksum(row[2])) for row in sorted(self.renditions, key=_by_prefix)])
+                    [row for row in ordered if not is_packed(row[2])])
+        insert_many(conn, "renditions (record_id, prefix, xml, crc)", "(?, ?, ?, ?)",
+                    [row for row in ordered if is_packed(row[2])])
         insert_many(conn, "record_sets (set_spec, datestamp, identifier, record_id)", "(?, ?, ?, ?)",
                     self.members)
         conn.executemany(
@@ -75,7 +79,7 @@ class RecordWrites:
         return changed + added
 
 
-def _by_prefix(row: tuple[int, str, bytes]) -> tuple[str, int]:
+def _by_prefix(row: tuple[int, str, bytes, int]) -> tuple[str, int]:
     return (row[1], row[0])
 
 

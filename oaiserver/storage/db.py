@@ -182,6 +182,7 @@ def _add_rendition_checksums(conn: sqlite3.Connection) -> None:
     if any(row[1] == "crc" for row in conn.execute("PRAGMA table_info(renditions)")):
         return
     from oaiserver.storage.integrity import checksum
+    from oaiserver.storage.packing import unpack
 
     with _write_transaction(conn):
         if any(row[1] == "crc" for row in conn.execute("PRAGMA table_info(renditions)")):
@@ -197,7 +198,9 @@ def _add_rendition_checksums(conn: sqlite3.Connection) -> None:
                 (*last, CHECKSUM_BATCH)).fetchall()
             conn.executemany(
                 "UPDATE renditions SET crc = ? WHERE prefix = ? AND record_id = ? AND crc IS NULL",
-                [(checksum(xml), prefix, record_id) for prefix, record_id, xml in rows])
+                # The checksum of the XML as served (packed rows came after checksums, but
+                # a file may have been written by mixed versions).
+                [(checksum(unpack(str(record_id), xml)), prefix, record_id) for prefix, record_id, xml in rows])
         if len(rows) < CHECKSUM_BATCH:
             return
         last = rows[-1][:2]

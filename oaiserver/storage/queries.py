@@ -5,7 +5,8 @@ import sqlite3
 import typing as t
 from dataclasses import dataclass
 
-from oaiserver.storage import integrity, list_sizes
+from oaiserver.storage import integrity, list_sizes, packing
+from oaiserver.storage.packing import MARKER
 
 # The lowest possible keyset position: every real (datestamp, identifier) sorts after it.
 START = ("", "")
@@ -30,7 +31,7 @@ class Item(t.NamedTuple):
     datestamp: str
     identifier: str
     header: bytes  # UTF-8, exactly as stored: pages are assembled as bytes, never re-encoded
-    xml: bytes | None  # None for deleted records and for ListIdentifiers
+    xml: bytes | None  # UTF-8, unpacked (packing.py); None for deleted records and for ListIdentifiers
 
 
 # Without the XML, "is the record in this format?" is answered from this narrow index, not
@@ -136,6 +137,8 @@ def _read_rows(
     try:
         if max_bytes is None:
             rows = cursor.fetchall()
+            if with_xml:
+                rows = [_unpacked(row) if row[3] is not None and row[3][:1] == MARKER else row for row in rows]
             return rows, len(rows) == limit
         return _fill(cursor, limit, max_bytes)
     finally:
@@ -153,11 +156,19 @@ def _fill(rows: t.Iterable[tuple[t.Any, ...]], limit: int, max_bytes: int) -> tu
     taken: list[tuple[t.Any, ...]] = []
     size = 0
     for row in rows:
+        if row[3] is not None and row[3][:1] == MARKER:
+            row = _unpacked(row)  # the page is bounded by the bytes it sends
         taken.append(row)
         size += len(row[2]) + (len(row[3]) if row[3] is not None else 0)
         if size >= max_bytes and len(taken) >= MIN_ITEMS:
             return taken, True
     return taken, len(taken) == limit
+
+
+def _unpacked(row: tuple[t.Any, ...]) -> tuple[t.Any, ...]:
+    """A page row whose rendition is packed (packing.py), with the rendition's XML instead."""
+    datestamp, identifier, header, xml, crc = row
+    return (datestamp, identifier, header, packing.unpack(identifier, xml), crc)
 
 
 def _checked(rows: list[tuple[t.Any, ...]]) -> list[Item]:
@@ -233,7 +244,7 @@ def get_record(conn: sqlite3.Connection, identifier: str, prefix: str) -> tuple[
     """Return (header, deleted, xml or None) for one record, or None if unknown."""
     try:
         row = conn.execute(
-            "SELECT r.header, r.deleted, x.xml, x.crc FROM records r "
+            "SELECT r.header, r.deleted, CAST(x.xml AS BLOB), x.crc FROM records r "
             "LEFT JOIN renditions x ON x.record_id = r.id AND x.prefix = ? WHERE r.identifier = ?",
             (prefix, identifier),
         ).fetchone()
@@ -241,16 +252,18 @@ def get_record(conn: sqlite3.Connection, identifier: str, prefix: str) -> tuple[
         if "no such column" not in str(error):  # a database from before checksums
             raise
         row = conn.execute(
-            "SELECT r.header, r.deleted, x.xml, NULL FROM records r "
+            "SELECT r.header, r.deleted, CAST(x.xml AS BLOB), NULL FROM records r "
             "LEFT JOIN renditions x ON x.record_id = r.id AND x.prefix = ? WHERE r.identifier = ?",
             (prefix, identifier),
         ).fetchone()
     if row is None:
         return None
     integrity.check_header(identifier, row[0])
-    if row[2] is not None:
-        integrity.check_rendition(identifier, row[2], row[3])
-    return (row[0], bool(row[1]), row[2])
+    xml = row[2]
+    if xml is not None:
+        xml = packing.unpack(identifier, xml)
+        integrity.check_rendition(identifier, xml, row[3])
+    return (row[0], bool(row[1]), None if xml is None else xml.decode("utf-8"))
 
 
 def formats_of(conn: sqlite3.Connection, identifier: str) -> list[str] | None:

@@ -38,9 +38,11 @@ DROP INDEX IF EXISTS records_by_datestamp;
 
 -- A record's metadata in one format (prefix), as served. Clustered by format, then record:
 -- the oai_dc renditions of records ingested together lie together, so a ListRecords page
--- reads a few consecutive pages instead of one per record. crc is the CRC-32 of the xml's
--- UTF-8 bytes, checked when served (integrity.py); NULL in rows written before it existed
--- (a file from then gets the column, and the values, from db._add_rendition_checksums).
+-- reads a few consecutive pages instead of one per record. xml is the XML as TEXT, or a BLOB
+-- packed against a dictionary of its format (packing.py: first byte NUL), unpacked when served.
+-- crc is the CRC-32 of the XML's UTF-8 bytes (unpacked), checked when served (integrity.py);
+-- NULL in rows written before it existed (a file from then gets the column, and the values,
+-- from db._add_rendition_checksums).
 CREATE TABLE IF NOT EXISTS renditions (
     record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
     prefix TEXT NOT NULL,

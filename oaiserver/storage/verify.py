@@ -2,7 +2,7 @@
 
 SQLite's integrity_check covers the structure (pages, b-trees, indexes against their tables);
 the rest is what SQLite cannot see: every header and rendition as the server would check it
-(integrity.py), renditions without a checksum parsed as XML, every stored article parsed as
+(integrity.py, packed ones unpacked first: packing.py), renditions without a checksum parsed as XML, every stored article parsed as
 JSON (reindex and restore read them), and the kept list sizes against a count from scratch.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlite3
 import typing as t
 from dataclasses import dataclass, field
 
-from oaiserver.storage import integrity
+from oaiserver.storage import integrity, packing
 
 #: Problems listed in full; beyond these only counted.
 MAX_LISTED = 20
@@ -87,6 +87,11 @@ def _renditions(conn: sqlite3.Connection, report: Report) -> None:
             "SELECT r.identifier, x.prefix, CAST(x.xml AS BLOB), x.crc FROM renditions x "
             "JOIN records r ON r.id = x.record_id"):
         report.renditions += 1
+        try:
+            xml = packing.unpack(identifier, xml)
+        except integrity.DamagedRecord:
+            report.add(f"{identifier}: its {prefix} rendition is damaged (cannot be unpacked)")
+            continue
         if crc is not None:
             if integrity.checksum(xml) != crc:
                 report.add(f"{identifier}: its {prefix} rendition is damaged (checksum)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import sqlite3
 import typing as t
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 
 from metadata_formats import CrosswalkSettings
 from oaiserver import cli
-from oaiserver.storage import db, list_sizes
+from oaiserver.storage import db, list_sizes, packing
 from oaiserver.ingest import Counts, Ingester, parse_issue, pipeline, writes
 from tests.helpers.issues import A, issue
 
@@ -147,7 +148,7 @@ def test_one_identifier_twice_in_an_issue_is_saved_one_after_the_other(store: In
 
 
 def test_the_worker_pipeline_writes_what_a_serial_ingest_writes(tmp_path: Path) -> None:
-    """Workers (bytes across the process boundary) and the writer alone: the same rows, all text."""
+    """Workers (bytes across the process boundary) and the writer alone: the same rows, text or packed."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for number in range(1, pipeline.MIN_FILES_FOR_WORKERS + 2):
@@ -164,8 +165,13 @@ def test_the_worker_pipeline_writes_what_a_serial_ingest_writes(tmp_path: Path) 
         assert total == Counts(added=3 * len(inputs))
         assert_exact(store.conn)
         assert store.conn.execute(
-            "SELECT DISTINCT typeof(article) FROM records UNION SELECT DISTINCT typeof(xml) FROM renditions"
+            "SELECT DISTINCT typeof(article) FROM records UNION SELECT DISTINCT typeof(xml) FROM renditions "
+            "WHERE prefix NOT IN (SELECT value FROM json_each(?))", (json.dumps(list(packing.CURRENT)),)
         ).fetchall() == [("text",)]
+        # Packed renditions (storage/packing.py) are BLOBs, the others text.
+        assert store.conn.execute(
+            "SELECT DISTINCT typeof(xml) FROM renditions WHERE prefix IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(packing.CURRENT)),)).fetchall() == [("blob",)]
         dumps.append(dump(store.conn))
         store.db.close()
     assert dumps[0] == dumps[1]

@@ -1,0 +1,184 @@
+"""What the formats cost: ingest, bytes on disk per record, and a full ListRecords harvest in every format.
+
+    python -m bench.format_cost ingest --corpus DIR --db NEW.sqlite3 --out R.json
+    python -m bench.format_cost harvest --db DB --work DIR --runs 3 --out R.json
+    python -m bench.format_cost inprocess --db DB [DB ...] --runs 3 --out R.json
+
+``ingest`` runs the CLI ingest (a fresh process, as bench.ingest_bench) with every journal of
+the corpus open access under CC BY-NC (``OAISERVER_OAI_JOURNALS``), so that every format has
+its records; then it reports the file's bytes per record and, from SQLite's dbstat table,
+how they divide between tables and indexes, and the stored bytes of each format.
+``harvest`` serves the database with gunicorn (two workers, as bench.harvest_bench) and
+harvests ListRecords in each format from the first page to the last, ``--runs`` times, the
+order of the formats rotating from run to run; it reports records/s and the workers' CPU per
+100 records, per format, medians over the runs. ``inprocess`` does the same harvests through
+the app's WSGI callable in this process (no gunicorn, no HTTP), each database in turn, format
+by format: our code's own CPU, comparable between databases on a busy machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+from bench.format_sizes import LICENCE
+from bench.harvest import full_harvest, next_query
+from bench.ingest_bench import _remove, run_ingest
+from bench.serve import Gunicorn, median
+from oaiserver.ingest.parsing import parse_issue
+
+
+def journal_keys(corpus: Path) -> list[str]:
+    """The key of each journal of a bench.corpus folder (one subfolder per journal), from its first file."""
+    keys = set()
+    for folder in sorted(p for p in corpus.iterdir() if p.is_dir()):
+        first = min(folder.glob("*.xml"), default=None)
+        if first is not None:
+            keys.add(parse_issue(first.read_bytes()).journal.key)
+    return sorted(keys)
+
+
+def open_access(keys: list[str]) -> str:
+    """OAI_JOURNALS, as JSON, making every journal open access under CC BY-NC."""
+    return json.dumps({key: {"access_right": "open", "license_url": LICENCE} for key in keys})
+
+
+def disk_usage(db: Path) -> dict:
+    """Bytes on disk per record, and per table or index (dbstat), and stored bytes per format."""
+    conn = sqlite3.connect(db)
+    try:
+        records = conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+        objects = dict(conn.execute(
+            "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").fetchall())
+        formats = {prefix: {"rows": rows, "stored_bytes_per_row": round(stored / rows, 1)}
+                   for prefix, rows, stored in conn.execute(
+                       "SELECT prefix, COUNT(*), SUM(length(CAST(xml AS BLOB))) FROM renditions GROUP BY prefix")}
+        article = conn.execute("SELECT AVG(length(CAST(article AS BLOB))) FROM records").fetchone()[0]
+    finally:
+        conn.close()
+    size = os.path.getsize(db)
+    return {"records": records, "file_bytes": size, "bytes_per_record": round(size / records),
+            "objects_bytes_per_record": {name: round(b / records) for name, b in objects.items()},
+            "article_json_bytes_per_record": round(article or 0), "formats": formats}
+
+
+def ingest(args: argparse.Namespace) -> dict:
+    """First ingest of the corpus into a new database (every journal open access)."""
+    os.environ["OAISERVER_OAI_JOURNALS"] = open_access(journal_keys(args.corpus))
+    _remove(args.db)
+    args.db.parent.mkdir(parents=True, exist_ok=True)
+    first = run_ingest(args.corpus, args.db)
+    return {"ingest": first, "cpu_ms_per_article": round(first["cpu_seconds"] * 1000 / first["articles"], 3),
+            "disk": disk_usage(args.db), "load_average": os.getloadavg()}
+
+
+def harvest(args: argparse.Namespace) -> dict:
+    """Full ListRecords harvests in every format the database holds, ``runs`` times each."""
+    conn = sqlite3.connect(args.db)
+    prefixes = [row[0] for row in conn.execute("SELECT DISTINCT prefix FROM renditions ORDER BY prefix")]
+    conn.close()
+    args.work.mkdir(parents=True, exist_ok=True)
+    server = Gunicorn("ours", "wsgi:app", {
+        "OAISERVER_DATABASE": str(Path(args.db).resolve()),
+        "OAISERVER_INSTANCE_PATH": str(args.work / "instance"),
+        "OAISERVER_SECRET_KEY": "benchmark-secret",
+        "OAISERVER_OAI_LOAD_DEMO": "false",
+    })
+    server.start(args.work)
+    runs: dict[str, list[dict]] = {p: [] for p in prefixes}
+    try:
+        for run in range(args.runs):
+            order = prefixes[run % len(prefixes):] + prefixes[:run % len(prefixes)]
+            for prefix in order:
+                done = full_harvest(server, "ListRecords", f"verb=ListRecords&metadataPrefix={prefix}")
+                runs[prefix].append({"records": done.items, "mb": round(done.megabytes, 2),
+                                     "records_per_second": round(done.items_per_second),
+                                     "cpu_ms_per_100": round(done.cpu_ms_per_100, 3)})
+    finally:
+        server.stop()
+    return {"formats": {p: {"records": r[0]["records"], "mb": r[0]["mb"],
+                            "records_per_second": median([x["records_per_second"] for x in r]),
+                            "cpu_ms_per_100": median([x["cpu_ms_per_100"] for x in r]), "runs": r}
+                        for p, r in runs.items()},
+            "load_average": os.getloadavg(), "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+def in_process(args: argparse.Namespace) -> dict:
+    """Full ListRecords harvests through the app's WSGI callable, no server: CPU per 100 records.
+
+    Without gunicorn, HTTP and a client sharing the cores, what is left is our code's own
+    cost, steadier on a busy machine; databases compared run back to back, format by format.
+    """
+    import io
+
+    from oaiserver import create_app
+
+    results: dict[str, dict[str, list[float]]] = {}
+    apps = {}
+    for db in args.db:
+        os.environ["OAISERVER_OAI_LOAD_DEMO"] = "false"
+        apps[str(db)] = create_app({"DATABASE": str(Path(db).resolve()), "SECRET_KEY": "benchmark-secret",
+                                    "TESTING": False})
+    conn = sqlite3.connect(args.db[0])
+    prefixes = [row[0] for row in conn.execute("SELECT DISTINCT prefix FROM renditions ORDER BY prefix")]
+    conn.close()
+
+    def call(app, query: str) -> bytes:  # type: ignore[no-untyped-def]
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/oai", "QUERY_STRING": query,
+                   "SERVER_NAME": "localhost", "SERVER_PORT": "80", "wsgi.url_scheme": "http",
+                   "wsgi.input": io.BytesIO(), "wsgi.errors": io.StringIO(), "SERVER_PROTOCOL": "HTTP/1.1"}
+        return b"".join(app(environ, lambda status, headers, exc_info=None: None))
+
+    for run in range(args.runs):
+        for prefix in prefixes:
+            for db, app in apps.items():
+                query: str | None = f"verb=ListRecords&metadataPrefix={prefix}"
+                records = 0
+                started = time.process_time()
+                while query is not None:
+                    body = call(app, query)
+                    records += body.count(b"<record>")
+                    query = next_query("ListRecords", body)
+                cpu = time.process_time() - started
+                results.setdefault(prefix, {}).setdefault(db, []).append(cpu * 1000 / (records / 100))
+    return {"cpu_ms_per_100": {p: {db: round(median(v), 3) for db, v in by_db.items()} for p, by_db in results.items()},
+            "runs": results, "load_average": os.getloadavg()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    one = sub.add_parser("ingest")
+    one.add_argument("--corpus", type=Path, required=True)
+    one.add_argument("--db", type=Path, required=True)
+    one.add_argument("--out", type=Path)
+    two = sub.add_parser("harvest")
+    two.add_argument("--db", type=Path, required=True)
+    two.add_argument("--work", type=Path, required=True)
+    two.add_argument("--runs", type=int, default=3)
+    two.add_argument("--out", type=Path)
+    three = sub.add_parser("inprocess")
+    three.add_argument("--db", type=Path, nargs="+", required=True)
+    three.add_argument("--runs", type=int, default=3)
+    three.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "inprocess":
+        result = in_process(args)
+        if args.out:
+            args.out.write_text(json.dumps(result, indent=1) + "\n")
+        print(json.dumps(result["cpu_ms_per_100"], indent=1), result["load_average"])
+        return
+    result = ingest(args) if args.command == "ingest" else harvest(args)
+    text = json.dumps(result, indent=1)
+    if args.out:
+        args.out.write_text(text + "\n")
+    print(text if args.command == "ingest" else json.dumps(
+        {p: {k: v for k, v in f.items() if k != "runs"} for p, f in result["formats"].items()}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

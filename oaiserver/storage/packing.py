@@ -1,0 +1,116 @@
+"""Renditions stored packed: an LZ4 block against a preset dictionary of the format, unpacked when served.
+
+Six formats rendered in advance would triple the renditions on disk; most of a rendition is
+the format's markup and phrases every record of the format repeats, which a preset
+dictionary (sample renditions of that format, shipped in ``dictionaries/``) lets LZ4 replace
+with back-references: a rendition shrinks four- to fivefold, and unpacking it costs ~5 us
+(about 0.5 ms for a page of 100 records), several times less than zlib's inflate
+(docs/decisions.md: renditions packed against a dictionary per format).
+
+A stored rendition is either the XML itself (UTF-8 TEXT, as every rendition was before packing
+existed: such rows are served as they are) or packed: a NUL byte, which XML never contains,
+the dictionary's number (two bytes, big-endian), then the LZ4 block with its size in front.
+The number names the exact bytes the rendition was packed against: a dictionary, once
+shipped, is never changed or removed (its SHA-256 is pinned below and checked when it is
+loaded); a better one is added under a new number and used for what is packed from then on.
+A format without a dictionary is stored as XML (oai_dc, which harvesters take most: serving it
+costs no unpacking).
+
+The CRC-32 stored beside a rendition (integrity.py) is always that of the XML as served, so it
+also vouches for the unpacking, and a version of oaiserver from before packing refuses a
+packed row (503) instead of sending its bytes.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.resources
+import typing as t
+
+import lz4.block  # type: ignore[import-untyped]  # no stubs: two calls, bytes in and out
+
+from oaiserver.storage.integrity import DamagedRecord
+
+#: The first byte of a packed rendition.
+MARKER = b"\0"
+#: The largest rendition unpacking will make (a damaged size must not allocate gigabytes).
+MAX_UNPACKED = 64 * 1024 * 1024
+
+
+class Dictionary(t.NamedTuple):
+    """A preset dictionary: its number in packed renditions, its format, its file and that file's SHA-256."""
+
+    number: int
+    prefix: str
+    file: str
+    sha256: str
+
+
+#: Every dictionary ever shipped, by number; the highest number of a format packs its renditions.
+#: Made by `python -m bench.dictionaries` from renditions of generated articles.
+DICTIONARIES: dict[int, Dictionary] = {d.number: d for d in (
+    Dictionary(1, "jats", "jats-1.bin",
+                   "4406605ebaed533249ce6f90beb1e508d1bcc1da04606ab1f61f46b7bd212abc"),
+    Dictionary(2, "oai_openaire", "oai_openaire-1.bin",
+                   "8016757fa4840ea1627e4069f7dd0384ab6cd626ca0f863b4063fb8c0daf95f1"),
+    Dictionary(3, "datacite", "datacite-1.bin",
+                   "de47319cc734625b07f7c9eb02502bc5444b37ba274a7b413a96ee0b1345ba4d"),
+    Dictionary(4, "mods", "mods-1.bin",
+                   "50ae55e793db242b12566ad7f6bfc121d64e97cc0d2d8b1a1b6ac51aba0ba151"),
+    Dictionary(5, "marcxml", "marcxml-1.bin",
+                   "02c4c9f52d50afab2886f9e81fdd1068664794ab26bff3d75eea808d283eeba8"),
+)}
+
+#: The dictionary each packed format is packed with now.
+CURRENT: dict[str, int] = {}
+for _d in sorted(DICTIONARIES.values()):
+    CURRENT[_d.prefix] = _d.number
+
+
+# Dictionary number -> its bytes, loaded on first use (unpack runs for every packed row served).
+_loaded: dict[int, bytes] = {}
+
+
+@functools.lru_cache(maxsize=None)
+def dictionary(number: int) -> bytes:
+    """The bytes of dictionary ``number``, checked against its pinned SHA-256 (KeyError if unknown)."""
+    entry = DICTIONARIES[number]
+    data = importlib.resources.files("oaiserver.storage").joinpath("dictionaries", entry.file).read_bytes()
+    if hashlib.sha256(data).hexdigest() != entry.sha256:
+        raise RuntimeError(f"dictionary {entry.file} is not the one shipped as number {number}: "
+                           "a shipped dictionary must never change (add a new one instead)")
+    return data
+
+
+def pack(prefix: str, xml: bytes) -> bytes:
+    """What to store for the UTF-8 ``xml`` of a rendition in ``prefix``: packed if the format has a dictionary."""
+    number = CURRENT.get(prefix)
+    if number is None:
+        return xml
+    return MARKER + number.to_bytes(2, "big") + lz4.block.compress(xml, dict=dictionary(number))
+
+
+def is_packed(stored: bytes) -> bool:
+    """Tell a packed rendition from one stored as XML."""
+    return stored[:1] == MARKER
+
+
+def unpack(identifier: str, stored: bytes) -> bytes:
+    """The XML of a stored rendition (as it is when not packed); :class:`DamagedRecord` if it cannot be unpacked."""
+    if stored[:1] != MARKER:
+        return stored
+    number = int.from_bytes(stored[1:3], "big")
+    preset = _loaded.get(number)
+    if preset is None:
+        if number not in DICTIONARIES:
+            raise DamagedRecord(f"database disk image is malformed: a rendition of {identifier} is packed "
+                                f"with dictionary {number}, which this version of oaiserver does not have")
+        preset = _loaded[number] = dictionary(number)
+    if len(stored) < 7 or int.from_bytes(stored[3:7], "little") > MAX_UNPACKED:
+        raise DamagedRecord(f"database disk image is malformed: a rendition of {identifier} is damaged")
+    try:
+        # A view, not a slice: the block is not copied.
+        return lz4.block.decompress(memoryview(stored)[3:], dict=preset)
+    except lz4.block.LZ4BlockError:
+        raise DamagedRecord(
+            f"database disk image is malformed: a rendition of {identifier} is damaged") from None
