@@ -5,7 +5,7 @@ the format's markup and phrases every record of the format repeats, which a pres
 dictionary (sample renditions of that format, shipped in ``dictionaries/``) lets LZ4 replace
 with back-references: a rendition shrinks four- to fivefold, and unpacking it costs ~5 us
 (about 0.5 ms for a page of 100 records), several times less than zlib's inflate
-(docs/decisions.md: renditions packed against a dictionary per format).
+(decisions.md P11).
 
 A stored rendition is either the XML itself (UTF-8 TEXT, as every rendition was before packing
 existed: such rows are served as they are) or packed: a NUL byte, which XML never contains,
@@ -27,7 +27,6 @@ import hashlib
 import importlib.resources
 import typing as t
 
-import lz4.block  # type: ignore[import-untyped]  # no stubs: two calls, bytes in and out
 
 from oaiserver.storage.integrity import DamagedRecord
 
@@ -71,11 +70,20 @@ for _d in sorted(DICTIONARIES.values()):
 _loaded: dict[int, bytes] = {}
 
 
+@functools.lru_cache(maxsize=1)
+def _lz4() -> t.Any:
+    # Imported on first use: storage's other modules (and their error classification) load
+    # without it, e.g. in a tool that only reads oai_dc rows.
+    import lz4.block  # type: ignore[import-untyped]  # no stubs: two calls, bytes in and out
+
+    return lz4.block
+
+
 @functools.lru_cache(maxsize=None)
 def dictionary(number: int) -> bytes:
     """The bytes of dictionary ``number``, checked against its pinned SHA-256 (KeyError if unknown)."""
     entry = DICTIONARIES[number]
-    data = importlib.resources.files("oaiserver.storage").joinpath("dictionaries", entry.file).read_bytes()
+    data = importlib.resources.files("oaiserver.storage").joinpath("dictionaries").joinpath(entry.file).read_bytes()
     if hashlib.sha256(data).hexdigest() != entry.sha256:
         raise RuntimeError(f"dictionary {entry.file} is not the one shipped as number {number}: "
                            "a shipped dictionary must never change (add a new one instead)")
@@ -87,7 +95,7 @@ def pack(prefix: str, xml: bytes) -> bytes:
     number = CURRENT.get(prefix)
     if number is None:
         return xml
-    return MARKER + number.to_bytes(2, "big") + lz4.block.compress(xml, dict=dictionary(number))
+    return MARKER + number.to_bytes(2, "big") + _lz4().compress(xml, dict=dictionary(number))
 
 
 def is_packed(stored: bytes) -> bool:
@@ -110,7 +118,7 @@ def unpack(identifier: str, stored: bytes) -> bytes:
         raise DamagedRecord(f"database disk image is malformed: a rendition of {identifier} is damaged")
     try:
         # A view, not a slice: the block is not copied.
-        return lz4.block.decompress(memoryview(stored)[3:], dict=preset)
-    except lz4.block.LZ4BlockError:
+        return _lz4().decompress(memoryview(stored)[3:], dict=preset)
+    except _lz4().LZ4BlockError:
         raise DamagedRecord(
             f"database disk image is malformed: a rendition of {identifier} is damaged") from None
