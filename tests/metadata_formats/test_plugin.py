@@ -38,7 +38,7 @@ PARAMETRIZED = ["tests/protocol/test_list_identifiers.py", "tests/protocol/test_
 def tiny(monkeypatch: pytest.MonkeyPatch) -> MetadataFormat:
     """Register the tiny format (and its schema, for the response checks) for one test."""
     monkeypatch.setitem(FORMATS, TINY.prefix, TINY)
-    monkeypatch.setitem(EXTRA_SCHEMAS, tiny_format.NAMESPACE, tiny_format.XSD)
+    monkeypatch.setitem(EXTRA_SCHEMAS, tiny_format.NAMESPACE, tiny_format.xsd_path())
     return TINY
 
 

@@ -11,4 +11,4 @@ from tests.helpers.crosswalk_helpers import EXTRA_SCHEMAS
 from tests.metadata_formats import tiny_format
 
 FORMATS[tiny_format.FORMAT.prefix] = tiny_format.FORMAT
-EXTRA_SCHEMAS[tiny_format.NAMESPACE] = tiny_format.XSD
+EXTRA_SCHEMAS[tiny_format.NAMESPACE] = tiny_format.xsd_path()
