@@ -56,6 +56,9 @@ class TokenCodec:
         self.ttl = ttl
         signer = itsdangerous.TimestampSigner if clock is None else _signer_on(clock)
         self.serializer = itsdangerous.URLSafeTimedSerializer(secret, salt=SALT, signer=signer)
+        # Its clock is "now" when a token's age is checked. (A URLSafeTimedSerializer's signer is
+        # always a TimestampSigner; its type says Signer.)
+        self._signer = t.cast(itsdangerous.TimestampSigner, self.serializer.make_signer())
 
     def encode(self, state: ListState) -> tuple[str, dt.datetime]:
         """Return the token for ``state`` and the moment it expires."""
@@ -79,9 +82,7 @@ class TokenCodec:
         except itsdangerous.BadData:
             raise BadResumptionToken("the resumptionToken is not one this repository issued") from None
         # "Now" as the signer sees it: the clock that signs this host's tokens.
-        # (A URLSafeTimedSerializer's signer is always a TimestampSigner; its type says Signer.)
-        signer = t.cast(itsdangerous.TimestampSigner, self.serializer.make_signer())
-        age = signer.get_timestamp() - signed.timestamp()
+        age = self._signer.get_timestamp() - signed.timestamp()
         if age > self.ttl:
             raise BadResumptionToken("the resumptionToken has expired; start the list again")
         if age < -MAX_CLOCK_SKEW:

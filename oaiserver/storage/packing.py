@@ -66,10 +66,6 @@ for _d in sorted(DICTIONARIES.values()):
     CURRENT[_d.prefix] = _d.number
 
 
-# Dictionary number -> its bytes, loaded on first use (unpack runs for every packed row served).
-_loaded: dict[int, bytes] = {}
-
-
 @functools.lru_cache(maxsize=1)
 def _lz4() -> t.Any:
     # Imported on first use: storage's other modules (and their error classification) load
@@ -108,12 +104,11 @@ def unpack(identifier: str, stored: bytes) -> bytes:
     if stored[:1] != MARKER:
         return stored
     number = int.from_bytes(stored[1:3], "big")
-    preset = _loaded.get(number)
-    if preset is None:
-        if number not in DICTIONARIES:
-            raise DamagedRecord(f"database disk image is malformed: a rendition of {identifier} is packed "
-                                f"with dictionary {number}, which this version of oaiserver does not have")
-        preset = _loaded[number] = dictionary(number)
+    try:
+        preset = dictionary(number)  # loaded and checked once, then remembered
+    except KeyError:
+        raise DamagedRecord(f"database disk image is malformed: a rendition of {identifier} is packed "
+                            f"with dictionary {number}, which this version of oaiserver does not have") from None
     if len(stored) < 7 or int.from_bytes(stored[3:7], "little") > MAX_UNPACKED:
         raise DamagedRecord(f"database disk image is malformed: a rendition of {identifier} is damaged")
     try:

@@ -6,7 +6,6 @@ import typing as t
 from dataclasses import dataclass
 
 from oaiserver.storage import integrity, list_sizes, packing
-from oaiserver.storage.packing import MARKER
 
 # The lowest possible keyset position: every real (datestamp, identifier) sorts after it.
 START = ("", "")
@@ -138,7 +137,7 @@ def _read_rows(
         if max_bytes is None:
             rows = cursor.fetchall()
             if with_xml:
-                rows = [_unpacked(row) if row[3] is not None and row[3][:1] == MARKER else row for row in rows]
+                rows = [_served(row) for row in rows]
             return rows, len(rows) == limit
         return _fill(cursor, limit, max_bytes)
     finally:
@@ -156,8 +155,7 @@ def _fill(rows: t.Iterable[tuple[t.Any, ...]], limit: int, max_bytes: int) -> tu
     taken: list[tuple[t.Any, ...]] = []
     size = 0
     for row in rows:
-        if row[3] is not None and row[3][:1] == MARKER:
-            row = _unpacked(row)  # the page is bounded by the bytes it sends
+        row = _served(row)  # the page is bounded by the bytes it sends
         taken.append(row)
         size += len(row[2]) + (len(row[3]) if row[3] is not None else 0)
         if size >= max_bytes and len(taken) >= MIN_ITEMS:
@@ -165,9 +163,12 @@ def _fill(rows: t.Iterable[tuple[t.Any, ...]], limit: int, max_bytes: int) -> tu
     return taken, len(taken) == limit
 
 
-def _unpacked(row: tuple[t.Any, ...]) -> tuple[t.Any, ...]:
-    """A page row whose rendition is packed (packing.py), with the rendition's XML instead."""
-    datestamp, identifier, header, xml, crc = row
+def _served(row: tuple[t.Any, ...]) -> tuple[t.Any, ...]:
+    """A page row as it is served: a packed rendition (packing.py) replaced by its XML."""
+    xml = row[3]
+    if xml is None or not packing.is_packed(xml):
+        return row
+    datestamp, identifier, header, _, crc = row
     return (datestamp, identifier, header, packing.unpack(identifier, xml), crc)
 
 
