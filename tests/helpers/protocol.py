@@ -1,8 +1,9 @@
-"""Helpers of the protocol suite (fixtures are in this package's conftest)."""
+"""Helpers of the protocol suite, and one fixture that modules import (the others are in conftest)."""
 from __future__ import annotations
 
 import typing as t
 
+import pytest
 from lxml import etree
 
 from tests.helpers.oai import NS, REPOSITORY_IDENTIFIER, check_response
@@ -66,3 +67,12 @@ def withdraw(runner, identifier: str) -> None:
 #: OAI_JOURNALS with every sample journal open access: then every registered format expresses
 #: every sample record (oai_openaire renders nothing for a journal without an access right).
 EVERY_JOURNAL_OPEN = {"2008-8701": {"access_right": "open"}, "1234-5679": {"access_right": "open"}}
+
+
+@pytest.fixture(name="config")
+def every_journal_open_config(config: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The test configuration with every sample journal open access (every format, every record).
+
+    A module imports this fixture to use it: it overrides ``config`` there.
+    """
+    return {**config, "OAI_JOURNALS": EVERY_JOURNAL_OPEN}

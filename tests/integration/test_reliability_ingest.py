@@ -24,7 +24,7 @@ from tests.helpers.bad_inputs import ACCEPTED, REFUSED, FifoWatch, Listener, bre
 from tests.helpers.oai import BAD_SAMPLES, NS, REPO, REPOSITORY_IDENTIFIER, SAMPLES, error_codes
 from tests.helpers.issues import A, issue, write_issue
 from tests.helpers.servers import oaiserver_env
-from tests.helpers.protocol import EVERY_JOURNAL_OPEN
+from tests.helpers.protocol import every_journal_open_config  # noqa: F401 (a fixture: every format expresses every record)
 
 BASE = f"oai:{REPOSITORY_IDENTIFIER}:1234-5679/"
 SLOW = pytest.mark.skipif(
@@ -33,12 +33,6 @@ SLOW = pytest.mark.skipif(
 SUBPROCESS_TIMEOUT = 300  # generous: a hang (or a quadratic blow-up) fails instead of blocking
 #: Above the default OAI_MAX_FILE_BYTES: the tests of big files lift the limit, as an operator would.
 BIG_FILES = 128 * 1024 * 1024
-
-
-@pytest.fixture
-def config(config):
-    """The test configuration with every sample journal open access (every format, every record)."""
-    return {**config, "OAI_JOURNALS": EVERY_JOURNAL_OPEN}
 
 
 def db_digest(database: str | Path) -> str:

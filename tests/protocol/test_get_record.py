@@ -7,15 +7,10 @@ from lxml import etree
 from metadata_formats import FORMATS
 from tests.helpers.oai import NS, REPOSITORY_IDENTIFIER, error_codes, harvest, identifiers
 from tests.helpers.issues import A, write_issue
-from tests.helpers.protocol import EVERY_JOURNAL_OPEN, REVIEW, headers, request_attrs, set_specs, withdraw
+from tests.helpers.protocol import REVIEW, headers, request_attrs, set_specs, withdraw
+from tests.helpers.protocol import every_journal_open_config  # noqa: F401 (a fixture: every format expresses every record)
 
 GENERATED_ONE = f"oai:{REPOSITORY_IDENTIFIER}:1234-5679/G-1"
-
-
-@pytest.fixture
-def config(config):
-    """The test configuration with every sample journal open access (every format, every record)."""
-    return {**config, "OAI_JOURNALS": EVERY_JOURNAL_OPEN}
 
 
 def test_get_record_both_formats(loaded, oai):

@@ -6,15 +6,10 @@ import pytest
 from metadata_formats import FORMATS
 from tests.helpers.oai import NS, error_codes, harvest, identifiers, token_of
 from tests.helpers.issues import A, write_issue
-from tests.helpers.protocol import EVERY_JOURNAL_OPEN, JOURNAL, REVIEW, datestamps, headers, request_attrs, set_specs, total_records, withdraw
+from tests.helpers.protocol import JOURNAL, REVIEW, datestamps, headers, request_attrs, set_specs, total_records, withdraw
+from tests.helpers.protocol import every_journal_open_config  # noqa: F401 (a fixture: every format expresses every record)
 
 PAGE = 3  # OAI_IDENTIFIERS_PAGE_SIZE of the test configuration
-
-
-@pytest.fixture
-def config(config):
-    """The test configuration with every sample journal open access (every format, every record)."""
-    return {**config, "OAI_JOURNALS": EVERY_JOURNAL_OPEN}
 
 
 @pytest.mark.parametrize("prefix", list(FORMATS))
