@@ -8,7 +8,9 @@ import json
 import logging
 import os
 import sqlite3
+import signal
 import sys
+import threading
 import typing as t
 from importlib import resources
 from pathlib import Path
@@ -20,7 +22,8 @@ from werkzeug.serving import run_simple
 
 from metadata_formats import FORMATS, CrosswalkSettings
 from oaiserver import config
-from oaiserver.storage import db, lock, problems
+from oaiserver import replica
+from oaiserver.storage import db, lock, problems, timeline
 from oaiserver.ingest import Counts, Ingester, IngestError, parse_issue
 from oaiserver.ingest.xmlfile import read_limited
 
@@ -69,17 +72,21 @@ def init_app(app: Flask) -> None:
 
     for command in (init_db_command, ingest_command, withdraw_command, restore_command,
                     reindex_command, serve_command, show_command, stats_command, verify_command,
-                    check_command):
+                    check_command, replica_group):
         app.cli.add_command(command)
 
 
-def open_store() -> Ingester:
-    """Open the configured database for writing."""
+def open_store(delay: int | None = None) -> Ingester:
+    """Open the configured database for writing (datestamps ``delay`` s ahead; the configured one by default)."""
     config = current_app.config
+    if config["OAI_ROLE"] == "follower":
+        raise AdminError(f"this node is a follower (OAI_ROLE=follower): {config['DATABASE']} is a replica "
+                         "that only Litestream writes; run this command on the primary")
     return Ingester(
         db.connect_writer(config["DATABASE"]),
         config["OAI_REPOSITORY_IDENTIFIER"],
         CrosswalkSettings.from_config(config),
+        delay=config["OAI_VISIBILITY_DELAY"] if delay is None else delay,
     )
 
 
@@ -99,9 +106,13 @@ def writing(command: str) -> Ingester:
 
 
 def close_store(store: Ingester) -> None:
-    """Checkpoint and truncate the -wal file (readers permitting), then close the database."""
+    """Checkpoint and truncate the -wal file (readers permitting), then close the database.
+
+    Not on a replicated primary: Litestream holds a read lock that makes the checkpoint wait and
+    fail, and checkpoints the file itself.
+    """
     try:
-        if not db.checkpoint(store.conn):
+        if current_app.config["OAI_ROLE"] != "primary" and not db.checkpoint(store.conn):
             log.info("readers kept the -wal file from being truncated; a later command will")
     except sqlite3.Error:  # e.g. a full disk: the data is safe in the -wal file meanwhile
         log.debug("checkpoint failed", exc_info=True)
@@ -431,9 +442,21 @@ def show_command(identifier: str, prefix: str) -> None:
 def serve_command(host: str, port: int) -> None:
     """Run the development server; on an empty database, ingest the bundled demo issue first."""
     config = current_app.config
+    if config["OAI_ROLE"] != "follower":
+        _load_demo(config)
+    click.echo(f"OAI-PMH base URL: http://{host}:{port}/oai")
+    # app.run() refuses to start under a click command, so call Werkzeug directly.
+    # current_app is a werkzeug LocalProxy at run time, typed as the Flask app it stands for.
+    run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
+
+
+def _load_demo(config: t.Mapping[str, t.Any]) -> None:
+    """Ingest the bundled demo issue into an empty database (if OAI_LOAD_DEMO)."""
     # The writer lock only while the demo goes in: serving never writes.
     with lock.writer_lock(config["DATABASE"], "oaiserver serve", config["OAI_WRITER_WAIT"], _say):
-        store = open_store()
+        # No visibility delay: an empty repository has no harvest in progress to keep exact,
+        # and the demo is there the moment the server starts.
+        store = open_store(delay=0)
         try:
             empty = store.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
             if empty and config["OAI_LOAD_DEMO"]:
@@ -442,10 +465,88 @@ def serve_command(host: str, port: int) -> None:
                 click.echo(f"demo issue ingested: {counts.summary()}")
         finally:
             close_store(store)
-    click.echo(f"OAI-PMH base URL: http://{host}:{port}/oai")
-    # app.run() refuses to start under a click command, so call Werkzeug directly.
-    # current_app is a werkzeug LocalProxy at run time, typed as the Flask app it stands for.
-    run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------- replicas
+
+
+@click.group("replica")
+def replica_group() -> None:
+    """Replicate with Litestream: the primary, a web node's follower, a restore (docs/admin.md)."""
+
+
+def _replica_settings(role: str | tuple[str, ...]) -> tuple[Path, str, replica.Litestream]:
+    """DATABASE, OAI_REPLICA_URL and Litestream, once the node's OAI_ROLE is one the command runs on."""
+    config = current_app.config
+    roles = (role,) if isinstance(role, str) else role
+    if config["OAI_ROLE"] not in roles:
+        raise AdminError(f"this command runs on a node with OAI_ROLE={' or '.join(roles)}, "
+                         f"not {config['OAI_ROLE']}")
+    if not config["OAI_REPLICA_URL"]:
+        raise AdminError("set OAI_REPLICA_URL to the replica (file:///path or s3://bucket/path)")
+    try:
+        return Path(config["DATABASE"]), config["OAI_REPLICA_URL"], replica.Litestream()
+    except replica.LitestreamError as error:
+        raise AdminError(str(error)) from None
+
+
+def _until_signalled(run: t.Callable[[threading.Event], None]) -> None:
+    """Run ``run(stop)`` until SIGTERM or SIGINT sets ``stop``; a LitestreamError becomes one line."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        run(stop)
+    except replica.LitestreamError as error:
+        raise AdminError(str(error)) from None
+
+
+@replica_group.command("primary")
+@with_appcontext
+@one_line_errors
+def replica_primary_command() -> None:
+    """Replicate the database to OAI_REPLICA_URL and beat every second (run it as a service)."""
+    config = current_app.config
+    database, url, litestream = _replica_settings("primary")
+    needed = config["OAI_MAX_LAG"] + timeline.CLOCK_TOLERANCE
+    if config["OAI_VISIBILITY_DELAY"] < needed:
+        raise AdminError(f"OAI_VISIBILITY_DELAY is {config['OAI_VISIBILITY_DELAY']} s: a replicated primary "
+                         f"needs at least OAI_MAX_LAG + {timeline.CLOCK_TOLERANCE} = {needed} s")
+    try:
+        primary = replica.Primary(database, url, config["OAI_VISIBILITY_DELAY"], litestream, _say)
+    except replica.LitestreamError as error:
+        raise AdminError(str(error)) from None
+    _until_signalled(primary.run)
+
+
+@replica_group.command("follow")
+@with_appcontext
+@one_line_errors
+def replica_follow_command() -> None:
+    """Keep DATABASE a servable replica of OAI_REPLICA_URL (run it as a service beside gunicorn)."""
+    database, url, litestream = _replica_settings("follower")
+    try:
+        follower = replica.Follower(url, database, litestream, _say)
+    except replica.LitestreamError as error:
+        raise AdminError(str(error)) from None
+    _until_signalled(follower.run)
+
+
+@replica_group.command("restore")
+@click.option("--timestamp", help="restore the state at this UTC time (2026-12-05T18:59:39Z), not the latest")
+@click.option("--txid", help="restore the state at this Litestream transaction id (hex)")
+@click.option("--replace", is_flag=True, help="move an existing database aside (stop its primary first)")
+@with_appcontext
+@one_line_errors
+def replica_restore_command(timestamp: str | None, txid: str | None, replace: bool) -> None:
+    """Make this host's DATABASE a new primary restored from OAI_REPLICA_URL (a new epoch)."""
+    database, url, litestream = _replica_settings(("primary", "standalone"))
+    with lock.writer_lock(str(database), "oaiserver replica restore", current_app.config["OAI_WRITER_WAIT"], _say):
+        try:
+            epoch = replica.restore_primary(database, url, litestream, timestamp, txid, replace)
+        except replica.LitestreamError as error:
+            raise AdminError(str(error)) from None
+    click.echo(f"restored {database} from {url} (epoch {epoch}); now start `oaiserver replica primary`")
 
 
 def _create_app() -> Flask:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 __all__ = [
     "SETTINGS", "Check", "Checking", "ConfigError", "Setting", "accept", "check_all", "defaults",
-    "domain_name", "in_instance_folder", "journals", "markdown_table", "secret_key", "seconds", "string_list",
+    "domain_name", "in_instance_folder", "journals", "markdown_table", "one_of", "secret_key", "seconds", "string_list",
     "whole_number",
 ]
 
@@ -91,6 +91,17 @@ def whole_number(minimum: int) -> Check:
         if number < minimum:
             raise ConfigError(f"{checking.key} must be at least {minimum}")
         return number
+
+    return check
+
+
+def one_of(*choices: str) -> Check:
+    """A check: one of ``choices``, as a string."""
+
+    def check(value: t.Any, checking: Checking) -> str:
+        if value not in choices:
+            raise ConfigError(f"{checking.key} must be one of {', '.join(choices)}, not {value!r}")
+        return t.cast(str, value)
 
     return check
 
@@ -252,6 +263,21 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds a writing admin command (ingest, withdraw, restore, reindex, init-db) waits "
             "for another one on the same database before it gives up with exit status 75 "
             "(0: do not wait)", seconds, default_note="an hour"),
+    # Replicated nodes (decisions.md P14, docs/admin.md "Replicas and disaster recovery").
+    Setting("OAI_ROLE", "standalone",
+            "`standalone` (one machine), `primary` (the ingest host, replicated by Litestream) or "
+            "`follower` (a web node serving a replica: never writes, refuses a file in WAL mode, "
+            "answers `503` when behind)", one_of("standalone", "primary", "follower")),
+    Setting("OAI_VISIBILITY_DELAY", 2,
+            "seconds added to the datestamp of every change: lists show a change from that moment, "
+            "on every node at once. At least `OAI_MAX_LAG` + 5 on a replicated primary",
+            whole_number(0)),
+    Setting("OAI_MAX_LAG", 5,
+            "a follower answers `503` (and `/healthz` fails) when the primary's last heartbeat is "
+            "older than this", whole_number(1), default_note="seconds"),
+    Setting("OAI_REPLICA_URL", "",
+            "where Litestream keeps the replica (`file:///path` or `s3://bucket/path`), for "
+            "`oaiserver replica` commands"),
     # Browsers load XSLT only from the page's own origin, so keep it on this server.
     Setting("OAI_STYLESHEET", "/oai.xsl",
             "where each response's `<?xml-stylesheet?>` points (below the app's root); "

@@ -35,6 +35,9 @@ def config(tmp_path: Path) -> dict[str, t.Any]:
         "OAI_ADMIN_EMAILS": ["oai@journals.example.org"],
         "OAI_PAGE_SIZE": 2,
         "OAI_IDENTIFIERS_PAGE_SIZE": 3,
+        # Changes shown the moment they are committed, so tests see what they ingested at once
+        # (the delay itself is tested in tests/protocol/test_visibility_delay.py).
+        "OAI_VISIBILITY_DELAY": 0,
     }
 
 

@@ -27,6 +27,8 @@ FORBIDDEN = [
      + WEB_FRAMEWORKS, "storage knows tables and queries, not who reads or writes them"),
     ("oaiserver/ingest", ("oaiserver.web", "oaiserver.protocol.verbs", "oaiserver.cli") + WEB_FRAMEWORKS,
      "ingest is the CLI's writer and never needs the HTTP edge"),
+    ("oaiserver/replica", ("oaiserver.web", "oaiserver.protocol", "oaiserver.ingest", "oaiserver.cli")
+     + WEB_FRAMEWORKS, "replication runs Litestream and the heartbeat over the file; the CLI drives it"),
     ("oaiserver/model.py", ("oaiserver.", "metadata_formats") + WEB_FRAMEWORKS,
      "the model is the shared vocabulary and depends on nothing"),
     ("oaiserver/xmltext.py", ("oaiserver.", "metadata_formats") + WEB_FRAMEWORKS, "a leaf toolkit"),

@@ -47,9 +47,11 @@ class Ingester:
         repository_identifier: str,
         settings: CrosswalkSettings,
         clock: t.Callable[[], dt.datetime] | None = None,
+        delay: int = 0,
     ) -> None:
+        """``delay``: the visibility delay in seconds, added to the datestamps written (decisions.md P14)."""
         self.config = PrepareConfig.of(repository_identifier, settings)
-        self.writer = Writer(db, clock)
+        self.writer = Writer(db, clock, delay)
         self.db = db
         self.conn = db.conn
 

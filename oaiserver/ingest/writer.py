@@ -22,7 +22,7 @@ from oaiserver.ingest.headers import render_header
 from oaiserver.ingest.prepare import Prepared, PreparedIssue
 from oaiserver.ingest.writes import RecordWrites
 from oaiserver.storage.list_sizes import ListSizeKeeper
-from oaiserver.storage import db
+from oaiserver.storage import db, timeline
 
 if t.TYPE_CHECKING:
     import sqlite_utils
@@ -77,11 +77,15 @@ class Writer:
     """The one writer of the database: save, skip-if-known, withdraw, restore, reindex, restamp."""
 
     def __init__(self, db: sqlite_utils.Database,
-                 clock: t.Callable[[], dt.datetime] | None = None) -> None:
+                 clock: t.Callable[[], dt.datetime] | None = None, delay: int = 0) -> None:
+        """``delay``: the visibility delay, in seconds, added to every datestamp (decisions.md P14)."""
         self.db = db
         self.conn = db.conn
         # Looked up at call time so tests can move the clock with monkeypatch.
-        self.clock = clock or (lambda: datestamps.now())
+        now = clock or (lambda: datestamps.now())
+        ahead = dt.timedelta(seconds=delay)
+        self.clock = (lambda: now() + ahead) if delay else now
+        self.delay = delay
         self._touched: list[int] = []  # records given a new datestamp in this transaction
         self._lists = ListSizeKeeper(self.conn)
 
@@ -327,7 +331,7 @@ class Writer:
         """One write transaction; yields the datestamp for the records it changes."""
         self._touched = []
         self._lists = ListSizeKeeper(self.conn)
-        with _immediate(self.conn, commit=commit):
+        with _immediate(self.conn, commit=commit, delay=self.delay):
             datestamp = format_datestamp(self.clock())
             yield datestamp
             if commit:
@@ -363,9 +367,10 @@ class Writer:
 class _immediate:
     """BEGIN IMMEDIATE … COMMIT: take the write lock up front so readers never see half a file."""
 
-    def __init__(self, conn: t.Any, commit: bool = True) -> None:
+    def __init__(self, conn: t.Any, commit: bool = True, delay: int = 0) -> None:
         self.conn = conn
         self.commit = commit
+        self.delay = delay
 
     def __enter__(self) -> None:
         db.begin_immediate(self.conn)  # waits for a writer outside the admin commands' lock
@@ -373,6 +378,7 @@ class _immediate:
     def __exit__(self, exc_type: t.Any, exc: t.Any, tb: t.Any) -> None:
         if self.commit and not exc_type:
             try:
+                timeline.committing(self.conn, changes_data=True, delay=self.delay)
                 self.conn.execute("COMMIT")
             except BaseException:
                 self._rollback()

@@ -50,3 +50,16 @@ class OAIErrors(Exception):
     def __init__(self, errors: list[OAIError]) -> None:
         super().__init__("; ".join(e.message for e in errors))
         self.errors = errors
+
+
+class Unavailable(Exception):
+    """This node cannot answer correctly now (behind the primary, or behind a page already sent).
+
+    Not a protocol error: the HTTP edge answers 503 with ``Retry-After``, and the harvester
+    asks again (decisions.md P14).
+    """
+
+    def __init__(self, reason: str, retry_after: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after

@@ -42,6 +42,8 @@ class ListState:
     last: tuple[str, ...] | None = None  # (datestamp, identifier), or (setSpec,) for ListSets
     cursor: int = 0  # items sent before the page this state asks for
     total: int = 0  # completeListSize, counted on the first page
+    epoch: int = 0  # the database's epoch when the list began (0: any)
+    version: int = 0  # the newest data version a page of this list was read at (decisions.md P14)
 
     def advance(self, last: tuple[str, ...], sent: int) -> ListState:
         """Return the state of the next page."""
@@ -64,7 +66,7 @@ class TokenCodec:
         """Return the token for ``state`` and the moment it expires."""
         token = self.serializer.dumps(
             [state.verb, state.prefix, state.set_spec, state.from_, state.until,
-             list(state.last or ()), state.cursor, state.total]
+             list(state.last or ()), state.cursor, state.total, state.epoch, state.version]
         )
         # The signing time is the middle part of "payload.time.signature": read it back
         # directly rather than verifying the signature we have just made.
@@ -99,9 +101,10 @@ class TokenCodec:
 def _state_from_payload(payload: t.Any) -> ListState | None:
     # A signed token was made by us, but an older release (or another app sharing the key)
     # could have made a different shape: check it instead of trusting it.
-    if not isinstance(payload, list) or len(payload) != 8:
+    # Eight items: a token of a release before epochs and versions (it matches any).
+    if not isinstance(payload, list) or len(payload) not in (8, 10):
         return None
-    verb, prefix, set_spec, from_, until, last, cursor, total = payload
+    verb, prefix, set_spec, from_, until, last, cursor, total, epoch, version = (payload + [0, 0])[:10]
     strings = (prefix, set_spec, from_, until)
     if not isinstance(verb, str) or not all(s is None or isinstance(s, str) for s in strings):
         return None
@@ -109,6 +112,7 @@ def _state_from_payload(payload: t.Any) -> ListState | None:
         return None
     if last and len(last) != (1 if verb == "ListSets" else 2):  # (setSpec,) or (datestamp, identifier)
         return None
-    if not all(isinstance(n, int) and n >= 0 for n in (cursor, total)):
+    if not all(isinstance(n, int) and n >= 0 for n in (cursor, total, epoch, version)):
         return None
-    return ListState(verb, prefix, set_spec, from_, until, tuple(last) or None, cursor, total)
+    return ListState(verb, prefix, set_spec, from_, until, tuple(last) or None, cursor, total,
+                     epoch, version)

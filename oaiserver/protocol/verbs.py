@@ -8,16 +8,18 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import metadata_formats
 from oaiserver.protocol import arguments, envelope
 from oaiserver.storage import queries as store
+from oaiserver.storage import timeline
 from oaiserver import xmltext
 from oaiserver.protocol.arguments import OAIRequest
 from oaiserver.protocol.datestamps import SECONDS, format_datestamp, lower_bound, upper_bound
 from oaiserver.protocol.errors import (
     BadArgument,
+    BadResumptionToken,
     BadVerb,
     CannotDisseminateFormat,
     IdDoesNotExist,
@@ -25,6 +27,7 @@ from oaiserver.protocol.errors import (
     NoRecordsMatch,
     OAIError,
     OAIErrors,
+    Unavailable,
 )
 from oaiserver.protocol.tokens import ListState, TokenCodec
 
@@ -53,6 +56,11 @@ class Repository:
     )
 
 
+#: Retry-After, in seconds, for a page asked of a node that has not caught up with the page
+#: before it: replicas catch up within a second or two (decisions.md P14).
+BEHIND_RETRY_AFTER = 2
+
+
 @dataclass(frozen=True)
 class Context:
     """One request's view of the repository: settings, a read connection and the time."""
@@ -60,10 +68,19 @@ class Context:
     repo: Repository
     conn: sqlite3.Connection
     now: dt.datetime
+    #: On a follower, the most its data may lag behind the primary's heartbeat, in seconds;
+    #: None where there is nothing to lag behind (a standalone server, the primary).
+    max_lag: float | None = None
+    #: The database's timeline as this request's snapshot reads it (set by :func:`handle`).
+    position: timeline.Position = timeline.Position(timeline.UNKNOWN_EPOCH, 0, None, 0)
 
 
 def handle(params: t.Mapping[str, t.Sequence[str]], ctx: Context) -> bytes:
-    """Answer one OAI-PMH request; protocol errors become ``<error>`` elements."""
+    """Answer one OAI-PMH request; protocol errors become ``<error>`` elements.
+
+    Raises :class:`Unavailable` when this node cannot answer correctly now (a follower too far
+    behind the primary, or behind a page of the list already sent).
+    """
     request_attrs: dict[str, str] | None = None
     try:
         request = arguments.parse(params)
@@ -71,6 +88,7 @@ def handle(params: t.Mapping[str, t.Sequence[str]], ctx: Context) -> bytes:
         # One read transaction per response, so all its queries see one snapshot.
         ctx.conn.execute("BEGIN")
         try:
+            ctx = _in_snapshot(ctx)
             body = VERBS[request.verb](request, ctx)
         finally:
             ctx.conn.execute("COMMIT")
@@ -83,6 +101,36 @@ def handle(params: t.Mapping[str, t.Sequence[str]], ctx: Context) -> bytes:
     except OAIError as error:
         body = envelope.errors([error])
     return envelope.document(ctx.repo.base_url, ctx.now, request_attrs, body, ctx.repo.stylesheet)
+
+
+def _in_snapshot(ctx: Context) -> Context:
+    """The context with the snapshot's timeline; Unavailable if this follower is too far behind."""
+    position = timeline.read(ctx.conn)
+    if ctx.max_lag is not None:
+        problem = timeline.lag_problem(position, ctx.now.timestamp(), ctx.max_lag)
+        if problem is not None:
+            raise Unavailable(problem, retry_after=max(1, round(ctx.max_lag)))
+    return replace(ctx, position=position)
+
+
+def _resume(ctx: Context, token: str, verb: str) -> ListState:
+    """The state a resumption token carries, if this node can go on with it."""
+    state = ctx.repo.codec.decode(token, verb)
+    here = ctx.position
+    if state.epoch not in (timeline.UNKNOWN_EPOCH, here.epoch):
+        raise BadResumptionToken("the repository was restored from a backup after this list began; "
+                                 "start the list again")
+    if here.version < state.version:
+        # A page of this list was read at a newer version: this node has not caught up yet, and
+        # going on would send records as they were before changes that page already reflects.
+        raise Unavailable(f"this node is at data version {here.version}, the list at {state.version}",
+                          retry_after=BEHIND_RETRY_AFTER)
+    return _at_position(state, here)
+
+
+def _at_position(state: ListState, position: timeline.Position) -> ListState:
+    # A list never goes back in time: its next page needs a node at least this new.
+    return replace(state, epoch=position.epoch, version=position.version)
 
 
 def identify(request: OAIRequest, ctx: Context) -> str:
@@ -137,9 +185,9 @@ def list_sets(request: OAIRequest, ctx: Context) -> str:
     """ListSets (OAI-PMH §4.6), paged by setSpec."""
     token = request.get("resumptionToken")
     if token is not None:
-        state = ctx.repo.codec.decode(token, "ListSets")
+        state = _resume(ctx, token, "ListSets")
     else:
-        state = ListState("ListSets", total=store.count_sets(ctx.conn))
+        state = _at_position(ListState("ListSets", total=store.count_sets(ctx.conn)), ctx.position)
     size = ctx.repo.identifiers_page_size
     # Two rows past the page tell whether exactly one set would be left for a page of its
     # own: then it joins this one (decisions.md P10).
@@ -189,7 +237,7 @@ def list_records(request: OAIRequest, ctx: Context) -> list[bytes]:
 def _list(request: OAIRequest, ctx: Context, with_xml: bool) -> list[bytes]:
     token = request.get("resumptionToken")
     if token is not None:
-        state = ctx.repo.codec.decode(token, request.verb)
+        state = _resume(ctx, token, request.verb)
     else:
         state = _first_state(request, ctx)
     selection = store.ListFilter(state.prefix or "", state.set_spec, state.from_ or "", state.until or "")
@@ -230,13 +278,15 @@ def _first_state(request: OAIRequest, ctx: Context) -> ListState:
     if errors:
         raise OAIErrors(errors)
     from_ = lower_bound(request.args["from"]) if "from" in request.args else ""
-    # Without until, pin the list to this moment: records that change during the
-    # harvest are left for the next incremental harvest instead of being chased.
-    until = upper_bound(request.args["until"]) if "until" in request.args else format_datestamp(ctx.now)
+    # Pin the list to this moment at the latest: records that change during the harvest are
+    # left for the next incremental harvest instead of being chased, and a change stamped
+    # ahead (the visibility delay, decisions.md P14) is not shown before its datestamp.
+    now = format_datestamp(ctx.now)
+    until = min(upper_bound(request.args["until"]), now) if "until" in request.args else now
     total = store.count(ctx.conn, store.ListFilter(prefix, set_spec, from_, until))
     if total == 0:
         raise NoRecordsMatch("no records match the request")
-    return ListState(request.verb, prefix, set_spec, from_, until, total=total)
+    return _at_position(ListState(request.verb, prefix, set_spec, from_, until, total=total), ctx.position)
 
 
 def _token(ctx: Context, state: ListState, last: tuple[str, ...], sent: int, more: bool,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from oaiserver.model import ROOT_SETS
 from oaiserver.storage import list_sizes
-from oaiserver.storage import problems
+from oaiserver.storage import problems, timeline
 from oaiserver.storage.lock import WriterBusy
 
 if t.TYPE_CHECKING:
@@ -216,7 +216,37 @@ def _write_transaction(conn: sqlite3.Connection) -> t.Iterator[None]:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+    timeline.committing(conn, changes_data=False)
     conn.execute("COMMIT")
+
+
+#: The file header's start, and what bytes 18 and 19 (write and read format) say: 1 rollback, 2 WAL.
+_HEADER_MAGIC = b"SQLite format 3\0"
+_WAL_FORMAT = 2
+
+
+def replica_file_problem(path: str | Path) -> str | None:
+    """Why a follower must not open its replica file ``path`` now, or None if it may.
+
+    A follower's file is written by Litestream and read by many processes; a reader that
+    opens a file whose header says WAL makes a -wal and -shm beside it and holds a lock that
+    blocks Litestream's next change for as long as it lives. So the header is read with plain
+    file I/O first: the file must exist, be an SQLite file, and be in rollback mode.
+    """
+    try:
+        with open(path, "rb") as file:
+            header = file.read(20)
+    # The lines name no path: they may be shown to anyone (a 503, /healthz).
+    except FileNotFoundError:
+        return "there is no replica file yet (oaiserver replica follow restores it)"
+    except OSError as error:
+        return f"the replica file cannot be read ({error.strerror})"
+    if len(header) < 20 or not header.startswith(_HEADER_MAGIC):
+        return "the replica file is not an SQLite database"
+    if _WAL_FORMAT in (header[18], header[19]):
+        return ("the replica file is in WAL mode: a follower serves only a file switched to rollback "
+                "mode (oaiserver replica follow does it)")
+    return None
 
 
 def connect_reader(path: str | Path) -> sqlite3.Connection:

@@ -26,6 +26,8 @@ import sqlite3
 import textwrap
 import typing as t
 
+from oaiserver.storage import timeline
+
 #: The list items of the records that ``{chosen}`` (a condition on ``r.id``) picks, one row
 #: (set_spec, prefix, datestamp) per item, by the rule above.
 ITEMS = """\
@@ -120,6 +122,8 @@ def install(conn: sqlite3.Connection) -> bool:
                     conn.execute(statement)
             if not trusted:
                 recount(conn)
+        if changed:
+            timeline.committing(conn, changes_data=True)
     except BaseException:
         conn.execute("ROLLBACK")
         raise

@@ -88,3 +88,16 @@ CREATE TABLE IF NOT EXISTS ingested_files (
     state TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ingested_files_by_issue ON ingested_files (issue_id);
+
+-- Where this database stands (storage/timeline.py, decisions.md P14): one row, replicated with
+-- the data. `version` grows with every commit that changes what is served; `epoch` is drawn
+-- anew when a primary is restored; `heartbeat` is the primary's clock at its last beat (NULL
+-- before the first); `delay` the visibility delay its datestamps carry, in seconds.
+CREATE TABLE IF NOT EXISTS timeline (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    epoch INTEGER NOT NULL,
+    version INTEGER NOT NULL DEFAULT 0,
+    heartbeat REAL,
+    delay INTEGER NOT NULL DEFAULT 0
+);
+INSERT OR IGNORE INTO timeline (id, epoch) VALUES (1, abs(random() % 2147483646) + 1);

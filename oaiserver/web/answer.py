@@ -15,6 +15,7 @@ from werkzeug.datastructures import Accept
 from werkzeug.wrappers import Request
 
 from oaiserver.protocol import datestamps, verbs
+from oaiserver.protocol.errors import Unavailable
 from oaiserver.protocol.tokens import TokenCodec
 from oaiserver.storage import db
 
@@ -25,12 +26,17 @@ XML_TYPE = "text/xml; charset=utf-8"
 
 def answer(config: t.Mapping[str, t.Any], codec: TokenCodec,
            request: Request) -> tuple[bytes, list[tuple[str, str]]]:
-    """Answer an OAI-PMH request: the response body and its HTTP headers."""
-    conn = reader(config["DATABASE"])
+    """Answer an OAI-PMH request: the response body and its HTTP headers.
+
+    Raises :class:`~oaiserver.protocol.errors.Unavailable` when this node cannot answer correctly
+    now (a follower behind the primary, or without a servable replica): the caller answers 503.
+    """
+    follower = config["OAI_ROLE"] == "follower"
+    conn = reader(config["DATABASE"], follower)
     # The request's own URL only when none is configured: werkzeug builds it on every access.
     base_url = config["OAI_BASE_URL"] or request.base_url
     context = verbs.Context(_repository(config, codec, base_url, request.script_root),
-                            conn, datestamps.now())
+                            conn, datestamps.now(), max_lag=config["OAI_MAX_LAG"] if follower else None)
     try:
         body = verbs.handle(request.values.to_dict(flat=False), context)
     finally:
@@ -62,8 +68,21 @@ def _stylesheet(href: str, script_root: str) -> str | None:
     return script_root + href if href.startswith("/") else href
 
 
-def reader(path: str) -> sqlite3.Connection:
-    """This thread's read-only connection, reused across requests (db.cached_reader)."""
+#: Retry-After for a follower without a servable replica file: a restore takes seconds.
+NO_REPLICA_RETRY_AFTER = 10
+
+
+def reader(path: str, follower: bool = False) -> sqlite3.Connection:
+    """This thread's read-only connection, reused across requests (db.cached_reader).
+
+    A follower never creates the file, and opens it only once its header is in rollback mode
+    (db.replica_file_problem); otherwise :class:`Unavailable`.
+    """
+    if follower:
+        problem = db.replica_file_problem(path)
+        if problem is not None:
+            raise Unavailable(problem, retry_after=NO_REPLICA_RETRY_AFTER)
+        return db.cached_reader(path)
     try:
         return db.cached_reader(path)
     except sqlite3.OperationalError:

@@ -17,6 +17,7 @@ import typing as t
 
 from werkzeug.wrappers import Request
 
+from oaiserver.protocol.errors import Unavailable
 from oaiserver.storage import problems
 from oaiserver.web import limits, views
 from oaiserver.web.answer import answer
@@ -59,7 +60,9 @@ class OAIFastPath:
     def _failed(self, environ: dict, start_response: t.Callable, error: Exception) -> t.Iterable[bytes]:
         """Let Flask log the failure and answer its generic error page (or re-raise in tests)."""
         with self.app.request_context(environ):
-            if problems.is_corrupt(error):  # the Flask view's own answer: views.damaged_database
+            if isinstance(error, Unavailable):  # the Flask view's own answer: views.unavailable
+                response = self.app.finalize_request(views.unavailable(error))
+            elif problems.is_corrupt(error):  # the Flask view's own answer: views.damaged_database
                 response = self.app.finalize_request(views.damaged_database(error))  # type: ignore[arg-type]
             else:
                 response = self.app.handle_exception(error)

