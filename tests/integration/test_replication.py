@@ -9,8 +9,10 @@ primary. Then the primary is killed, restored from the replica, and goes on (dec
 """
 from __future__ import annotations
 
+import os
 import random
 import shutil
+import signal
 import threading
 import time
 import typing as t
@@ -154,6 +156,7 @@ class Cluster:
     primary: t.Any  # the `oaiserver replica primary` process
     nodes: list[str]  # the followers' base URLs
     node_files: list[Path]
+    followers: list[t.Any]  # the `oaiserver replica follow` processes
     balancer: RoundRobin
     issues: list[list[Path]]
 
@@ -197,7 +200,7 @@ def cluster(tmp_path_factory) -> t.Iterator[Cluster]:
                     gunicorn(node_env(root / "node2", "follower", url)) as two:
                 nodes = [one.removesuffix("/oai"), two.removesuffix("/oai")]
                 balancer = RoundRobin(nodes)
-                cluster = Cluster(root, url, primary_env, primary, nodes, files, balancer, issues)
+                cluster = Cluster(root, url, primary_env, primary, nodes, files, followers, balancer, issues)
                 try:
                     yield cluster
                 finally:
@@ -223,8 +226,29 @@ def churn(cluster: Cluster, stop_event: threading.Event, seen: Seen) -> int:
     return rounds
 
 
+def signal_litestream(follower: t.Any, signum: int) -> None:
+    """Send ``signum`` to a follower's Litestream (SIGSTOP: its node falls behind; SIGCONT: it goes on)."""
+    children = [int(p) for p in Path(f"/proc/{follower.pid}/task/{follower.pid}/children").read_text().split()]
+    assert children, "the follower runs no Litestream"
+    for pid in children:
+        os.kill(pid, signum)
+
+
+def lagging_node_two(cluster: Cluster, stop_event: threading.Event, seen: Seen) -> None:
+    """Node 2 lags by seconds (within the allowed lag), later is paused past it and resumed."""
+    for wait, pause in ((8, 3), (8, MAX_LAG + 4)):
+        if stop_event.wait(wait):
+            return
+        signal_litestream(cluster.followers[1], signal.SIGSTOP)
+        time.sleep(pause)
+        if pause > MAX_LAG + 1 and status(f"{cluster.nodes[1]}/healthz") != 503:
+            seen.problem("node 2, paused past the allowed lag, still called itself healthy")
+        signal_litestream(cluster.followers[1], signal.SIGCONT)
+
+
 def test_harvests_across_nodes_are_exact_during_continuous_ingest(cluster):
-    """Round robin, random and Sickle-behind-a-balancer harvests and incremental harvests, during churn."""
+    """Round robin, random and Sickle-behind-a-balancer harvests and incremental harvests, during churn,
+    with node 2 lagging by seconds, then paused beyond the allowed lag and resumed."""
     from sickle import Sickle
 
     seen, stop_event = Seen(), threading.Event()
@@ -265,7 +289,8 @@ def test_harvests_across_nodes_are_exact_during_continuous_ingest(cluster):
                 seen.full_harvests += 1
 
     threads = [threading.Thread(target=harvester, args=(p,)) for p in pickers.values()]
-    threads += [threading.Thread(target=incremental_harvester), threading.Thread(target=sickle_harvester)]
+    threads += [threading.Thread(target=incremental_harvester), threading.Thread(target=sickle_harvester),
+                threading.Thread(target=lagging_node_two, args=(cluster, stop_event, seen))]
     for thread in threads:
         thread.start()
     rounds = churn(cluster, _stopping_after(CHURN_SECONDS), seen)
