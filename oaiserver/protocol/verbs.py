@@ -121,8 +121,12 @@ def _resume(ctx: Context, token: str, verb: str) -> ListState:
         raise BadResumptionToken("the repository was restored from a backup after this list began; "
                                  "start the list again")
     if here.version < state.version:
-        # A page of this list was read at a newer version: this node has not caught up yet, and
-        # going on would send records as they were before changes that page already reflects.
+        if ctx.max_lag is None:
+            # Not a follower, so not behind: the data went back (a backup put in place).
+            raise BadResumptionToken("the repository's data was restored from a backup after this list "
+                                     "began; start the list again")
+        # A page of this list was read at a newer version: this follower has not caught up yet,
+        # and going on would send records as they were before changes that page reflects.
         raise Unavailable(f"this node is at data version {here.version}, the list at {state.version}",
                           retry_after=BEHIND_RETRY_AFTER)
     return _at_position(state, here)

@@ -147,12 +147,13 @@ def small_pages(config: dict[str, t.Any]) -> dict[str, t.Any]:
     return config
 
 
-def test_a_node_behind_the_page_before_answers_503_then_goes_on(small_pages, app, ingest, client, clock,
-                                                                tmp_path, oai_schema, config):
-    """Page 1 read at version v on the primary; a node still below v answers 503 until it catches up."""
+def test_a_follower_behind_the_page_before_answers_503_then_goes_on(small_pages, app, ingest, client, clock,
+                                                                    tmp_path, oai_schema, config):
+    """Page 1 read at version v on the primary; a follower still below v answers 503 until it catches up."""
     _ingest_more(tmp_path, ingest, [f"V-{i}" for i in range(6)], "1")
     behind_path = tmp_path / "b.sqlite3"
-    behind = _node(config, config["DATABASE"], behind_path)
+    behind = _node(config, config["DATABASE"], behind_path, OAI_ROLE="follower")
+    _beat(str(behind_path), clock().timestamp())
     clock.advance(1)
     _ingest_more(tmp_path, ingest, ["V-0", "V-1-changed"], "1")  # a change B has not seen
     clock.advance(1)
@@ -162,6 +163,7 @@ def test_a_node_behind_the_page_before_answers_503_then_goes_on(small_pages, app
     assert response.status_code == 503
     assert int(response.headers["Retry-After"]) >= 1
     _copy(config["DATABASE"], behind_path)  # B catches up
+    _beat(str(behind_path), clock().timestamp())
     sent = _identifiers(first)
     sent += _rest(behind, oai_schema, token)
     assert len(sent) == total == len(set(sent))
@@ -179,6 +181,21 @@ def test_a_node_ahead_goes_on_and_the_list_stays_exact(small_pages, delayed, app
     sent = _identifiers(first)
     sent += _rest(client, oai_schema, token)
     assert len(sent) == total == len(set(sent)) == 7
+
+
+def test_a_token_from_after_a_backup_put_back_is_refused(small_pages, app, ingest, client, clock, tmp_path,
+                                                         oai_schema, config):
+    """A standalone server whose data went back (an older backup restored): badResumptionToken, not 503."""
+    _ingest_more(tmp_path, ingest, [f"B-{i}" for i in range(5)], "1")
+    backup = tmp_path / "backup.sqlite3"
+    _copy(config["DATABASE"], backup)
+    clock.advance(1)
+    _ingest_more(tmp_path, ingest, ["B-9"], "2")
+    clock.advance(1)
+    token, _ = _token(get(client, oai_schema, verb="ListIdentifiers", metadataPrefix="oai_dc"))
+    restored = _node(config, backup, tmp_path / "restored.sqlite3")
+    error = get(restored, oai_schema, verb="ListIdentifiers", resumptionToken=token).find("o:error", NS)
+    assert error.get("code") == "badResumptionToken" and "backup" in error.text
 
 
 def test_a_token_from_before_a_restore_is_refused(small_pages, app, ingest, client, clock, tmp_path,
