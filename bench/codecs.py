@@ -47,7 +47,7 @@ def lz4_codecs(preset: bytes) -> dict[str, tuple[t.Callable[[bytes], bytes], t.C
 def zstd_codecs(preset: bytes, training: list[bytes]) -> dict[str, tuple[t.Callable[[bytes], bytes], t.Callable[[bytes], bytes]]]:
     """(pack, unpack) per zstd variant; none without the zstandard package."""
     try:
-        import zstandard  # type: ignore[import-untyped,unused-ignore]
+        import zstandard  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError:
         return {}
     dictionaries = {
