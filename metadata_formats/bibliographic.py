@@ -38,26 +38,6 @@ _COAR = {
 }
 _JOURNAL_ARTICLE = ("c_6501", "journal article")  # case reports, corrections, anything else
 
-_T = t.TypeVar("_T")
-# What the formats read most, remembered for the last article only: ingest renders every format
-# of one article in a row, so each is worked out once, not once per format. Keyed by identity
-# (hashing a whole article costs more than the work), and the article is held so that its id
-# cannot be reused meanwhile.
-_last: tuple[object, dict[str, object]] | None = None
-
-
-def _remembered(article: Article, name: str, compute: t.Callable[[Article], _T]) -> _T:
-    """``compute(article)``, once per article and name."""
-    global _last
-    last = _last  # one read: another thread may replace it meanwhile
-    if last is None or last[0] is not article:
-        last = _last = (article, {})
-    found = last[1]
-    if name not in found:
-        found[name] = compute(article)
-    return t.cast(_T, found[name])
-
-
 @dataclass(frozen=True)
 class ResourceType:
     """The COAR resource type of an article."""
@@ -112,7 +92,7 @@ def resource_type(article: Article, settings: CrosswalkSettings) -> ResourceType
 
 def titles(article: Article) -> list[tuple[str, str]]:
     """The article's (slot, title) pairs, primary language first."""
-    return _remembered(article, "titles", _titles)
+    return c.remembered(article, "titles", _titles)
 
 
 def _titles(article: Article) -> list[tuple[str, str]]:
@@ -122,7 +102,7 @@ def _titles(article: Article) -> list[tuple[str, str]]:
 
 def people(article: Article) -> list[Person]:
     """The authors that have a name, in byline order."""
-    return _remembered(article, "people", _people)
+    return c.remembered(article, "people", _people)
 
 
 def _people(article: Article) -> list[Person]:
@@ -142,7 +122,7 @@ def person(author: Author) -> Person | None:
 
 def abstracts(article: Article) -> list[tuple[str, str]]:
     """Plain-text abstracts as (slot, text), primary language first."""
-    return _remembered(article, "abstracts", _abstracts)
+    return c.remembered(article, "abstracts", _abstracts)
 
 
 def _abstracts(article: Article) -> list[tuple[str, str]]:
@@ -152,7 +132,7 @@ def _abstracts(article: Article) -> list[tuple[str, str]]:
 
 def subjects(article: Article) -> list[tuple[str, str]]:
     """(slot, term): the keywords, then the journal's subject category, primary language first."""
-    return _remembered(article, "subjects", _subjects)
+    return c.remembered(article, "subjects", _subjects)
 
 
 def _subjects(article: Article) -> list[tuple[str, str]]:

@@ -81,3 +81,23 @@ def section_label(label: str | None) -> str | None:
     """Return an abstract section label without a trailing colon ("Methods:" -> "Methods")."""
     label = clean(label)
     return clean(label.rstrip(":：").strip()) if label else None
+
+
+_T = t.TypeVar("_T")
+# What the formats read most, remembered for the last article only: ingest renders every format
+# of one article in a row, so each is worked out once, not once per format. Keyed by identity
+# (hashing a whole article costs more than the work), and the article is held so that its id
+# cannot be reused meanwhile.
+_last: tuple[object, dict[str, object]] | None = None
+
+
+def remembered(article: Article, name: str, compute: t.Callable[[Article], _T]) -> _T:
+    """``compute(article)``, once per article and name."""
+    global _last
+    last = _last  # one read: another thread may replace it meanwhile
+    if last is None or last[0] is not article:
+        last = _last = (article, {})
+    found = last[1]
+    if name not in found:
+        found[name] = compute(article)
+    return t.cast(_T, found[name])

@@ -12,7 +12,7 @@ from metadata_formats import CrosswalkSettings, MetadataFormat
 from metadata_formats import bibliographic as b
 from metadata_formats import common as c
 from metadata_formats import rights
-from oaiserver.xmltext import element, leaf
+from oaiserver.xmltext import element, escape_attr, escape_text, leaf
 
 if t.TYPE_CHECKING:
     from oaiserver.model import Article
@@ -38,8 +38,15 @@ _ACCESS_NOTES = {
 
 def datafield(tag: str, ind1: str, ind2: str, subfields: t.Sequence[Subfield]) -> str:
     """Return a datafield with its non-empty subfields, or "" when none has a value."""
-    parts = [leaf("subfield", value, {"code": code}) for code, value in subfields if value]
-    return element("datafield", "".join(parts), {"tag": tag, "ind1": ind1, "ind2": ind2}) if parts else ""
+    # leaf("subfield", value, {"code": code}) and element("datafield", ...) written out: a record
+    # has ~25 datafields and ~50 subfields, and the two calls and their attribute dicts were a
+    # tenth of its rendering. Same escaping, same bytes.
+    parts = [f'<subfield code="{escape_attr(code)}">{escape_text(value)}</subfield>'
+             for code, value in subfields if value]
+    if not parts:
+        return ""
+    return (f'<datafield tag="{escape_attr(tag)}" ind1="{escape_attr(ind1)}" ind2="{escape_attr(ind2)}">'
+            f'{"".join(parts)}</datafield>')
 
 
 # 336/337/338: text, computer, online resource (RDA content, media and carrier types).

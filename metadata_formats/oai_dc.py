@@ -113,6 +113,11 @@ def _subjects(article: Article, slots: tuple[str, str]) -> list[Field]:
 
 def plain_abstract(article: Article, slot: str) -> str | None:
     """Return the abstract as one clean (XML-safe, collapsed) paragraph, labels inline (decisions.md D8)."""
+    # Remembered: oai_dc and the four formats of bibliographic.py all write it (~25 us a slot).
+    return c.remembered(article, f"plain_abstract_{slot}", lambda a: _plain_abstract(a, slot))
+
+
+def _plain_abstract(article: Article, slot: str) -> str | None:
     pieces = []
     for block in getattr(article, f"abstract_{slot}"):
         label = c.section_label(block.label)

@@ -205,3 +205,29 @@ def test_format_sizes_report(files: list[Path], tmp_path: Path, capsys: pytest.C
     opened = json.loads(capsys.readouterr().out)
     assert opened["formats"]["oai_openaire"]["records"] == 45
     assert opened["formats"]["oai_dc"]["average"] > closed["formats"]["oai_dc"]["average"]  # the dc:rights
+
+
+def test_format_cpu_report(files: list[Path], tmp_path: Path) -> None:
+    """The CPU report covers every format and every article asked for; packed formats cost an unpack, oai_dc none."""
+    from bench import format_cpu
+
+    format_cpu.main([str(tmp_path / "corpus"), "--articles", "30", "--rounds", "1", "--out", str(tmp_path / "cpu.json")])
+    report = json.loads((tmp_path / "cpu.json").read_text())
+    assert report["articles"] == 30 and set(report["formats"]) == set(FORMATS)
+    assert report["prepare_us_per_article"] > 0
+    for prefix, figures in report["formats"].items():
+        assert figures["records"] == 30 and figures["render_us"] > 0
+        assert (figures["stored_bytes"] < figures["xml_bytes"]) == (prefix != "oai_dc")
+
+
+def test_codecs_report(files: list[Path], tmp_path: Path) -> None:
+    """Every packed format gets the LZ4 variants (zstd ones too where zstandard is installed), each round-tripping."""
+    from bench import codecs
+    from oaiserver.storage import packing
+
+    codecs.main([str(tmp_path / "corpus"), "--articles", "20", "--rounds", "1", "--out", str(tmp_path / "codecs.json")])
+    report = json.loads((tmp_path / "codecs.json").read_text())
+    assert set(report["formats"]) == set(packing.CURRENT)
+    for entry in report["formats"].values():
+        today = entry["codecs"]["lz4 (stored today)"]
+        assert today["stored_bytes"] < entry["codecs"]["lz4, no dictionary"]["stored_bytes"] < entry["xml_bytes"]

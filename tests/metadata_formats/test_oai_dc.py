@@ -242,3 +242,24 @@ def test_every_sample_file_renders_valid_records(path) -> None:
         assert_valid(xml, "oai_dc")
         for value in INTERNAL_VALUES:
             assert value not in xml
+
+
+def test_the_plain_abstract_is_worked_out_once_per_article_and_slot(monkeypatch):
+    """Every format of one article shares it (ingest renders them in a row); another article gets its own."""
+    from oaiserver.ingest.prepare import render_article
+
+    calls: list[str] = []
+    original = oai_dc._plain_abstract
+
+    def counted(article, slot):  # type: ignore[no-untyped-def]
+        calls.append(slot)
+        return original(article, slot)
+
+    monkeypatch.setattr(oai_dc, "_plain_abstract", counted)
+    article = nkums_article()
+    settings = CrosswalkSettings.from_config({"OAI_JOURNALS": {article.journal.key: {"access_right": "open"}}})
+    rendered = render_article(article, settings)
+    assert sorted(calls) == ["en", "fa"] and len(rendered.renditions) == len(metadata_formats.FORMATS)
+    other = replace(article, key=article.key + "-2")
+    assert oai_dc.plain_abstract(other, "en") == original(article, "en")
+    assert sorted(calls) == ["en", "en", "fa"]
