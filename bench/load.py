@@ -130,6 +130,7 @@ def run(args: argparse.Namespace) -> dict:
         "OAISERVER_INSTANCE_PATH": str(root / "instance"), "OAISERVER_DATABASE": str(root / "oai.sqlite3"),
         "OAISERVER_SECRET_KEY": "load-test-secret", "OAISERVER_OAI_PAGE_SIZE": str(args.page_size),
         "OAISERVER_OAI_REPOSITORY_IDENTIFIER": "journals.example.org",
+        "OAISERVER_OAI_VISIBILITY_DELAY": "0",  # harvested straight after the ingest
     }
     records, ingest_seconds = prepare(root, args.articles, {**os.environ, **env})
     server = Gunicorn("oaiserver", "wsgi:app", env, workers=args.workers)
