@@ -75,3 +75,31 @@ def test_restore_from_an_empty_replica_says_why(config, tmp_path) -> None:
     result = _run(settings, "restore")
     assert result.exit_code != 0 and "litestream restore failed" in result.output
     assert not Path(config["DATABASE"]).exists()
+
+
+@needs_litestream
+def test_restore_to_a_point_in_time(replicated, config, tmp_path) -> None:
+    """--timestamp: the state the replica held at that moment, not the latest."""
+    import datetime as dt
+
+    def replicated_now() -> None:
+        before = replicated.litestream.latest_txid(replicated.url) or 0
+        deadline = time.monotonic() + 30
+        while (replicated.litestream.latest_txid(replicated.url) or 0) <= before:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+
+    early = replicated.commit()
+    replicated_now()
+    time.sleep(1.2)
+    moment = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    time.sleep(1.2)
+    later = replicated.commit()
+    replicated_now()
+    assert later > early
+    target = tmp_path / "pit" / "oai.sqlite3"
+    target.parent.mkdir()
+    result = _run({**config, "DATABASE": str(target), "OAI_ROLE": "primary", "OAI_REPLICA_URL": replicated.url},
+                  "restore", "--timestamp", moment)
+    assert result.exit_code == 0, result.output
+    assert timeline.read(sqlite3.connect(target)).version == early
