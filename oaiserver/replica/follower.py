@@ -26,8 +26,8 @@ from oaiserver.replica.litestream import Litestream, LitestreamError, end, read_
 
 #: Litestream's line once the first restore of a follow is complete and consistent.
 READY_LINE = "entering follow mode"
-#: Seconds between two looks at the follower and the replica.
-CHECK_EVERY = 5.0
+#: Seconds between two looks at the replica's position (one LIST request each on object storage).
+CHECK_EVERY = 10.0
 #: A follower whose replica is ahead and who applied nothing for this long is restarted.
 STALL_AFTER = 30.0
 #: Seconds to wait before a new generation after a failed one (Litestream exits at once when the

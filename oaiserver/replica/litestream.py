@@ -92,9 +92,13 @@ class Litestream:
             raise LitestreamError(f"litestream restore failed: {_last_line(result.stderr)}")
 
     def latest_txid(self, url: str) -> int | None:
-        """The highest transaction id the replica holds, or None if it cannot be read now."""
+        """The highest transaction id among the replica's recent changes, or None if none can be read now.
+
+        Only level 0 (one file per change, kept for minutes; the primary's heartbeat adds one every
+        second) is listed: one LIST request, where all ten levels cost ten on object storage.
+        """
         try:
-            result = subprocess.run([self.binary, "ltx", "-level", "all", "-json", url], env=self.environ,
+            result = subprocess.run([self.binary, "ltx", "-level", "0", "-json", url], env=self.environ,
                                     capture_output=True, text=True, timeout=QUERY_TIMEOUT)
         except subprocess.TimeoutExpired:
             return None
