@@ -488,6 +488,16 @@ def run(args: argparse.Namespace) -> dict:
     return result
 
 
+def row(*cells: object) -> str:
+    """One markdown table row."""
+    return "| " + " | ".join(str(cell) for cell in cells) + " |"
+
+
+def spread(s: dict) -> tuple[str, str, str]:
+    """p50, p95 and max of a summary, in seconds to the hundredth."""
+    return f"{s['p50']:.2f}", f"{s['p95']:.2f}", f"{s['max']:.2f}"
+
+
 def markdown(r: dict) -> str:
     """The result as markdown tables."""
     n = r["articles"]
@@ -511,18 +521,18 @@ def markdown(r: dict) -> str:
         out += ["", f"| lag, {lag['commits']} commits (withdraw/restore by the CLI), seconds | p50 | p95 | max |",
                 "|---|---:|---:|---:|"]
         for name, s in lag["commit_to_follower_s"].items():
-            out.append(f"| commit on the primary → {name}'s file shows it | {s['p50']:.2f} | {s['p95']:.2f} | {s['max']:.2f} |")
+            out.append(row(f"commit on the primary → {name}'s file shows it", *spread(s)))
         for name, s in lag["heartbeat_age_s"].items():
-            out.append(f"| heartbeat age seen on {name} ({s['n']:,} samples) | {s['p50']:.2f} | {s['p95']:.2f} | {s['max']:.2f} |")
-        out.append(f"\nLoad (1 min) {lag['load_before'][0]} → {lag['load_after'][0]}; files polled every {lag['poll_s'] * 1000:.0f} ms.")
+            out.append(row(f"heartbeat age seen on {name} ({s['n']:,} samples)", *spread(s)))
+        out.append(f"\nLoad (1 min) {lag['load_before'][0]} → {lag['load_after'][0]}; "
+                   f"files polled every {lag['poll_s'] * 1000:.0f} ms.")
     if "harvest" in r:
         h = r["harvest"]
-        out += ["", f"| full ListRecords oai_dc, {h['threads']} concurrent harvesters, median of {h['rounds']} rounds | records/s | server CPU ms / 100 records | load (1 min) per round |",
-                "|---|---:|---:|---|",
-                f"| every request to one node | {h['one_node_records_per_s']:,.0f} | {h['one_node_cpu_ms_per_100']:.2f} | "
-                + ", ".join(str(x["load_before"][0]) for x in h["one_node"]) + " |",
-                f"| requests alternating between two nodes | {h['two_nodes_records_per_s']:,.0f} | {h['two_nodes_cpu_ms_per_100']:.2f} | "
-                + ", ".join(str(x["load_before"][0]) for x in h["two_nodes"]) + " |"]
+        out += ["", row(f"full ListRecords oai_dc, {h['threads']} concurrent harvesters, median of {h['rounds']} rounds",
+                        "records/s", "server CPU ms / 100 records", "load (1 min) per round"), "|---|---:|---:|---|"]
+        for what, key in (("every request to one node", "one_node"), ("requests alternating between two nodes", "two_nodes")):
+            out.append(row(what, f"{h[key + '_records_per_s']:,.0f}", f"{h[key + '_cpu_ms_per_100']:.2f}",
+                           ", ".join(str(x["load_before"][0]) for x in h[key])))
     d = r["disk"]
     out += ["", f"Disk: {d['file_bytes'] / 1e6:,.0f} MB, **{d['bytes_per_record']:,} B per record** "
             f"({d['records']:,} records; {d['free_pages']:,} free pages of {d['page_size']:,} B); "
@@ -533,8 +543,8 @@ def markdown(r: dict) -> str:
     for name, o in d["objects"].items():
         out.append(f"| {name} | {o['bytes'] / d['records']:,.0f} | {o['payload'] / max(o['bytes'], 1):.0%} | "
                    f"{max(o['unused'], 0) / max(o['bytes'], 1):.0%} |")
-    out += ["", "| replica in S3 at the end, by folder (Litestream's levels: 0 = every commit, 9 = snapshots) | objects | MB | median object B |",
-            "|---|---:|---:|---:|"]
+    out += ["", row("replica in S3 at the end, by folder (Litestream's levels: 0 = every commit, 9 = snapshots)",
+                    "objects", "MB", "median object B"), "|---|---:|---:|---:|"]
     for folder, f in r["s3_end"]["folders"].items():
         out.append(f"| {folder} | {f['objects']:,} | {f['bytes'] / 1e6:,.1f} | {f['median_object_bytes']:,.0f} |")
     if "idle" in r:
