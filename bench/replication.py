@@ -18,7 +18,10 @@ One cluster per run, every piece a real process started the way an operator star
 * **harvest**: concurrent full ListRecords oai_dc harvests, every request to one node, or
   alternating between the two; records/s and each gunicorn's CPU (from /proc).
 * **disk**: bytes per record of the file, by table and index (SQLite's dbstat), renditions per
-  format, the parts of a record row, and what the replica in S3 holds (the objects' sizes).
+  format, the parts of a record row, and what the replica in S3 holds (the objects' sizes, by
+  Litestream level).
+* **idle**: for ``--idle`` seconds only the heartbeat commits: what the replica gains meanwhile
+  and the S3 requests moto_server logs, by kind.
 
 Large files go under --data (default /tmp/bench-data); results to --results (bench/results) as
 ``replication-<size>.json`` and ``.md``. The machine's load average is recorded beside each figure.
