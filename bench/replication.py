@@ -430,8 +430,16 @@ def prepare(n: int, data: Path, seed: int) -> tuple[Path, dict | None]:
         return db, json.loads(done.read_text())
     shutil.rmtree(db.parent, ignore_errors=True)
     db.parent.mkdir(parents=True)
+    # The datestamps carry the primary's delay (run_ingest passes this process's environment on).
+    saved = os.environ.get("OAISERVER_OAI_VISIBILITY_DELAY")
     os.environ["OAISERVER_OAI_VISIBILITY_DELAY"] = str(DELAY)
-    result = run_ingest(corpus_dir, db)
+    try:
+        result = run_ingest(corpus_dir, db)
+    finally:
+        if saved is None:
+            del os.environ["OAISERVER_OAI_VISIBILITY_DELAY"]
+        else:
+            os.environ["OAISERVER_OAI_VISIBILITY_DELAY"] = saved
     done.write_text(json.dumps(result))
     return db, result
 
