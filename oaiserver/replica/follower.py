@@ -33,6 +33,8 @@ STALL_AFTER = 30.0
 #: Seconds to wait before a new generation after a failed one (Litestream exits at once when the
 #: replica is unreachable or empty; this keeps it from spinning).
 RETRY_AFTER = 5.0
+#: The longest wait between two failed generations.
+MAX_RETRY_AFTER = 60.0
 #: The longest a first restore may take (a big database over a slow link).
 RESTORE_TIMEOUT = 3600.0
 
@@ -81,17 +83,25 @@ class Follower:
         # Beside the link: a rename of the link stays on one file system.
         self.generations = database.with_name(database.name + ".generations")
         self.current: Generation | None = None  # the generation being restored or followed
+        self.published = 0  # generations published so far
         if database.exists() and not database.is_symlink():
             raise LitestreamError(f"{database} is a file, not the link a follower keeps: move it away "
                                   "(a follower's DATABASE is a link to the current replica)")
 
     def run(self, stop: threading.Event) -> None:
         """Follow generation after generation until ``stop`` is set."""
+        failures = 0  # generations in a row that never got to serving
         while not stop.is_set():
-            reason = self.one_generation(stop)
+            published = self.published
+            try:
+                reason = self.one_generation(stop)
+            except (OSError, ValueError) as error:  # the file system, or a restore that is no database
+                reason = f"{type(error).__name__}: {error}"
+            failures = 0 if self.published != published else failures + 1
             if not stop.is_set():
                 self.say(f"starting a new generation: {reason}")
-                stop.wait(RETRY_AFTER)
+                # An unreachable or empty replica fails at once: wait longer each time, up to a minute.
+                stop.wait(min(RETRY_AFTER * 2 ** max(failures - 1, 0), MAX_RETRY_AFTER))
 
     def one_generation(self, stop: threading.Event) -> str:
         """Restore, publish and follow one generation; return why it ended."""
@@ -126,6 +136,7 @@ class Follower:
         link.unlink(missing_ok=True)
         link.symlink_to(file)
         os.replace(link, self.database)
+        self.published += 1
         # Readers that still hold an older file keep it until they close it (Unix semantics).
         for folder in self.generations.iterdir():
             if folder != file.parent:

@@ -125,3 +125,18 @@ def test_a_regular_file_at_the_database_path_is_not_replaced(replicated, tmp_pat
     path.write_bytes(b"someone's database")
     with pytest.raises(LitestreamError, match="is a file, not the link"):
         Follower(replicated.url, path, replicated.litestream, lambda _line: None)
+
+
+def test_an_empty_replica_is_retried_and_nothing_is_published(tmp_path, monkeypatch) -> None:
+    """No backup yet (a primary that never uploaded): Litestream exits, the follower says why and tries again later."""
+    monkeypatch.setattr(follower_module, "RETRY_AFTER", 0.05)
+    said: list[str] = []
+    node = Running(Follower((tmp_path / "empty").as_uri(), tmp_path / "node" / "oai.sqlite3", Litestream(),
+                            said.append))
+    try:
+        _wait(lambda: len(said) >= 2, "two failed generations")
+    finally:
+        node.end()
+    assert all("starting a new generation: litestream exited" in line for line in said)
+    assert not (tmp_path / "node" / "oai.sqlite3").exists()
+    assert list((tmp_path / "node" / "oai.sqlite3.generations").iterdir()) == []  # failed folders removed
