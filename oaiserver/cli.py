@@ -11,6 +11,7 @@ import sqlite3
 import signal
 import sys
 import threading
+import time
 import typing as t
 from importlib import resources
 from pathlib import Path
@@ -23,7 +24,7 @@ from werkzeug.serving import run_simple
 from metadata_formats import FORMATS, CrosswalkSettings
 from oaiserver import config
 from oaiserver import replica
-from oaiserver.storage import db, lock, problems, timeline
+from oaiserver.storage import db, health, lock, problems, timeline
 from oaiserver.ingest import Counts, Ingester, IngestError, parse_issue
 from oaiserver.ingest.xmlfile import read_limited
 
@@ -547,6 +548,40 @@ def replica_restore_command(timestamp: str | None, txid: str | None, replace: bo
         except replica.LitestreamError as error:
             raise AdminError(str(error)) from None
     click.echo(f"restored {database} from {url} (epoch {epoch}); now start `oaiserver replica primary`")
+
+
+@replica_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+@with_appcontext
+def replica_status_command(as_json: bool) -> None:
+    """Print this node's epoch, data version and heartbeat age, and what /healthz would say; exit 1 if unhealthy."""
+    config = current_app.config
+    database, follower = config["DATABASE"], config["OAI_ROLE"] == "follower"
+    now = time.time()
+    found = [p.detail for p in health.problems_of(database, follower, config["OAI_MAX_LAG"], now)]
+    position = None
+    # The numbers too when unhealthy (how far behind), if the file may be opened at all.
+    if os.path.exists(database) and not (follower and db.replica_file_problem(database)):
+        with contextlib.suppress(sqlite3.Error):
+            conn = db.connect_reader(database)
+            try:
+                position = timeline.read(conn)
+            finally:
+                conn.close()
+    age = None if position is None or position.heartbeat is None else round(now - position.heartbeat, 1)
+    report = {"role": config["OAI_ROLE"], "database": database, "healthy": not found, "problems": found,
+              "epoch": position and position.epoch, "version": position and position.version,
+              "heartbeat_age_seconds": age, "visibility_delay": position and position.delay}
+    if as_json:
+        click.echo(json.dumps(report))
+    else:
+        for key, value in report.items():
+            if key != "problems":
+                click.echo(f"{key}: {value}")
+        for problem in found:
+            click.echo(f"problem: {problem}")
+    if found:
+        sys.exit(1)
 
 
 def _create_app() -> Flask:

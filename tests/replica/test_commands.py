@@ -103,3 +103,30 @@ def test_restore_to_a_point_in_time(replicated, config, tmp_path) -> None:
                   "restore", "--timestamp", moment)
     assert result.exit_code == 0, result.output
     assert timeline.read(sqlite3.connect(target)).version == early
+
+
+def test_status_says_how_far_behind_a_follower_is(config, tmp_path, ingest, app) -> None:
+    """`replica status`: epoch, version, heartbeat age; exit 1 with the reason once it is too old."""
+    import json
+    import shutil
+
+    from tests.helpers.oai import GOOD_SAMPLES
+
+    ingest(GOOD_SAMPLES[0])
+    replica_file = tmp_path / "replica.sqlite3"
+    shutil.copyfile(config["DATABASE"], replica_file)
+    conn = sqlite3.connect(replica_file, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = DELETE")
+    timeline.beat(conn, time.time() - 2, 10)
+    conn.close()
+    follower = {**config, "DATABASE": str(replica_file), "OAI_ROLE": "follower", "OAI_MAX_LAG": 5}
+    fresh = _run(follower, "status", "--json")
+    assert fresh.exit_code == 0, fresh.output
+    report = json.loads(fresh.output)
+    assert report["healthy"] and 2 <= report["heartbeat_age_seconds"] < 5 and report["visibility_delay"] == 10
+    conn = sqlite3.connect(replica_file, isolation_level=None)
+    timeline.beat(conn, time.time() - 60, 10)
+    conn.close()
+    stale = _run(follower, "status")
+    assert stale.exit_code == 1 and "behind the primary" in stale.output
+    assert "heartbeat_age_seconds: 6" in stale.output  # 60 s and a bit
