@@ -49,7 +49,7 @@ class AdminError(click.ClickException):
 
 
 def one_line_errors(command: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
-    """Turn a failure of the database (busy, full, corrupt, …) into one line and an exit status."""
+    """Turn a failure of the database (busy, full, corrupt, …) or of Litestream into one line and an exit status."""
 
     @functools.wraps(command)
     def run(*args: t.Any, **kwargs: t.Any) -> t.Any:
@@ -57,6 +57,8 @@ def one_line_errors(command: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
             return command(*args, **kwargs)
         except lock.WriterBusy as error:
             raise AdminError(str(error), EXIT_BUSY) from None
+        except replica.LitestreamError as error:  # Litestream missing, failing, or refusing
+            raise AdminError(str(error)) from None
         except sqlite3.Error as error:
             log.debug("database error", exc_info=True)
             raise AdminError(problems.explain(error, current_app.config["DATABASE"])) from None
@@ -485,21 +487,15 @@ def _replica_settings(role: str | tuple[str, ...]) -> tuple[Path, str, replica.L
                          f"not {config['OAI_ROLE']}")
     if not config["OAI_REPLICA_URL"]:
         raise AdminError("set OAI_REPLICA_URL to the replica (file:///path or s3://bucket/path)")
-    try:
-        return Path(config["DATABASE"]), config["OAI_REPLICA_URL"], replica.Litestream()
-    except replica.LitestreamError as error:
-        raise AdminError(str(error)) from None
+    return Path(config["DATABASE"]), config["OAI_REPLICA_URL"], replica.Litestream()
 
 
 def _until_signalled(run: t.Callable[[threading.Event], None]) -> None:
-    """Run ``run(stop)`` until SIGTERM or SIGINT sets ``stop``; a LitestreamError becomes one line."""
+    """Run ``run(stop)`` until SIGTERM or SIGINT sets ``stop``."""
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    try:
-        run(stop)
-    except replica.LitestreamError as error:
-        raise AdminError(str(error)) from None
+    run(stop)
 
 
 @replica_group.command("primary")
@@ -513,11 +509,7 @@ def replica_primary_command() -> None:
     if config["OAI_VISIBILITY_DELAY"] < needed:
         raise AdminError(f"OAI_VISIBILITY_DELAY is {config['OAI_VISIBILITY_DELAY']} s: a replicated primary "
                          f"needs at least OAI_MAX_LAG + {timeline.CLOCK_TOLERANCE} = {needed} s")
-    try:
-        primary = replica.Primary(database, url, config["OAI_VISIBILITY_DELAY"], litestream, _say)
-    except replica.LitestreamError as error:
-        raise AdminError(str(error)) from None
-    _until_signalled(primary.run)
+    _until_signalled(replica.Primary(database, url, config["OAI_VISIBILITY_DELAY"], litestream, _say).run)
 
 
 @replica_group.command("follow")
@@ -526,11 +518,7 @@ def replica_primary_command() -> None:
 def replica_follow_command() -> None:
     """Keep DATABASE a servable replica of OAI_REPLICA_URL (run it as a service beside gunicorn)."""
     database, url, litestream = _replica_settings("follower")
-    try:
-        follower = replica.Follower(url, database, litestream, _say)
-    except replica.LitestreamError as error:
-        raise AdminError(str(error)) from None
-    _until_signalled(follower.run)
+    _until_signalled(replica.Follower(url, database, litestream, _say).run)
 
 
 @replica_group.command("restore")
@@ -543,10 +531,7 @@ def replica_restore_command(timestamp: str | None, txid: str | None, replace: bo
     """Make this host's DATABASE a new primary restored from OAI_REPLICA_URL (a new epoch)."""
     database, url, litestream = _replica_settings(("primary", "standalone"))
     with lock.writer_lock(str(database), "oaiserver replica restore", current_app.config["OAI_WRITER_WAIT"], _say):
-        try:
-            epoch = replica.restore_primary(database, url, litestream, timestamp, txid, replace)
-        except replica.LitestreamError as error:
-            raise AdminError(str(error)) from None
+        epoch = replica.restore_primary(database, url, litestream, timestamp, txid, replace)
     click.echo(f"restored {database} from {url} (epoch {epoch}); now start `oaiserver replica primary`")
 
 
