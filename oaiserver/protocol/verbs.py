@@ -71,7 +71,8 @@ class Context:
     #: On a follower, the most its data may lag behind the primary's heartbeat, in seconds;
     #: None where there is nothing to lag behind (a standalone server, the primary).
     max_lag: float | None = None
-    #: The database's timeline as this request's snapshot reads it (set by :func:`handle`).
+    #: The database's timeline as this request's snapshot reads it (set by :func:`handle` for
+    #: lists and on followers).
     position: timeline.Position = timeline.Position(timeline.UNKNOWN_EPOCH, 0, None, 0)
 
 
@@ -88,7 +89,7 @@ def handle(params: t.Mapping[str, t.Sequence[str]], ctx: Context) -> bytes:
         # One read transaction per response, so all its queries see one snapshot.
         ctx.conn.execute("BEGIN")
         try:
-            ctx = _in_snapshot(ctx)
+            ctx = _in_snapshot(ctx, request.verb)
             body = VERBS[request.verb](request, ctx)
         finally:
             ctx.conn.execute("COMMIT")
@@ -103,8 +104,18 @@ def handle(params: t.Mapping[str, t.Sequence[str]], ctx: Context) -> bytes:
     return envelope.document(ctx.repo.base_url, ctx.now, request_attrs, body, ctx.repo.stylesheet)
 
 
-def _in_snapshot(ctx: Context) -> Context:
-    """The context with the snapshot's timeline; Unavailable if this follower is too far behind."""
+#: The verbs whose answers depend on the timeline: lists carry its epoch and version in their tokens.
+_LIST_VERBS = frozenset({"ListIdentifiers", "ListRecords", "ListSets"})
+
+
+def _in_snapshot(ctx: Context, verb: str) -> Context:
+    """The context with the snapshot's timeline where it matters; Unavailable if this follower is too far behind.
+
+    Read only for a follower (every answer depends on its lag) or a list (its tokens): a
+    standalone GetRecord or Identify does not pay the query.
+    """
+    if ctx.max_lag is None and verb not in _LIST_VERBS:
+        return ctx
     position = timeline.read(ctx.conn)
     if ctx.max_lag is not None:
         problem = timeline.lag_problem(position, ctx.now.timestamp(), ctx.max_lag)
