@@ -265,12 +265,14 @@ def connect_reader(path: str | Path) -> sqlite3.Connection:
 _readers = threading.local()
 
 
-def cached_reader(path: str | Path) -> sqlite3.Connection:
+def cached_reader(path: str | Path,
+                  before_open: t.Callable[[str | Path], None] | None = None) -> sqlite3.Connection:
     """Return this thread's read-only connection to ``path``, opening it on first use.
 
     Reused across requests (opening and closing one costs more than a small page). A
     database file replaced under the same name (a new replica copied over) is a new inode:
-    the stale connection is closed and a new one opened on the new file.
+    the stale connection is closed and a new one opened on the new file. ``before_open`` runs
+    only when a connection is about to be opened, and may refuse by raising.
     """
     key = str(path)
     try:
@@ -283,6 +285,9 @@ def cached_reader(path: str | Path) -> sqlite3.Connection:
         return cached[2]
     if cached is not None:
         cached[2].close()
+        _readers.entry = None
+    if before_open is not None:
+        before_open(path)
     conn = connect_reader(path)
     _readers.entry = (key, identity, conn)
     return conn

@@ -10,6 +10,7 @@ import os
 import sqlite3
 import typing as t
 import zlib
+from pathlib import Path
 
 from werkzeug.datastructures import Accept
 from werkzeug.wrappers import Request
@@ -76,13 +77,11 @@ def reader(path: str, follower: bool = False) -> sqlite3.Connection:
     """This thread's read-only connection, reused across requests (db.cached_reader).
 
     A follower never creates the file, and opens it only once its header is in rollback mode
-    (db.replica_file_problem); otherwise :class:`Unavailable`.
+    (db.replica_file_problem, checked whenever a new file is to be opened); otherwise
+    :class:`Unavailable`.
     """
     if follower:
-        problem = db.replica_file_problem(path)
-        if problem is not None:
-            raise Unavailable(problem, retry_after=NO_REPLICA_RETRY_AFTER)
-        return db.cached_reader(path)
+        return db.cached_reader(path, before_open=_servable_replica)
     try:
         return db.cached_reader(path)
     except sqlite3.OperationalError:
@@ -93,6 +92,13 @@ def reader(path: str, follower: bool = False) -> sqlite3.Connection:
     # the hot path pays no extra stat.)
     db.connect_writer(path).close()
     return db.cached_reader(path)
+
+
+def _servable_replica(path: str | Path) -> None:
+    """Refuse to open a replica file that is missing or still in WAL mode."""
+    problem = db.replica_file_problem(path)
+    if problem is not None:
+        raise Unavailable(problem, retry_after=NO_REPLICA_RETRY_AFTER)
 
 
 def end_request(conn: sqlite3.Connection) -> None:
