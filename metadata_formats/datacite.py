@@ -13,6 +13,7 @@ import typing as t
 from metadata_formats import CrosswalkSettings, MetadataFormat
 from metadata_formats import bibliographic as b
 from metadata_formats import common as c
+from metadata_formats import datacite_kernel as kernel
 from metadata_formats import rights
 from oaiserver.xmltext import element, leaf
 
@@ -23,7 +24,6 @@ NAMESPACE = "http://datacite.org/schema/kernel-4"
 SCHEMA = "http://schema.datacite.org/meta/kernel-4/metadata.xsd"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XML_LANG = "xml:lang"
-ORCID_SCHEME = {"nameIdentifierScheme": "ORCID", "schemeURI": "https://orcid.org"}
 SPDX_SCHEME = "https://spdx.org/licenses/"
 _ROOT_ATTRS = {"xmlns": NAMESPACE, "xmlns:xsi": XSI, "xsi:schemaLocation": f"{NAMESPACE} {SCHEMA}"}
 
@@ -32,7 +32,7 @@ def render(article: Article, settings: CrosswalkSettings) -> str | None:
     """Render ``article`` as a DataCite ``<resource>``; None when a mandatory property is missing."""
     identifier = resource_identifier(article)
     found_titles = b.titles(article)
-    found_creators = creators(article)
+    found_creators = kernel.creators(article)
     found_publisher = b.publisher(article, settings)
     issued = b.issued(article)
     if not (identifier and found_titles and found_creators and found_publisher and issued):
@@ -41,11 +41,11 @@ def render(article: Article, settings: CrosswalkSettings) -> str | None:
     parts = [
         leaf("identifier", identifier[1], {"identifierType": identifier[0]}),
         found_creators,
-        title_list(found_titles),
+        kernel.titles(found_titles),
         leaf("publisher", name, {XML_LANG: publisher_lang}),
         leaf("publicationYear", f"{issued.year:04d}"),
         leaf("resourceType", type_text(article, settings), {"resourceTypeGeneral": "JournalArticle"}),
-        subjects(article),
+        kernel.subjects(article),
         element("dates", leaf("date", issued.iso(), {"dateType": "Issued"})),
         language(article),
         alternate_identifiers(article, identifier),
@@ -71,36 +71,10 @@ def type_text(article: Article, settings: CrosswalkSettings) -> str:
     return c.clean(article.type_en) or c.clean(article.type_fa) or b.resource_type(article, settings).label
 
 
-def creators(article: Article) -> str:
-    """One creator per named author, the name with the language of its script."""
-    parts = []
-    for person in b.people(article):
-        inner = [leaf("creatorName", person.display, {"nameType": "Personal", XML_LANG: person.lang})]
-        if person.given:
-            inner.append(leaf("givenName", person.given))
-        if person.family:
-            inner.append(leaf("familyName", person.family))
-        if person.orcid:
-            inner.append(leaf("nameIdentifier", person.orcid, ORCID_SCHEME))
-        if person.affiliation:
-            inner.append(leaf("affiliation", person.affiliation))
-        parts.append(element("creator", "".join(inner)))
-    return element("creators", "".join(parts)) if parts else ""
 
 
-def title_list(found: list[tuple[str, str]]) -> str:
-    """The primary-language title, then the other one as a TranslatedTitle."""
-    parts = [
-        leaf("title", title, {XML_LANG: slot, "titleType": "TranslatedTitle" if index else None})
-        for index, (slot, title) in enumerate(found)
-    ]
-    return element("titles", "".join(parts))
 
 
-def subjects(article: Article) -> str:
-    """Keywords and the subject category, free terms with their language."""
-    parts = [leaf("subject", term, {XML_LANG: slot}) for slot, term in b.subjects(article)]
-    return element("subjects", "".join(parts)) if parts else ""
 
 
 def language(article: Article) -> str:

@@ -12,6 +12,7 @@ import typing as t
 
 from metadata_formats import CrosswalkSettings, MetadataFormat
 from metadata_formats import bibliographic as b
+from metadata_formats import datacite_kernel as kernel
 from metadata_formats import rights
 from oaiserver.xmltext import element, leaf
 
@@ -24,7 +25,6 @@ DATACITE = "http://datacite.org/schema/kernel-4"
 DC = "http://purl.org/dc/elements/1.1/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XML_LANG = "xml:lang"
-ORCID_SCHEME = {"nameIdentifierScheme": "ORCID", "schemeURI": "https://orcid.org"}
 #: Published journal articles are the version of record (COAR version vocabulary).
 VERSION_OF_RECORD = ("http://purl.org/coar/version/c_970fb48d4fbd8a85", "VoR")
 _ROOT_ATTRS = {
@@ -41,8 +41,8 @@ def render(article: Article, settings: CrosswalkSettings) -> str | None:
     if access is None or not found_titles or identifier is None:
         return None
     parts = [
-        title_list(found_titles),
-        creators(article),
+        kernel.titles(found_titles, "datacite:"),
+        kernel.creators(article, "datacite:", name_lang=False),
         alternate_identifiers(article, identifier),
         related_identifiers(article),
         dates(article, access),
@@ -52,7 +52,7 @@ def render(article: Article, settings: CrosswalkSettings) -> str | None:
         descriptions(article),
         leaf("datacite:identifier", identifier[1], {"identifierType": identifier[0]}),
         leaf("datacite:rights", access.coar_label, {"rightsURI": access.coar_uri}),
-        subjects(article),
+        kernel.subjects(article, "datacite:"),
         licence_condition(article, settings),
         leaf("oaire:version", VERSION_OF_RECORD[1], {"uri": VERSION_OF_RECORD[0]}),
         citation(article),
@@ -69,30 +69,8 @@ def resource_identifier(article: Article) -> tuple[str, str] | None:
     return ("DOI", doi) if doi else None
 
 
-def title_list(found: list[tuple[str, str]]) -> str:
-    """The primary-language title, then the other one as a TranslatedTitle."""
-    parts = [
-        leaf("datacite:title", title, {XML_LANG: slot, "titleType": "TranslatedTitle" if index else None})
-        for index, (slot, title) in enumerate(found)
-    ]
-    return element("datacite:titles", "".join(parts))
 
 
-def creators(article: Article) -> str:
-    """One creator per named author; OpenAIRE's creatorName takes no xml:lang."""
-    parts = []
-    for person in b.people(article):
-        inner = [leaf("datacite:creatorName", person.display, {"nameType": "Personal"})]
-        if person.given:
-            inner.append(leaf("datacite:givenName", person.given))
-        if person.family:
-            inner.append(leaf("datacite:familyName", person.family))
-        if person.orcid:
-            inner.append(leaf("datacite:nameIdentifier", person.orcid, ORCID_SCHEME))
-        if person.affiliation:
-            inner.append(leaf("datacite:affiliation", person.affiliation))
-        parts.append(element("datacite:creator", "".join(inner)))
-    return element("datacite:creators", "".join(parts)) if parts else ""
 
 
 def alternate_identifiers(article: Article, identifier: tuple[str, str]) -> str:
@@ -153,10 +131,6 @@ def descriptions(article: Article) -> str:
     return "".join(leaf("dc:description", text, {XML_LANG: slot}) for slot, text in b.abstracts(article))
 
 
-def subjects(article: Article) -> str:
-    """Keywords and the subject category, without a scheme (they are free terms)."""
-    parts = [leaf("datacite:subject", term, {XML_LANG: slot}) for slot, term in b.subjects(article)]
-    return element("datacite:subjects", "".join(parts)) if parts else ""
 
 
 def licence_condition(article: Article, settings: CrosswalkSettings) -> str:
