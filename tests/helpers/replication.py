@@ -10,7 +10,6 @@ import contextlib
 import http.server
 import itertools
 import os
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -23,7 +22,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.helpers.oai import REPO, REPOSITORY_IDENTIFIER
-from tests.helpers.servers import free_port, oaiserver_env
+from tests.helpers.servers import free_port, oaiserver_env, stop_process
 
 BUCKET = "oai-replica"
 #: The lag a follower may have, and the delay the primary stamps with: OAI_MAX_LAG + 5.
@@ -61,7 +60,7 @@ def s3_store(log: Path) -> t.Iterator[str]:
                      aws_secret_access_key="testing").create_bucket(Bucket=BUCKET)
         yield f"s3://{BUCKET}/oai?endpoint={endpoint}&region=us-east-1&forcePathStyle=true"
     finally:
-        stop(process)
+        stop_process(process)
 
 
 def node_env(root: Path, role: str, url: str, **extra: t.Any) -> dict[str, str]:
@@ -91,38 +90,6 @@ def service(env: t.Mapping[str, str], log: Path, *args: str) -> subprocess.Popen
     with log.open("ab") as out:
         return subprocess.Popen([sys.executable, "-m", "oaiserver.cli", *args], env=env, cwd=REPO,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def stop(process: subprocess.Popen, kill: bool = False) -> None:
-    """Stop a process (and its group when it leads one): SIGTERM and a wait, or SIGKILL at once."""
-    if process.poll() is not None:
-        return
-    try:
-        group = os.getpgid(process.pid)
-        own = group == process.pid
-    except ProcessLookupError:
-        return
-    signum = signal.SIGKILL if kill else signal.SIGTERM
-    with contextlib.suppress(ProcessLookupError):
-        if own:
-            os.killpg(group, signum)
-        else:
-            process.send_signal(signum)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGKILL) if own else process.kill()
-        process.wait()
-
-
-def wait_for(condition: t.Callable[[], bool], timeout: float, what: str, every: float = 0.5) -> None:
-    """Poll ``condition`` until true; AssertionError naming ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not after {timeout} s")
-        time.sleep(every)
 
 
 def status(url: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -83,14 +84,37 @@ def shipped_gunicorn(env: t.Mapping[str, str], log: Path, cwd: Path = REPO,
         stop_process(proc, grace=40)
 
 
-def stop_process(proc: subprocess.Popen, grace: float = 10) -> None:
-    """Terminate a server process; kill it if it is still there after ``grace`` seconds."""
-    proc.terminate()
+def stop_process(proc: subprocess.Popen, grace: float = 10, kill: bool = False) -> None:
+    """Terminate a server process (SIGKILL at once with ``kill``); kill it if it is still there after ``grace`` s.
+
+    A process that leads its own process group (started with ``start_new_session``) is stopped
+    with its group, so the children it runs (Litestream) go with it.
+    """
+    if proc.poll() is not None:
+        return
+
+    def send(signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            if os.getpgid(proc.pid) == proc.pid:
+                os.killpg(proc.pid, signum)
+            else:
+                proc.send_signal(signum)
+
+    send(signal.SIGKILL if kill else signal.SIGTERM)
     try:
         proc.wait(timeout=grace)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        send(signal.SIGKILL)
         proc.wait(timeout=10)
+
+
+def wait_for(condition: t.Callable[[], bool], timeout: float, what: str, every: float = 0.2) -> None:
+    """Poll ``condition`` until it is true; AssertionError naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not after {timeout} s")
+        time.sleep(every)
 
 
 def _wait_until_up(base: str, proc: subprocess.Popen) -> None:

@@ -28,9 +28,9 @@ from lxml import etree
 from tests.helpers.issues import A, write_issue
 from tests.helpers.oai import NS, REPOSITORY_IDENTIFIER
 from tests.helpers.replication import (
-    DELAY, MAX_LAG, RoundRobin, cli, dump, node_env, s3_store, service, status, stop, wait_for,
+    DELAY, MAX_LAG, RoundRobin, cli, dump, node_env, s3_store, service, status,
 )
-from tests.helpers.servers import gunicorn
+from tests.helpers.servers import gunicorn, stop_process, wait_for
 
 pytestmark = [
     pytest.mark.integration,
@@ -205,11 +205,11 @@ def cluster(tmp_path_factory) -> t.Iterator[Cluster]:
                     yield cluster
                 finally:
                     balancer.close()
-                    stop(cluster.primary)
+                    stop_process(cluster.primary)
         finally:
             for process in followers:
-                stop(process)
-            stop(primary)
+                stop_process(process)
+            stop_process(primary)
 
 
 def churn(cluster: Cluster, stop_event: threading.Event, seen: Seen) -> int:
@@ -336,7 +336,7 @@ def test_healthz_follows_the_heartbeat(cluster):
     """Both followers are healthy; with the primary's heartbeat stopped, both fail within the allowed lag."""
     for node in cluster.nodes:
         wait_for(lambda n=node: status(f"{n}/healthz") == 200, 30, f"{node} healthy")
-    stop(cluster.primary)  # replication and heartbeat stop together
+    stop_process(cluster.primary)  # replication and heartbeat stop together
     time.sleep(MAX_LAG + 3)
     for node in cluster.nodes:
         assert status(f"{node}/healthz") == 503
@@ -353,7 +353,7 @@ def test_the_primary_is_killed_restored_and_goes_on(cluster):
     old_token = first.findtext(".//o:resumptionToken", namespaces=NS)
     assert old_token
     time.sleep(2)  # the last commits reach the replica (RPO: about a second)
-    stop(cluster.primary, kill=True)
+    stop_process(cluster.primary, kill=True)
     started = time.monotonic()
     result = cli(cluster.primary_env, "replica", "restore", "--replace")
     print(f"restored in {time.monotonic() - started:.2f} s: {result.stdout.strip()}")

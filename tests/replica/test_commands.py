@@ -46,12 +46,9 @@ def test_a_primary_needs_a_database(config, tmp_path) -> None:
 @needs_litestream
 def test_restore_makes_a_new_primary_with_a_new_epoch(replicated, config, tmp_path) -> None:
     """The latest state of the replica, a new epoch, no heartbeat yet; an existing file only with --replace."""
-    before = replicated.litestream.latest_txid(replicated.url) or 0
+    before = replicated.position()
     version = replicated.commit()
-    deadline = time.monotonic() + 30
-    while (replicated.litestream.latest_txid(replicated.url) or 0) <= before:  # the commit is in the replica
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    replicated.replicated_after(before)
     old = timeline.read(sqlite3.connect(replicated.database))
     target = tmp_path / "new" / "oai.sqlite3"
     target.parent.mkdir()
@@ -82,20 +79,15 @@ def test_restore_to_a_point_in_time(replicated, config, tmp_path) -> None:
     """--timestamp: the state the replica held at that moment, not the latest."""
     import datetime as dt
 
-    def replicated_now() -> None:
-        before = replicated.litestream.latest_txid(replicated.url) or 0
-        deadline = time.monotonic() + 30
-        while (replicated.litestream.latest_txid(replicated.url) or 0) <= before:
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-
+    before = replicated.position()
     early = replicated.commit()
-    replicated_now()
+    replicated.replicated_after(before)
     time.sleep(1.2)
     moment = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     time.sleep(1.2)
+    before = replicated.position()
     later = replicated.commit()
-    replicated_now()
+    replicated.replicated_after(before)
     assert later > early
     target = tmp_path / "pit" / "oai.sqlite3"
     target.parent.mkdir()

@@ -5,7 +5,6 @@ Runs the real Litestream against a file replica that a real `litestream replicat
 from __future__ import annotations
 
 import threading
-import time
 import typing as t
 from pathlib import Path
 
@@ -13,16 +12,10 @@ import pytest
 
 from oaiserver.replica import Follower, Litestream, LitestreamError, follower as follower_module
 from oaiserver.storage import db, timeline
+from tests.helpers.servers import wait_for
 from tests.replica.conftest import needs_litestream
 
 pytestmark = needs_litestream
-
-
-def _wait(condition: t.Callable[[], bool], what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what}: not after {timeout} s"
-        time.sleep(0.1)
 
 
 def _version(path: Path) -> int:
@@ -65,10 +58,10 @@ def running(replicated, tmp_path, monkeypatch) -> t.Iterator[Running]:
 def test_a_replica_is_published_in_rollback_mode_and_follows_every_commit(replicated, running) -> None:
     """The DATABASE link appears once the file is whole and servable; later commits reach it."""
     link = running.follower.database
-    _wait(link.exists, "the published replica")
+    wait_for(link.exists, 30, "the published replica")
     assert link.is_symlink() and db.replica_file_problem(link) is None
     version = replicated.commit()
-    _wait(lambda: _version(link) == version, "the commit on the follower")
+    wait_for(lambda: _version(link) == version, 30, "the commit on the follower")
     # Readers made no -wal or -shm beside the followed file (they would stall Litestream).
     assert sorted(p.name for p in link.resolve().parent.iterdir()) == ["oai.sqlite3", "oai.sqlite3-txid"]
 
@@ -76,14 +69,14 @@ def test_a_replica_is_published_in_rollback_mode_and_follows_every_commit(replic
 def test_when_litestream_exits_a_new_generation_replaces_the_old(replicated, running) -> None:
     """Litestream cannot resume a follow: a new restore is published, the old folder removed."""
     link = running.follower.database
-    _wait(link.exists, "the published replica")
+    wait_for(link.exists, 30, "the published replica")
     first = link.resolve()
     assert running.follower.current is not None
     running.follower.current.process.kill()
-    _wait(lambda: link.resolve() != first, "a new generation published", timeout=60)
+    wait_for(lambda: link.resolve() != first, 60, "a new generation published")
     assert not first.parent.exists()
     version = replicated.commit()
-    _wait(lambda: _version(link) == version, "commits on the new generation")
+    wait_for(lambda: _version(link) == version, 30, "commits on the new generation")
     assert any("new generation" in line for line in running.said)
 
 
@@ -134,7 +127,7 @@ def test_an_empty_replica_is_retried_and_nothing_is_published(tmp_path, monkeypa
     node = Running(Follower((tmp_path / "empty").as_uri(), tmp_path / "node" / "oai.sqlite3", Litestream(),
                             said.append))
     try:
-        _wait(lambda: len(said) >= 2, "two failed generations")
+        wait_for(lambda: len(said) >= 2, 30, "two failed generations")
     finally:
         node.end()
     assert all("starting a new generation: litestream exited" in line for line in said)

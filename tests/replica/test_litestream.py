@@ -52,12 +52,7 @@ def test_read_txid(tmp_path: Path) -> None:
 @needs_litestream
 def test_the_latest_txid_of_a_replica(replicated) -> None:
     """`litestream ltx` of the replica: a number that grows with commits; None for nothing there."""
-    import time
-
-    first = replicated.litestream.latest_txid(replicated.url)
+    first = replicated.position()
     replicated.commit()
-    deadline = time.monotonic() + 20
-    while (replicated.litestream.latest_txid(replicated.url) or 0) <= (first or 0):
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    replicated.replicated_after(first)
     assert replicated.litestream.latest_txid((Path(replicated.url[7:]).parent / "nothing").as_uri()) is None
