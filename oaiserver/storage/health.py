@@ -13,8 +13,7 @@ import os
 import sqlite3
 import typing as t
 
-from oaiserver.storage import db, packing, problems, timeline
-from oaiserver.storage.integrity import check_header, check_rendition
+from oaiserver.storage import db, problems, queries, timeline
 
 
 class Problem(t.NamedTuple):
@@ -71,13 +70,10 @@ def _read_problems(conn: sqlite3.Connection, path: str, follower: bool, max_lag:
 
 
 def _check_newest_record(conn: sqlite3.Connection) -> None:
-    """Read the newest record through the list index, with its renditions; raise if any is damaged."""
-    row = conn.execute("SELECT id, identifier, header FROM records ORDER BY datestamp DESC, identifier DESC "
-                       "LIMIT 1").fetchone()
+    """Read the newest record through the list index, then in every format as GetRecord would (checked)."""
+    row = conn.execute("SELECT identifier FROM records ORDER BY datestamp DESC, identifier DESC LIMIT 1").fetchone()
     if row is None:
         return
-    record_id, identifier, header = t.cast(tuple[int, str, str], row)
-    check_header(identifier, header)
-    for stored, crc in conn.execute("SELECT CAST(xml AS BLOB), crc FROM renditions WHERE record_id = ?",
-                                    (record_id,)):
-        check_rendition(identifier, packing.unpack(identifier, stored), crc)
+    # A deleted record has no rendition: the prefix "" matches none, and its header is still checked.
+    for prefix in queries.formats_of(conn, row[0]) or [""]:
+        queries.get_record(conn, row[0], prefix)  # raises DamagedRecord on a bad header or rendition
