@@ -37,15 +37,18 @@ _STOPS_INGEST = (problems.FULL, problems.CORRUPT, problems.READONLY, problems.CA
 
 
 class AdminError(click.ClickException):
-    """A command that cannot go on: one line on stderr, and its exit status."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    """A command that cannot go on: one line on stderr, and exit status 1."""
 
     def show(self, file: t.IO[t.Any] | None = None) -> None:
         """Print ``error: <message>`` on stderr."""
         click.echo(f"error: {self.format_message()}", err=True)
+
+
+class WriterBusyError(AdminError):
+    """Another writer kept the database past OAI_WRITER_WAIT: exit status 75 (EX_TEMPFAIL), try later."""
+
+    # A class attribute: click declares exit_code a class variable.
+    exit_code = EXIT_BUSY
 
 
 def one_line_errors(command: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
@@ -56,7 +59,7 @@ def one_line_errors(command: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
         try:
             return command(*args, **kwargs)
         except lock.WriterBusy as error:
-            raise AdminError(str(error), EXIT_BUSY) from None
+            raise WriterBusyError(str(error)) from None
         except replica.LitestreamError as error:  # Litestream missing, failing, or refusing
             raise AdminError(str(error)) from None
         except sqlite3.Error as error:
@@ -363,7 +366,9 @@ class RegisteredFormat(click.Choice):
     def __init__(self) -> None:
         super().__init__(())
 
-    @property  # type: ignore[override]
+    # click before 8.5 types `choices` as an instance attribute (a property overrides it); 8.5
+    # declares it on the class (no override error): the ignore serves either.
+    @property  # type: ignore[override, unused-ignore]
     def choices(self) -> tuple[str, ...]:
         """The registered prefixes."""
         return tuple(FORMATS)
