@@ -7,6 +7,7 @@ which the real sample attests.
 """
 from __future__ import annotations
 
+import functools
 import re
 import typing as t
 
@@ -57,7 +58,19 @@ def article_type(
     type_en: str | None, type_fa: str | None, overrides: t.Mapping[str, str] | None = None
 ) -> str:
     """Return the JATS @article-type for a content type, trying English first, then Persian."""
-    table = _with_overrides(overrides) if overrides else _DEFAULTS  # no copy per article
+    if not overrides:
+        return _default_type(type_en, type_fa)
+    return _lookup(_with_overrides(overrides), type_en, type_fa)
+
+
+@functools.lru_cache(maxsize=1024)  # a journal has a handful of type labels; five formats ask
+def _default_type(type_en: str | None, type_fa: str | None) -> str:
+    """:func:`article_type` with the built-in table only."""
+    return _lookup(_DEFAULTS, type_en, type_fa)
+
+
+def _lookup(table: t.Mapping[str, str], type_en: str | None, type_fa: str | None) -> str:
+    """The type of the first label (English, then Persian) that ``table`` knows, else the fallback."""
     for label in (type_en, type_fa):
         label = clean(label)
         if label:

@@ -18,7 +18,7 @@ from metadata_formats.oai_dc import inverted_name, plain_abstract
 
 if t.TYPE_CHECKING:
     from metadata_formats import CrosswalkSettings
-    from oaiserver.model import Article, Author, PubDate
+    from oaiserver.model import Article, Author, IssueInfo, Journal, PubDate
 
 #: BCP 47 primary language -> (ISO 639-3, MARC code = ISO 639-2/B, English name).
 _LANGUAGES = {
@@ -144,34 +144,60 @@ def _subjects(article: Article) -> list[tuple[str, str]]:
 
 def issued(article: Article) -> PubDate | None:
     """The Gregorian publication date (given, or converted from the Jalali one), or None."""
-    date = article.issue.pub_date
+    return issue_issued(article.issue)
+
+
+def issue_issued(issue: IssueInfo) -> PubDate | None:
+    """:func:`issued` for every article of ``issue``."""
+    date = issue.pub_date
     return date if date is not None and date.calendar == "gregorian" else None
 
 
 def persian_date(article: Article) -> PubDate | None:
     """The Jalali publication date as given, or None."""
-    date = article.issue.pub_date_persian
+    return issue_persian_date(article.issue)
+
+
+def issue_persian_date(issue: IssueInfo) -> PubDate | None:
+    """:func:`persian_date` for every article of ``issue``."""
+    date = issue.pub_date_persian
     return date if date is not None and date.calendar == "persian" else None
 
 
 def journal_titles(article: Article) -> list[tuple[str, str]]:
     """The journal's (slot, title) pairs, the journal's own language first."""
-    found = ((slot, c.field(article.journal, "title", slot)) for slot in c.journal_slot_order(article))
+    return titles_of_journal(article.journal, c.journal_slot_order(article))
+
+
+def titles_of_journal(journal: Journal, slots: tuple[str, str]) -> list[tuple[str, str]]:
+    """:func:`journal_titles`, in the order ``slots`` (``common.journal_slot_order``)."""
+    found = ((slot, c.field(journal, "title", slot)) for slot in slots)
     return [(slot, title) for slot, title in found if title]
 
 
 def journal_title(article: Article) -> tuple[str, str] | None:
     """The journal's (slot, title), in the journal's own language when it has that title."""
-    found = journal_titles(article)
+    return title_of_journal(article.journal, c.journal_slot_order(article))
+
+
+def title_of_journal(journal: Journal, slots: tuple[str, str]) -> tuple[str, str] | None:
+    """:func:`journal_title`, in the order ``slots`` (``common.journal_slot_order``)."""
+    found = titles_of_journal(journal, slots)
     return found[0] if found else None
 
 
 def publisher(article: Article, settings: CrosswalkSettings) -> tuple[str, str | None] | None:
     """(name, xml:lang): the configured publisher, else the journal title with its language."""
-    configured = rights.publisher(article, settings)
+    return publisher_of_journal(article.journal, settings, c.journal_slot_order(article))
+
+
+def publisher_of_journal(journal: Journal, settings: CrosswalkSettings,
+                         slots: tuple[str, str]) -> tuple[str, str | None] | None:
+    """:func:`publisher`, the journal title in the order ``slots`` (``common.journal_slot_order``)."""
+    configured = rights.journal_publisher(journal.key, settings)
     if configured:
         return configured, None
-    found = journal_title(article)
+    found = title_of_journal(journal, slots)
     if found is None:
         return None
     slot, title = found
@@ -180,7 +206,12 @@ def publisher(article: Article, settings: CrosswalkSettings) -> tuple[str, str |
 
 def issns(article: Article) -> list[tuple[str, str]]:
     """The valid ISSNs as ("print" | "electronic", ISSN), print first."""
-    pairs = (("print", article.journal.issn_print), ("electronic", article.journal.issn_electronic))
+    return issns_of_journal(article.journal)
+
+
+def issns_of_journal(journal: Journal) -> list[tuple[str, str]]:
+    """:func:`issns` of every article of ``journal``."""
+    pairs = (("print", journal.issn_print), ("electronic", journal.issn_electronic))
     return [(kind, issn) for kind, issn in ((k, identifiers.valid_issn(v)) for k, v in pairs) if issn]
 
 

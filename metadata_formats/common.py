@@ -101,3 +101,31 @@ def remembered(article: Article, name: str, compute: t.Callable[[Article], _T]) 
     if name not in found:
         found[name] = compute(article)
     return t.cast(_T, found[name])
+
+
+# What is the same for every article of an issue (journal titles, ISSNs, publisher, rights, the
+# issue's dates and numbers, and the fragments written from them), remembered for the last issue
+# only. The articles of one parsed issue file share one Journal and one IssueInfo object, so
+# identity tells "same issue" without hashing either; the objects (and the settings) are held so
+# that their ids cannot be reused meanwhile. The settings are part of the key: a fragment is
+# never served for settings other than those it was built with. Articles rebuilt from stored
+# JSON each have their own objects: they simply miss.
+_issue_last: tuple[object, object, object, dict[t.Hashable, object]] | None = None
+
+
+def per_issue(article: Article, settings: object, compute: t.Callable[..., _T], *args: t.Hashable) -> _T:
+    """``compute(article.journal, article.issue, settings, *args)``, once per issue, settings and arguments.
+
+    ``compute`` sees only the journal, the issue and the settings: whatever else it depends on
+    (an article's language, say) must be among ``args``, which are part of the key.
+    """
+    global _issue_last
+    journal, issue = article.journal, article.issue
+    last = _issue_last  # one read: another thread may replace it meanwhile
+    if last is None or last[0] is not journal or last[1] is not issue or last[2] is not settings:
+        last = _issue_last = (journal, issue, settings, {})
+    key = (compute, *args)
+    found = last[3]
+    if key not in found:
+        found[key] = compute(journal, issue, settings, *args)
+    return t.cast(_T, found[key])

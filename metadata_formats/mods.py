@@ -12,10 +12,10 @@ from metadata_formats import CrosswalkSettings, MetadataFormat
 from metadata_formats import bibliographic as b
 from metadata_formats import common as c
 from metadata_formats import rights
-from oaiserver.xmltext import element, leaf
+from oaiserver.xmltext import attributes, element, escape_safe_text, escape_text, leaf
 
 if t.TYPE_CHECKING:
-    from oaiserver.model import Article
+    from oaiserver.model import Article, IssueInfo, Journal
 
 NAMESPACE = "http://www.loc.gov/mods/v3"
 SCHEMA = "http://www.loc.gov/standards/mods/v3/mods-3-8.xsd"
@@ -28,27 +28,60 @@ _AUTHOR_ROLE = element("role", leaf("roleTerm", "aut", {"type": "code", "authori
 
 def render(article: Article, settings: CrosswalkSettings) -> str:
     """Render ``article`` as a ``<mods>`` record (every article can be expressed)."""
-    conditions = access_conditions(article, settings)
+    issue = c.per_issue(article, settings, issue_parts, c.journal_slot_order(article))
+    first, last = b.pages(article)
+    pages = ((f"<start>{escape_text(first)}</start>" if first else "")
+             + (f"<end>{escape_text(last)}</end>" if last else ""))
+    part_inner = issue.details + (f'<extent unit="pages">{pages}</extent>' if pages else "") + issue.date
+    return "".join((
+        issue.start,
+        title_infos(article),
+        names(article),
+        "<typeOfResource>text</typeOfResource>",
+        genre(article, settings),
+        issue.origin,
+        language(article),
+        abstracts(article),
+        subjects(article),
+        issue.host,
+        f"<part>{part_inner}</part></relatedItem>" if part_inner else "</relatedItem>",
+        identifier(article),
+        location(article),
+        issue.conditions,
+        record_info(article),
+        "</mods>",
+    ))
+
+
+class IssueParts(t.NamedTuple):
+    """What a record shares with every article of its issue (and settings), as markup."""
+
+    start: str  # the <mods> start tag (it declares xlink only with access conditions)
+    origin: str  # originInfo: publisher and dates
+    host: str  # relatedItem type="host" up to its <part>, left open
+    details: str  # the part's volume and issue details
+    date: str  # the part's date
+    conditions: str  # accessCondition elements
+
+
+def issue_parts(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings,
+                journal_slots: tuple[str, str]) -> IssueParts:
+    """The issue-level parts of a record (``common.per_issue`` remembers them for the issue)."""
+    conditions = access_conditions(journal, settings)
     attrs = {
         "xmlns": NAMESPACE, "xmlns:xlink": XLINK if conditions else None, "xmlns:xsi": XSI,
         "version": "3.8", "xsi:schemaLocation": f"{NAMESPACE} {SCHEMA}",
     }
-    parts = [
-        title_infos(article),
-        names(article),
-        leaf("typeOfResource", "text"),
-        genre(article, settings),
-        origin_info(article, settings),
-        language(article),
-        abstracts(article),
-        subjects(article),
-        host(article),
-        identifier(article),
-        location(article),
-        conditions,
-        record_info(article),
-    ]
-    return element("mods", "".join(parts), attrs)
+    issued = b.issue_issued(issue)
+    numbers = (("volume", c.clean(issue.volume)), ("issue", c.clean(issue.number)))
+    return IssueParts(
+        start=f"<mods{attributes(attrs)}>",
+        origin=origin_info(journal, issue, settings, journal_slots),
+        host=host(journal, journal_slots),
+        details="".join(element("detail", leaf("number", value), {"type": kind}) for kind, value in numbers if value),
+        date=leaf("date", issued.iso(), {"encoding": "w3cdtf"}) if issued else "",
+        conditions=conditions,
+    )
 
 
 def lang_attrs(slot: str) -> dict[str, str | None]:
@@ -56,28 +89,43 @@ def lang_attrs(slot: str) -> dict[str, str | None]:
     return {"lang": b.marc_language(slot), XML_LANG: slot}
 
 
+#: lang_attrs of the two text slots, written out.
+_SLOT_ATTRS = {slot: attributes(lang_attrs(slot)) for slot in c.SLOTS}
+
+
+def slot_attributes(slot: str) -> str:
+    """:func:`lang_attrs`, written as attributes."""
+    return _SLOT_ATTRS.get(slot) or attributes(lang_attrs(slot))
+
+
 def title_infos(article: Article) -> str:
     """The primary-language title, then the other as a translated title."""
     return "".join(
-        element("titleInfo", leaf("title", title), {"type": "translated" if index else None, **lang_attrs(slot)})
+        f'<titleInfo{_TRANSLATED if index else ""}{slot_attributes(slot)}><title>{escape_text(title)}</title></titleInfo>'
         for index, (slot, title) in enumerate(b.titles(article))
     )
+
+
+_TRANSLATED = ' type="translated"'
 
 
 def names(article: Article) -> str:
     """One personal name per named author; the first is the primary one."""
     parts = []
     for index, person in enumerate(b.people(article)):
-        inner = [leaf("namePart", value, {"type": kind})
-                 for kind, value in (("family", person.family), ("given", person.given)) if value]
+        # Every value is cleaned (bibliographic.person), so non-empty where tested.
+        inner = ""
+        if person.family:
+            inner += f'<namePart type="family">{escape_text(person.family)}</namePart>'
+        if person.given:
+            inner += f'<namePart type="given">{escape_text(person.given)}</namePart>'
         if person.orcid:
-            inner.append(leaf("nameIdentifier", person.orcid, {"type": "orcid"}))
+            inner += f'<nameIdentifier type="orcid">{escape_text(person.orcid)}</nameIdentifier>'
         if person.affiliation:
-            inner.append(leaf("affiliation", person.affiliation))
-        inner.append(_AUTHOR_ROLE)
-        attrs = {"type": "personal", "usage": None if index else "primary",
-                 **(lang_attrs("fa") if person.lang == "fa" else {})}
-        parts.append(element("name", "".join(inner), attrs))
+            inner += f"<affiliation>{escape_text(person.affiliation)}</affiliation>"
+        usage = "" if index else ' usage="primary"'
+        lang = slot_attributes("fa") if person.lang == "fa" else ""
+        parts.append(f'<name type="personal"{usage}{lang}>{inner}{_AUTHOR_ROLE}</name>')
     return "".join(parts)
 
 
@@ -88,14 +136,15 @@ def genre(article: Article, settings: CrosswalkSettings) -> str:
     return leaf("genre", found.label, attrs)
 
 
-def origin_info(article: Article, settings: CrosswalkSettings) -> str:
+def origin_info(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings,
+                journal_slots: tuple[str, str]) -> str:
     """Publisher and issue date: Gregorian (the key date), and the Jalali date as given."""
     parts = []
-    found = b.publisher(article, settings)
+    found = b.publisher_of_journal(journal, settings, journal_slots)
     if found is not None:
         name, lang = found
         parts.append(leaf("publisher", name, lang_attrs(lang) if lang else None))
-    issued, persian = b.issued(article), b.persian_date(article)
+    issued, persian = b.issue_issued(issue), b.issue_persian_date(issue)
     if issued:
         parts.append(leaf("dateIssued", issued.iso(), {"encoding": "w3cdtf", "keyDate": "yes"}))
     if persian:
@@ -113,49 +162,35 @@ def language(article: Article) -> str:
 
 def abstracts(article: Article) -> str:
     """One plain-text abstract per language."""
-    return "".join(leaf("abstract", text, lang_attrs(slot)) for slot, text in b.abstracts(article))
+    # The abstracts are XML-safe already (bibliographic.abstracts): escaped without a rescan.
+    return "".join(f"<abstract{slot_attributes(slot)}>{escape_safe_text(text)}</abstract>"
+                   for slot, text in b.abstracts(article))
 
 
 def subjects(article: Article) -> str:
     """One subject per keyword (and the subject category), each a topic in its language."""
-    return "".join(element("subject", leaf("topic", term), lang_attrs(slot)) for slot, term in b.subjects(article))
+    return "".join(f"<subject{slot_attributes(slot)}><topic>{escape_text(term)}</topic></subject>"
+                   for slot, term in b.subjects(article))
 
 
-def host(article: Article) -> str:
-    """The journal issue: titles, ISSNs and the part (volume, issue, pages, date)."""
+def host(journal: Journal, journal_slots: tuple[str, str]) -> str:
+    """The journal: titles and ISSNs, in a ``relatedItem type="host"`` left open for the article's part."""
     parts = [
         element("titleInfo", leaf("title", title), {"type": "translated" if index else None, **lang_attrs(slot)})
-        for index, (slot, title) in enumerate(b.journal_titles(article))
+        for index, (slot, title) in enumerate(b.titles_of_journal(journal, journal_slots))
     ]
     parts.append(element("originInfo", leaf("issuance", "continuing")))
     parts += [
         leaf("identifier", issn, {"type": "issn", "displayLabel": "print" if kind == "print" else "online"})
-        for kind, issn in b.issns(article)
+        for kind, issn in b.issns_of_journal(journal)
     ]
-    parts.append(part(article))
-    return element("relatedItem", "".join(parts), {"type": "host"})
-
-
-def part(article: Article) -> str:
-    """Volume, issue, page range and year of the article within its journal."""
-    inner = [
-        element("detail", leaf("number", value), {"type": kind})
-        for kind, value in (("volume", b.volume(article)), ("issue", b.number(article))) if value
-    ]
-    first, last = b.pages(article)
-    if first or last:
-        pages = "".join(leaf(tag, value) for tag, value in (("start", first), ("end", last)) if value)
-        inner.append(element("extent", pages, {"unit": "pages"}))
-    issued = b.issued(article)
-    if issued:
-        inner.append(leaf("date", issued.iso(), {"encoding": "w3cdtf"}))
-    return element("part", "".join(inner)) if inner else ""
+    return '<relatedItem type="host">' + "".join(parts)
 
 
 def identifier(article: Article) -> str:
     """The bare DOI."""
     doi = b.doi(article)
-    return leaf("identifier", doi, {"type": "doi"}) if doi else ""
+    return f'<identifier type="doi">{escape_text(doi)}</identifier>' if doi else ""
 
 
 def location(article: Article) -> str:
@@ -163,17 +198,17 @@ def location(article: Article) -> str:
     url = b.landing_page(article)
     if not url:
         return ""
-    return element("location", leaf("url", url, {"usage": "primary display", "access": "object in context"}))
+    return f'<location><url usage="primary display" access="object in context">{escape_text(url)}</url></location>'
 
 
-def access_conditions(article: Article, settings: CrosswalkSettings) -> str:
+def access_conditions(journal: Journal, settings: CrosswalkSettings) -> str:
     """The configured licence (use and reproduction) and access right (restriction on access)."""
     parts = []
-    found = rights.licence(article, settings)
+    found = rights.journal_licence(journal.key, settings)
     if found is not None:
         parts.append(leaf("accessCondition", found.label,
                           {"type": "use and reproduction", "xlink:href": found.uri}))
-    access = rights.access(article, settings)
+    access = rights.journal_access(journal.key, settings)
     if access is not None:
         label = access.coar_label
         if access.embargo_end:
@@ -184,7 +219,10 @@ def access_conditions(article: Article, settings: CrosswalkSettings) -> str:
 
 def record_info(article: Article) -> str:
     """The article's key on its platform and where the record comes from."""
-    return element("recordInfo", leaf("recordIdentifier", c.clean(article.key)) + leaf("recordOrigin", RECORD_ORIGIN))
+    return element("recordInfo", leaf("recordIdentifier", c.clean(article.key)) + _RECORD_ORIGIN)
+
+
+_RECORD_ORIGIN = leaf("recordOrigin", RECORD_ORIGIN)
 
 
 FORMAT = MetadataFormat(prefix="mods", schema=SCHEMA, namespace=NAMESPACE, render=render,

@@ -77,7 +77,12 @@ class Licence:
 
 def access(article: Article, settings: CrosswalkSettings) -> Access | None:
     """The article's access right: its journal's, else a recognised ``OAI_RIGHTS`` term, else None."""
-    own = settings.journal(article.journal.key)
+    return journal_access(article.journal.key, settings)
+
+
+def journal_access(journal_key: str, settings: CrosswalkSettings) -> Access | None:
+    """:func:`access` for every article of the journal ``journal_key``."""
+    own = settings.journal(journal_key)
     if own.access_right:
         return Access(own.access_right, own.embargo_end)
     right = _GLOBAL_TERMS.get(c.clean(settings.rights) or "")
@@ -86,7 +91,12 @@ def access(article: Article, settings: CrosswalkSettings) -> Access | None:
 
 def rights_statement(article: Article, settings: CrosswalkSettings) -> str | None:
     """The ``dc:rights`` access statement: the journal's info:eu-repo term, else ``OAI_RIGHTS`` as given."""
-    own = settings.journal(article.journal.key)
+    return journal_rights_statement(article.journal.key, settings)
+
+
+def journal_rights_statement(journal_key: str, settings: CrosswalkSettings) -> str | None:
+    """:func:`rights_statement` for every article of the journal ``journal_key``."""
+    own = settings.journal(journal_key)
     if own.access_right:
         return _VOCABULARY[own.access_right][2]
     return c.clean(settings.rights)
@@ -94,7 +104,12 @@ def rights_statement(article: Article, settings: CrosswalkSettings) -> str | Non
 
 def licence(article: Article, settings: CrosswalkSettings) -> Licence | None:
     """The article's licence: its journal's, else ``OAI_LICENSE_URL``, else None."""
-    own = settings.journal(article.journal.key)
+    return journal_licence(article.journal.key, settings)
+
+
+def journal_licence(journal_key: str, settings: CrosswalkSettings) -> Licence | None:
+    """:func:`licence` for every article of the journal ``journal_key``."""
+    own = settings.journal(journal_key)
     if own.license_url:
         return make_licence(own.license_url, own.license_label)
     url = c.clean(settings.license_url)
@@ -109,7 +124,12 @@ def make_licence(url: str, label: str | None) -> Licence:
 
 def publisher(article: Article, settings: CrosswalkSettings) -> str | None:
     """The configured publisher: the journal's, else ``OAI_PUBLISHER``, else None."""
-    return settings.journal(article.journal.key).publisher or c.clean(settings.publisher)
+    return journal_publisher(article.journal.key, settings)
+
+
+def journal_publisher(journal_key: str, settings: CrosswalkSettings) -> str | None:
+    """:func:`publisher` for every article of the journal ``journal_key``."""
+    return settings.journal(journal_key).publisher or c.clean(settings.publisher)
 
 
 def licence_name(url: str) -> str:

@@ -136,6 +136,12 @@ def element(tag: str, content: str | None = None, attrs: Attrs | None = None) ->
     return f"<{start}>{content}</{tag}>"
 
 
+def attributes(attrs: Attrs) -> str:
+    """Return the attributes as :func:`element` writes them: `` name="value"`` each, values escaped, None left out."""
+    # For the callers that write a fixed structure as one f-string instead of nested builders.
+    return "".join(f' {name}="{escape_attr(value)}"' for name, value in attrs.items() if value is not None)
+
+
 def leaf(tag: str, text: str | None, attrs: Attrs | None = None) -> str:
     """Return an element holding ``text``, escaped; without text (None or "") an empty ``<tag/>``."""
     # element(tag, escape_text(text), attrs) with both calls inlined for the common case

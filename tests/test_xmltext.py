@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 
 from oaiserver.xmltext import (
-    clean, content, element, escape_attr, escape_safe_text, escape_text, has_illegal, leaf, strip_illegal,
+    attributes, clean, content, element, escape_attr, escape_safe_text, escape_text, has_illegal, leaf, strip_illegal,
 )
 
 def is_xml_char(c: int) -> bool:
@@ -77,6 +77,12 @@ def test_empty_elements_follow_lxml():
     assert element("a", "") == "<a></a>"
     attrs = {"k": "", "n": None}
     assert element("a", None, attrs) == '<a k=""/>' == lxml_leaf("a", None, attrs)
+
+
+def test_attributes_are_written_as_element_writes_them():
+    attrs = {"k": 'a "b" & <c>\t', "n": None, "z": "", "lang": "fa"}
+    assert f"<a{attributes(attrs)}/>" == element("a", None, attrs) == lxml_leaf("a", None, attrs)
+    assert attributes({}) == attributes({"n": None}) == ""
 
 
 def test_nested_elements_equal_lxml():
