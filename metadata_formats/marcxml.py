@@ -12,10 +12,10 @@ from metadata_formats import CrosswalkSettings, MetadataFormat
 from metadata_formats import bibliographic as b
 from metadata_formats import common as c
 from metadata_formats import rights
-from oaiserver.xmltext import element, escape_attr, escape_text, leaf
+from oaiserver.xmltext import attributes, escape_safe_text, escape_text, leaf
 
 if t.TYPE_CHECKING:
-    from oaiserver.model import Article
+    from oaiserver.model import Article, IssueInfo, Journal
 
 NAMESPACE = "http://www.loc.gov/MARC21/slim"
 SCHEMA = "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd"
@@ -40,13 +40,13 @@ def datafield(tag: str, ind1: str, ind2: str, subfields: t.Sequence[Subfield]) -
     """Return a datafield with its non-empty subfields, or "" when none has a value."""
     # leaf("subfield", value, {"code": code}) and element("datafield", ...) written out: a record
     # has ~25 datafields and ~50 subfields, and the two calls and their attribute dicts were a
-    # tenth of its rendering. Same escaping, same bytes.
-    parts = [f'<subfield code="{escape_attr(code)}">{escape_text(value)}</subfield>'
-             for code, value in subfields if value]
+    # tenth of its rendering. Same escaping, same bytes: the tag, the indicators and the codes
+    # are constants of this module (digits, letters and spaces), which escape_attr leaves as
+    # they are; only the values are text.
+    parts = "".join([f'<subfield code="{code}">{escape_text(value)}</subfield>' for code, value in subfields if value])
     if not parts:
         return ""
-    return (f'<datafield tag="{escape_attr(tag)}" ind1="{escape_attr(ind1)}" ind2="{escape_attr(ind2)}">'
-            f'{"".join(parts)}</datafield>')
+    return f'<datafield tag="{tag}" ind1="{ind1}" ind2="{ind2}">{parts}</datafield>'
 
 
 # 336/337/338: text, computer, online resource (RDA content, media and carrier types).
@@ -60,47 +60,99 @@ _RDA_TYPES = "".join(
 )
 
 
+_START = f"<record{attributes(_ROOT_ATTRS)}>{leaf('leader', LEADER)}"
+
+
 def render(article: Article, settings: CrosswalkSettings) -> str:
     """Render ``article`` as a MARCXML ``<record>`` (every article can be expressed)."""
+    issue = c.per_issue(article, settings, issue_parts, c.journal_slot_order(article))
     people = b.people(article)
     found_titles = b.titles(article)
+    doi = b.doi(article)
+    abstracts = b.abstracts(article)
     parts = [
-        leaf("leader", LEADER),
+        _START,
         leaf("controlfield", c.clean(article.key), {"tag": "001"}),
-        leaf("controlfield", fixed_data(article), {"tag": "008"}),
-        datafield("024", "7", " ", [("a", b.doi(article)), ("2", "doi")]) if b.doi(article) else "",
+        f'<controlfield tag="008">{escape_text(fixed_data(article, issue.fixed))}</controlfield>',
+        datafield("024", "7", " ", [("a", doi), ("2", "doi")]) if doi else "",
         languages(article),
         author("100", people[0]) if people else "",
         title_fields(found_titles, bool(people)),
-        publication(article, settings),
+        issue.publication,
         _RDA_TYPES,
-        access_note(article, settings),
-        "".join(datafield("520", "3", " ", [("a", text)]) for _, text in b.abstracts(article)),
-        licence_note(article, settings),
+        issue.access,
+        # The abstracts are XML-safe and never empty (bibliographic.abstracts): escaped without a rescan.
+        "".join([f'<datafield tag="520" ind1="3" ind2=" "><subfield code="a">{escape_safe_text(text)}'
+                 "</subfield></datafield>" for _, text in abstracts]),
+        issue.licence,
         datafield("546", " ", " ", [("a", language_note(article))]),
-        "".join(datafield("653", " ", "0", [("a", term)]) for _, term in b.subjects(article)),
+        "".join([datafield("653", " ", "0", [("a", term)]) for _, term in b.subjects(article)]),
         datafield("655", " ", "4", [("a", genre_term(article, settings))]),
-        "".join(author("700", person) for person in people[1:]),
-        host_item(article),
+        "".join([author("700", person) for person in people[1:]]),
+        host_item(article, issue),
         electronic_locations(article),
+        "</record>",
     ]
-    return element("record", "".join(parts), _ROOT_ATTRS)
+    return "".join(parts)
 
 
-def fixed_data(article: Article) -> str:
+class IssueParts(t.NamedTuple):
+    """What a record shares with every article of its issue (and settings)."""
+
+    fixed: str  # 008 up to the language: entered, dates, place, fill characters
+    publication: str  # 264
+    access: str  # 506
+    licence: str  # 540
+    journal_title: str | None  # 773 $t
+    numbers: str | None  # the volume and number of 773 $g
+    enumeration: str | None  # 773 $q without the first page
+    issn: str | None  # 773 $x
+
+
+def issue_parts(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings,
+                journal_slots: tuple[str, str]) -> IssueParts:
+    """The issue-level parts of a record (``common.per_issue`` remembers them for the issue)."""
+    journal_title = b.title_of_journal(journal, journal_slots)
+    found_issns = dict(b.issns_of_journal(journal))
+    volume, number = c.clean(issue.volume), c.clean(issue.number)
+    numbers = ", ".join(f"{label} {value}" for label, value in (("Vol.", volume), ("no.", number)) if value)
+    issued = b.issue_issued(issue)
+    if issued:
+        numbers = f"{numbers} ({issued.year})" if numbers else str(issued.year)
+    return IssueParts(
+        fixed=fixed_prefix(issue),
+        publication=publication(journal, issue, settings, journal_slots),
+        access=access_note(journal, settings),
+        licence=licence_note(journal, settings),
+        journal_title=journal_title[1] if journal_title else None,
+        numbers=numbers or None,
+        enumeration=":".join(v for v in (volume, number) if v) or None,
+        issn=found_issns.get("electronic") or found_issns.get("print"),
+    )
+
+
+def fixed_data(article: Article, prefix: str) -> str:
     """008 for a continuing resource: entered, date type and year, place, 17 fill characters, language.
+
+    ``prefix`` is :func:`fixed_prefix` of the article's issue.
+    """
+    lang = b.marc_language(b.article_language(article)) or "und"
+    return f"{prefix}{lang} d"
+
+
+def fixed_prefix(issue: IssueInfo) -> str:
+    """008 up to the language: the same for every article of an issue.
 
     "Date entered on file" is the issue date, not the day of rendering: a record rendered twice
     must come out the same (decisions.md D16).
     """
-    issued = b.issued(article)
+    issued = b.issue_issued(issue)
     if issued:
         entered = f"{issued.year % 100:02d}{issued.month or 1:02d}{issued.day or 1:02d}"
         dates = f"s{issued.year:04d}    "
     else:
         entered, dates = "000000", "nuuuu    "
-    lang = b.marc_language(b.article_language(article)) or "und"
-    return f"{entered}{dates}{PLACE}{'|' * 17}{lang} d"
+    return f"{entered}{dates}{PLACE}{'|' * 17}"
 
 
 def languages(article: Article) -> str:
@@ -126,17 +178,18 @@ def title_fields(found: list[tuple[str, str]], has_main_entry: bool) -> str:
     return main + "".join(datafield("246", "3", "1", [("a", title)]) for _, title in found[1:])
 
 
-def publication(article: Article, settings: CrosswalkSettings) -> str:
+def publication(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings,
+                journal_slots: tuple[str, str]) -> str:
     """264 _1: publisher and year."""
-    found = b.publisher(article, settings)
-    issued = b.issued(article)
+    found = b.publisher_of_journal(journal, settings, journal_slots)
+    issued = b.issue_issued(issue)
     return datafield("264", " ", "1", [("b", found[0] if found else None),
                                          ("c", f"{issued.year:04d}" if issued else None)])
 
 
-def access_note(article: Article, settings: CrosswalkSettings) -> str:
+def access_note(journal: Journal, settings: CrosswalkSettings) -> str:
     """506: the configured access right (STAR terms for the kind of access)."""
-    access = rights.access(article, settings)
+    access = rights.journal_access(journal.key, settings)
     if access is None:
         return ""
     ind1, text, term = _ACCESS_NOTES[access.right]
@@ -144,9 +197,9 @@ def access_note(article: Article, settings: CrosswalkSettings) -> str:
                                         ("2", "star" if term else None)])
 
 
-def licence_note(article: Article, settings: CrosswalkSettings) -> str:
+def licence_note(journal: Journal, settings: CrosswalkSettings) -> str:
     """540: the configured licence; a Creative Commons one by its short name with source ``cc``."""
-    found = rights.licence(article, settings)
+    found = rights.journal_licence(journal.key, settings)
     if found is None:
         return ""
     if found.spdx:
@@ -175,33 +228,24 @@ def genre_term(article: Article, settings: CrosswalkSettings) -> str:
     return label[0].upper() + label[1:]
 
 
-def host_item(article: Article) -> str:
+def host_item(article: Article, issue: IssueParts) -> str:
     """773: journal title, citation ("Vol. 18, no. 2 (2026), p. 12-25"), enumeration, ISSN."""
-    journal = b.journal_title(article)
-    found_issns = dict(b.issns(article))
-    issn = found_issns.get("electronic") or found_issns.get("print")
-    subfields = [("t", journal[1] if journal else None), ("g", citation(article)), ("q", enumeration(article)),
-                 ("x", issn)]
+    subfields = [("t", issue.journal_title), ("g", citation(article, issue.numbers)),
+                 ("q", enumeration(article, issue.enumeration)), ("x", issue.issn)]
     if not any(value for _, value in subfields):
         return ""
     return datafield("773", "0", " ", [*subfields, ("7", "nnas")])
 
 
-def citation(article: Article) -> str | None:
-    """The article's place in the journal, as it would be printed."""
-    numbers = ", ".join(f"{label} {value}" for label, value in (("Vol.", b.volume(article)),
-                                                                 ("no.", b.number(article))) if value)
-    issued = b.issued(article)
-    if issued:
-        numbers = f"{numbers} ({issued.year})" if numbers else str(issued.year)
+def citation(article: Article, numbers: str | None) -> str | None:
+    """The article's place in the journal, as it would be printed (``numbers``: "Vol. 18, no. 2 (2026)")."""
     first, last = b.pages(article)
     pages = f"p. {first}-{last}" if first and last and first != last else (f"p. {first}" if first else None)
     return ", ".join(p for p in (numbers, pages) if p) or None
 
 
-def enumeration(article: Article) -> str | None:
-    """773 $q: ``volume:issue<first page``; None without a volume or issue."""
-    numbers = ":".join(v for v in (b.volume(article), b.number(article)) if v)
+def enumeration(article: Article, numbers: str | None) -> str | None:
+    """773 $q: ``volume:issue<first page`` (``numbers``: "18:2"); None without a volume or issue."""
     if not numbers:
         return None
     first = c.page_number(article.first_page)
