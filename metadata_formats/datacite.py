@@ -15,10 +15,10 @@ from metadata_formats import bibliographic as b
 from metadata_formats import common as c
 from metadata_formats import datacite_kernel as kernel
 from metadata_formats import rights
-from oaiserver.xmltext import element, leaf
+from oaiserver.xmltext import attributes, element, escape_attr, escape_safe_text, escape_text, leaf
 
 if t.TYPE_CHECKING:
-    from oaiserver.model import Article
+    from oaiserver.model import Article, IssueInfo, Journal
 
 NAMESPACE = "http://datacite.org/schema/kernel-4"
 SCHEMA = "http://schema.datacite.org/meta/kernel-4/metadata.xsd"
@@ -28,33 +28,67 @@ SPDX_SCHEME = "https://spdx.org/licenses/"
 _ROOT_ATTRS = {"xmlns": NAMESPACE, "xmlns:xsi": XSI, "xsi:schemaLocation": f"{NAMESPACE} {SCHEMA}"}
 
 
+_START = f"<resource{attributes(_ROOT_ATTRS)}>"
+
+
 def render(article: Article, settings: CrosswalkSettings) -> str | None:
     """Render ``article`` as a DataCite ``<resource>``; None when a mandatory property is missing."""
+    issue = c.per_issue(article, settings, issue_parts, c.journal_slot_order(article))
+    if issue is None:  # no publisher or no publication year
+        return None
     identifier = resource_identifier(article)
     found_titles = b.titles(article)
-    found_creators = kernel.creators(article)
-    found_publisher = b.publisher(article, settings)
-    issued = b.issued(article)
-    if not (identifier and found_titles and found_creators and found_publisher and issued):
+    if not (identifier and found_titles):
         return None
-    name, publisher_lang = found_publisher
+    found_creators = kernel.creators(article)
+    if not found_creators:
+        return None
     parts = [
+        _START,
         leaf("identifier", identifier[1], {"identifierType": identifier[0]}),
         found_creators,
         kernel.titles(found_titles),
-        leaf("publisher", name, {XML_LANG: publisher_lang}),
-        leaf("publicationYear", f"{issued.year:04d}"),
+        issue.publisher,
         leaf("resourceType", type_text(article, settings), {"resourceTypeGeneral": "JournalArticle"}),
         kernel.subjects(article),
-        element("dates", leaf("date", issued.iso(), {"dateType": "Issued"})),
+        issue.dates,
         language(article),
         alternate_identifiers(article, identifier),
-        related_identifiers(article),
-        rights_list(article, settings),
+        issue.related,
         descriptions(article),
-        related_items(article),
+        related_items(article, issue.item),
+        "</resource>",
     ]
-    return element("resource", "".join(parts), _ROOT_ATTRS)
+    return "".join(parts)
+
+
+class IssueParts(t.NamedTuple):
+    """What a record shares with every article of its issue (and settings), as markup."""
+
+    publisher: str  # publisher and publicationYear
+    dates: str
+    related: str  # relatedIdentifiers and rightsList
+    item: str  # the relatedItem's content up to the article's pages
+
+
+def issue_parts(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings,
+                journal_slots: tuple[str, str]) -> IssueParts | None:
+    """The issue-level parts of a record, None without a publisher or a publication year.
+
+    ``common.per_issue`` remembers them for the issue.
+    """
+    found_publisher = b.publisher_of_journal(journal, settings, journal_slots)
+    issued = b.issue_issued(issue)
+    if not (found_publisher and issued):
+        return None
+    name, publisher_lang = found_publisher
+    return IssueParts(
+        publisher=(leaf("publisher", name, {XML_LANG: publisher_lang})
+                   + leaf("publicationYear", f"{issued.year:04d}")),
+        dates=element("dates", leaf("date", issued.iso(), {"dateType": "Issued"})),
+        related=related_identifiers(journal) + rights_list(journal, settings),
+        item=related_item_head(journal, issue, journal_slots),
+    )
 
 
 def resource_identifier(article: Article) -> tuple[str, str] | None:
@@ -91,24 +125,24 @@ def alternate_identifiers(article: Article, identifier: tuple[str, str]) -> str:
     return element("alternateIdentifiers", leaf("alternateIdentifier", url, {"alternateIdentifierType": "URL"}))
 
 
-def related_identifiers(article: Article) -> str:
+def related_identifiers(journal: Journal) -> str:
     """The journal's ISSNs, as where the article is published."""
     parts = [
         leaf("relatedIdentifier", issn,
              {"relatedIdentifierType": "ISSN" if kind == "print" else "EISSN", "relationType": "IsPublishedIn"})
-        for kind, issn in b.issns(article)
+        for kind, issn in b.issns_of_journal(journal)
     ]
     return element("relatedIdentifiers", "".join(parts)) if parts else ""
 
 
-def rights_list(article: Article, settings: CrosswalkSettings) -> str:
+def rights_list(journal: Journal, settings: CrosswalkSettings) -> str:
     """The configured licence (with its SPDX identifier when certain), then the access right."""
     parts = []
-    found = rights.licence(article, settings)
+    found = rights.journal_licence(journal.key, settings)
     if found is not None:
         spdx = {"rightsIdentifier": found.spdx, "rightsIdentifierScheme": "SPDX", "schemeURI": SPDX_SCHEME}
         parts.append(leaf("rights", found.label, {"rightsURI": found.uri, **(spdx if found.spdx else {})}))
-    access = rights.access(article, settings)
+    access = rights.journal_access(journal.key, settings)
     if access is not None:
         parts.append(leaf("rights", access.coar_label, {"rightsURI": access.coar_uri}))
     return element("rightsList", "".join(parts)) if parts else ""
@@ -116,18 +150,29 @@ def rights_list(article: Article, settings: CrosswalkSettings) -> str:
 
 def descriptions(article: Article) -> str:
     """One plain-text abstract per language."""
-    parts = [leaf("description", text, {"descriptionType": "Abstract", XML_LANG: slot})
+    # The abstracts are XML-safe and never empty (bibliographic.abstracts): escaped without a rescan.
+    parts = [f'<description descriptionType="Abstract" xml:lang="{escape_attr(slot)}">{escape_safe_text(text)}</description>'
              for slot, text in b.abstracts(article)]
-    return element("descriptions", "".join(parts)) if parts else ""
+    return f'<descriptions>{"".join(parts)}</descriptions>' if parts else ""
 
 
-def related_items(article: Article) -> str:
-    """The journal issue the article appears in: ISSN, title, year, volume, issue, pages."""
-    found_issns = dict(b.issns(article))
-    issn_kind = "electronic" if "electronic" in found_issns else "print"
-    issued = b.issued(article)
-    journal = b.journal_title(article)
+def related_items(article: Article, head: str) -> str:
+    """The journal issue the article appears in: ``head`` (:func:`related_item_head`), then the pages."""
     first, last = b.pages(article)
+    inner = (head + (f"<firstPage>{escape_text(first)}</firstPage>" if first else "")
+             + (f"<lastPage>{escape_text(last)}</lastPage>" if last else ""))
+    if not inner:
+        return ""
+    return ('<relatedItems><relatedItem relatedItemType="Journal" relationType="IsPublishedIn">'
+            f"{inner}</relatedItem></relatedItems>")
+
+
+def related_item_head(journal_: Journal, issue: IssueInfo, journal_slots: tuple[str, str]) -> str:
+    """The relatedItem's ISSN, title, year, volume and issue: the same for every article of the issue."""
+    found_issns = dict(b.issns_of_journal(journal_))
+    issn_kind = "electronic" if "electronic" in found_issns else "print"
+    issued = b.issue_issued(issue)
+    journal = b.title_of_journal(journal_, journal_slots)
     parts = []
     if found_issns:
         parts.append(leaf("relatedItemIdentifier", found_issns[issn_kind],
@@ -137,14 +182,10 @@ def related_items(article: Article) -> str:
     parts += [
         leaf(tag, value) for tag, value in (
             ("publicationYear", f"{issued.year:04d}" if issued else None),
-            ("volume", b.volume(article)), ("issue", b.number(article)),
-            ("firstPage", first), ("lastPage", last),
+            ("volume", c.clean(issue.volume)), ("issue", c.clean(issue.number)),
         ) if value
     ]
-    if not parts:
-        return ""
-    item = element("relatedItem", "".join(parts), {"relatedItemType": "Journal", "relationType": "IsPublishedIn"})
-    return element("relatedItems", item)
+    return "".join(parts)
 
 
 FORMAT = MetadataFormat(prefix="datacite", schema=SCHEMA, namespace=NAMESPACE, render=render,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typing as t
 
 from metadata_formats import bibliographic as b
-from oaiserver.xmltext import element, leaf
+from oaiserver.xmltext import attributes, escape_attr, escape_text
 
 if t.TYPE_CHECKING:
     from oaiserver.model import Article
@@ -21,31 +21,40 @@ ORCID_SCHEME = {"nameIdentifierScheme": "ORCID", "schemeURI": "https://orcid.org
 def titles(found: list[tuple[str, str]], ns: str = "") -> str:
     """The primary-language title, then the other one as a TranslatedTitle."""
     parts = [
-        leaf(f"{ns}title", title, {XML_LANG: slot, "titleType": "TranslatedTitle" if index else None})
+        f'<{ns}title xml:lang="{escape_attr(slot)}"{_TRANSLATED if index else ""}>{escape_text(title)}</{ns}title>'
         for index, (slot, title) in enumerate(found)
     ]
-    return element(f"{ns}titles", "".join(parts))
+    return f'<{ns}titles>{"".join(parts)}</{ns}titles>'
+
+
+_TRANSLATED = ' titleType="TranslatedTitle"'
 
 
 def creators(article: Article, ns: str = "", name_lang: bool = True) -> str:
     """One creator per named author; the name with the language of its script if ``name_lang``."""
+    # One f-string per creator: the structure is fixed and every value is cleaned and, where
+    # tested, non-empty (bibliographic.person); the text is escaped as leaf escapes it.
     parts = []
     for person in b.people(article):
-        inner = [leaf(f"{ns}creatorName", person.display,
-                      {"nameType": "Personal", XML_LANG: person.lang if name_lang else None})]
+        lang = f' xml:lang="{escape_attr(person.lang)}"' if name_lang else ""
+        inner = f'<{ns}creatorName nameType="Personal"{lang}>{escape_text(person.display)}</{ns}creatorName>'
         if person.given:
-            inner.append(leaf(f"{ns}givenName", person.given))
+            inner += f"<{ns}givenName>{escape_text(person.given)}</{ns}givenName>"
         if person.family:
-            inner.append(leaf(f"{ns}familyName", person.family))
+            inner += f"<{ns}familyName>{escape_text(person.family)}</{ns}familyName>"
         if person.orcid:
-            inner.append(leaf(f"{ns}nameIdentifier", person.orcid, ORCID_SCHEME))
+            inner += f"<{ns}nameIdentifier{_ORCID_SCHEME}>{escape_text(person.orcid)}</{ns}nameIdentifier>"
         if person.affiliation:
-            inner.append(leaf(f"{ns}affiliation", person.affiliation))
-        parts.append(element(f"{ns}creator", "".join(inner)))
-    return element(f"{ns}creators", "".join(parts)) if parts else ""
+            inner += f"<{ns}affiliation>{escape_text(person.affiliation)}</{ns}affiliation>"
+        parts.append(f"<{ns}creator>{inner}</{ns}creator>")
+    return f'<{ns}creators>{"".join(parts)}</{ns}creators>' if parts else ""
+
+
+_ORCID_SCHEME = attributes(ORCID_SCHEME)
 
 
 def subjects(article: Article, ns: str = "") -> str:
     """Keywords and the subject category: free terms with their language, without a scheme."""
-    parts = [leaf(f"{ns}subject", term, {XML_LANG: slot}) for slot, term in b.subjects(article)]
-    return element(f"{ns}subjects", "".join(parts)) if parts else ""
+    parts = [f'<{ns}subject xml:lang="{escape_attr(slot)}">{escape_text(term)}</{ns}subject>'
+             for slot, term in b.subjects(article)]
+    return f'<{ns}subjects>{"".join(parts)}</{ns}subjects>' if parts else ""

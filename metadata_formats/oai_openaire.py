@@ -12,12 +12,13 @@ import typing as t
 
 from metadata_formats import CrosswalkSettings, MetadataFormat
 from metadata_formats import bibliographic as b
+from metadata_formats import common as c
 from metadata_formats import datacite_kernel as kernel
 from metadata_formats import rights
-from oaiserver.xmltext import element, leaf
+from oaiserver.xmltext import attributes, element, escape_attr, escape_safe_text, escape_text, leaf
 
 if t.TYPE_CHECKING:
-    from oaiserver.model import Article
+    from oaiserver.model import Article, IssueInfo, Journal
 
 NAMESPACE = "http://namespace.openaire.eu/schema/oaire/"
 SCHEMA = "https://www.openaire.eu/schema/repo-lit/4.0/openaire.xsd"
@@ -33,31 +34,71 @@ _ROOT_ATTRS = {
 }
 
 
+_START = f"<oaire:resource{attributes(_ROOT_ATTRS)}>"
+_VERSION = leaf("oaire:version", VERSION_OF_RECORD[1], {"uri": VERSION_OF_RECORD[0]})
+
+
 def render(article: Article, settings: CrosswalkSettings) -> str | None:
     """Render ``article`` as ``oaire:resource``; None without an access right, a title or an identifier."""
-    access = rights.access(article, settings)
+    issue = c.per_issue(article, settings, issue_parts, c.journal_slot_order(article))
+    if issue is None:  # no access right
+        return None
     found_titles = b.titles(article)
     identifier = resource_identifier(article)
-    if access is None or not found_titles or identifier is None:
+    if not found_titles or identifier is None:
         return None
     parts = [
+        _START,
         kernel.titles(found_titles, "datacite:"),
         kernel.creators(article, "datacite:", name_lang=False),
         alternate_identifiers(article, identifier),
-        related_identifiers(article),
-        dates(article, access),
+        issue.head,
         language(article),
-        publisher(article, settings),
+        issue.publisher,
         resource_type(article, settings),
         descriptions(article),
         leaf("datacite:identifier", identifier[1], {"identifierType": identifier[0]}),
-        leaf("datacite:rights", access.coar_label, {"rightsURI": access.coar_uri}),
+        issue.rights,
         kernel.subjects(article, "datacite:"),
-        licence_condition(article, settings),
-        leaf("oaire:version", VERSION_OF_RECORD[1], {"uri": VERSION_OF_RECORD[0]}),
-        citation(article),
+        issue.licence,
+        _VERSION,
+        issue.citation,
+        citation_pages(article),
+        "</oaire:resource>",
     ]
-    return element("oaire:resource", "".join(parts), _ROOT_ATTRS)
+    return "".join(parts)
+
+
+class IssueParts(t.NamedTuple):
+    """What a record shares with every article of its issue (and settings), as markup."""
+
+    head: str  # relatedIdentifiers (the ISSNs) and dates
+    publisher: str  # dc:publisher
+    rights: str  # datacite:rights (the access right)
+    licence: str  # oaire:licenseCondition
+    citation: str  # citation title, volume and issue
+
+
+def issue_parts(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings,
+                journal_slots: tuple[str, str]) -> IssueParts | None:
+    """The issue-level parts of a record, None without an access right.
+
+    ``common.per_issue`` remembers them for the issue.
+    """
+    access = rights.journal_access(journal.key, settings)
+    if access is None:
+        return None
+    found_publisher = b.publisher_of_journal(journal, settings, journal_slots)
+    title = b.title_of_journal(journal, journal_slots)
+    numbers = (("oaire:citationTitle", title[1] if title else None),
+               ("oaire:citationVolume", c.clean(issue.volume)), ("oaire:citationIssue", c.clean(issue.number)))
+    return IssueParts(
+        head=related_identifiers(journal) + dates(issue, access),
+        publisher=leaf("dc:publisher", found_publisher[0], {XML_LANG: found_publisher[1]}) if found_publisher else "",
+        rights=leaf("datacite:rights", access.coar_label, {"rightsURI": access.coar_uri}),
+        licence=licence_condition(journal, issue, settings),
+        citation="".join(leaf(tag, value) for tag, value in numbers if value),
+    )
 
 
 def resource_identifier(article: Article) -> tuple[str, str] | None:
@@ -69,10 +110,6 @@ def resource_identifier(article: Article) -> tuple[str, str] | None:
     return ("DOI", doi) if doi else None
 
 
-
-
-
-
 def alternate_identifiers(article: Article, identifier: tuple[str, str]) -> str:
     """The DOI, when the landing page is the resource identifier."""
     doi = b.doi(article)
@@ -82,19 +119,19 @@ def alternate_identifiers(article: Article, identifier: tuple[str, str]) -> str:
                    leaf("datacite:alternateIdentifier", doi, {"alternateIdentifierType": "DOI"}))
 
 
-def related_identifiers(article: Article) -> str:
+def related_identifiers(journal: Journal) -> str:
     """The journal's ISSNs, as the thing the article is part of."""
     parts = [
         leaf("datacite:relatedIdentifier", issn,
              {"relatedIdentifierType": "PISSN" if kind == "print" else "EISSN", "relationType": "IsPartOf"})
-        for kind, issn in b.issns(article)
+        for kind, issn in b.issns_of_journal(journal)
     ]
     return element("datacite:relatedIdentifiers", "".join(parts)) if parts else ""
 
 
-def dates(article: Article, access: rights.Access) -> str:
+def dates(issue: IssueInfo, access: rights.Access) -> str:
     """An embargo as Accepted (its start: the publication) and Available (its end); then Issued."""
-    issued = b.issued(article)
+    issued = b.issue_issued(issue)
     parts = []
     if access.right == "embargoed":
         if issued:
@@ -111,15 +148,6 @@ def language(article: Article) -> str:
     return leaf("dc:language", code) if code else ""
 
 
-def publisher(article: Article, settings: CrosswalkSettings) -> str:
-    """The configured publisher, else the journal title (with its language)."""
-    found = b.publisher(article, settings)
-    if found is None:
-        return ""
-    name, lang = found
-    return leaf("dc:publisher", name, {XML_LANG: lang})
-
-
 def resource_type(article: Article, settings: CrosswalkSettings) -> str:
     """The COAR resource type under the ``literature`` general type."""
     found = b.resource_type(article, settings)
@@ -128,33 +156,26 @@ def resource_type(article: Article, settings: CrosswalkSettings) -> str:
 
 def descriptions(article: Article) -> str:
     """One plain-text abstract per language."""
-    return "".join(leaf("dc:description", text, {XML_LANG: slot}) for slot, text in b.abstracts(article))
+    # The abstracts are XML-safe and never empty (bibliographic.abstracts): escaped without a rescan.
+    return "".join(f'<dc:description xml:lang="{escape_attr(slot)}">{escape_safe_text(text)}</dc:description>'
+                   for slot, text in b.abstracts(article))
 
 
-
-
-def licence_condition(article: Article, settings: CrosswalkSettings) -> str:
+def licence_condition(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings) -> str:
     """The configured licence, valid from the publication date."""
-    found = rights.licence(article, settings)
+    found = rights.journal_licence(journal.key, settings)
     if found is None or found.uri is None:
         return ""
-    issued = b.issued(article)
+    issued = b.issue_issued(issue)
     start = issued.iso() if issued and issued.day else None  # a full date, or none at all
     return leaf("oaire:licenseCondition", found.label, {"startDate": start, "uri": found.uri})
 
 
-def citation(article: Article) -> str:
-    """Journal title, volume, issue and pages."""
-    journal = b.journal_title(article)
+def citation_pages(article: Article) -> str:
+    """The article's first and last page, after the issue's citation title, volume and issue."""
     first, last = b.pages(article)
-    pairs = (
-        ("oaire:citationTitle", journal[1] if journal else None),
-        ("oaire:citationVolume", b.volume(article)),
-        ("oaire:citationIssue", b.number(article)),
-        ("oaire:citationStartPage", first),
-        ("oaire:citationEndPage", last),
-    )
-    return "".join(leaf(tag, value) for tag, value in pairs if value)
+    return ((f"<oaire:citationStartPage>{escape_text(first)}</oaire:citationStartPage>" if first else "")
+            + (f"<oaire:citationEndPage>{escape_text(last)}</oaire:citationEndPage>" if last else ""))
 
 
 FORMAT = MetadataFormat(prefix="oai_openaire", schema=SCHEMA, namespace=NAMESPACE, render=render,
