@@ -5,7 +5,7 @@ import typing as t
 
 from metadata_formats import common as c
 from metadata_formats.jats.elements import lang_attr
-from oaiserver.xmltext import XML_LANG, content, element, escape_safe_text, leaf, strip_illegal
+from oaiserver.xmltext import XML_LANG, content, element, escape_safe_text, escape_text, leaf, strip_illegal
 
 if t.TYPE_CHECKING:
     from oaiserver.model import AbstractBlock, Article, Inline
@@ -58,12 +58,16 @@ def sections(blocks: t.Sequence[AbstractBlock]) -> list[Section]:
 
 def paragraph(runs: tuple[Run, ...]) -> str:
     """Return one ``<p>`` with nested bold/italic/sup/sub; never ``<break/>`` (invalid in p)."""
-    return element("p", content([styled(text, styles) for text, styles in runs]))
+    if not runs:
+        return "<p/>"
+    return f'<p>{"".join([styled(text, styles) for text, styles in runs])}</p>'
 
 
 def styled(text: str, styles: tuple[str, ...]) -> str:
     """Return XML-safe ``text`` (a run of :func:`sections`) escaped, in one element per style."""
     markup = escape_safe_text(text)  # _trimmed made every run XML-safe; the styles go outermost first
+    if not styles:  # most runs
+        return markup
     for style in reversed(_STYLE_ORDER):
         if style in styles:
             markup = element(style, markup)
@@ -98,5 +102,5 @@ def keywords(article: Article, slots: tuple[str, str]) -> str:
         found = [k for k in (c.clean(k) for k in getattr(article, f"keywords_{slot}")) if k]
         if found:
             attrs = {"kwd-group-type": "author", **lang_attr(slot, article.language)}
-            parts.append(element("kwd-group", "".join(leaf("kwd", k) for k in found), attrs))
+            parts.append(element("kwd-group", "".join([f"<kwd>{escape_text(k)}</kwd>" for k in found]), attrs))
     return "".join(parts)

@@ -6,7 +6,7 @@ import typing as t
 
 from metadata_formats import common as c
 from oaiserver import identifiers
-from oaiserver.xmltext import XML_LANG, content, element, escape_text, leaf
+from oaiserver.xmltext import escape_text, leaf
 
 if t.TYPE_CHECKING:
     from metadata_formats import CrosswalkSettings
@@ -39,23 +39,25 @@ def contrib_group(article: Article, settings: CrosswalkSettings) -> str:
     affs = number_affs(keys, id_suffix(article))
     parts = [contrib(author, found, affs.get(key), settings) for (author, found), key in zip(named, keys)]
     parts += [aff(key, rid) for key, rid in affs.items()]
-    return element("contrib-group", "".join(parts))
+    return f'<contrib-group>{"".join(parts)}</contrib-group>'
 
 
 def contrib(author: Author, found: list[Name], rid: str | None, settings: CrosswalkSettings) -> str:
     """Return one ``<contrib>`` in content-model order: id, name(s) (``names(author)``), email, xref."""
-    corresp = "yes" if author.corresponding else None
-    parts = []
+    # One f-string per part (~4 contribs an article). The ids (number_affs) are NCName
+    # characters only, which escape_attr would leave as they are.
+    markup = '<contrib contrib-type="author" corresp="yes">' if author.corresponding else '<contrib contrib-type="author">'
     orcid = identifiers.orcid_uri(author.orcid)
     if orcid:
-        parts.append(leaf("contrib-id", orcid, {"contrib-id-type": "orcid", "authenticated": "false"}))
-    parts.append(name_elements(found))
-    email = c.clean(author.email)
-    if author.corresponding and email and settings.emit_corresponding_email:
-        parts.append(leaf("email", email))  # decisions.md D9: only the corresponding author's, as printed on the paper
+        markup += f'<contrib-id contrib-id-type="orcid" authenticated="false">{escape_text(orcid)}</contrib-id>'
+    markup += name_elements(found)
+    if author.corresponding and settings.emit_corresponding_email:
+        email = c.clean(author.email)
+        if email:  # decisions.md D9: only the corresponding author's, as printed on the paper
+            markup += f"<email>{escape_text(email)}</email>"
     if rid:
-        parts.append(element("xref", None, {"ref-type": "aff", "rid": rid}))
-    return element("contrib", "".join(parts), {"contrib-type": "author", "corresp": corresp})
+        markup += f'<xref ref-type="aff" rid="{rid}"/>'
+    return markup + "</contrib>"
 
 
 def names(author: Author) -> list[Name]:
@@ -73,11 +75,18 @@ def name_elements(found: list[Name]) -> str:
     markup = []
     for lang, surname, given, suffix in found:
         # Persian names are given-then-family too, hence "western"; no surname -> "given-only".
-        style = "western" if surname else "given-only"
-        parts = [leaf(tag, value) for tag, value in
-                 (("surname", surname), ("given-names", given), ("suffix", suffix)) if value]
-        markup.append(element("name", content(parts), {"name-style": style, XML_LANG: lang}))
-    return element("name-alternatives", content(markup)) if len(found) > 1 else "".join(markup)
+        # A Name has a surname or given names (names()), so <name> is never empty; lang is a slot.
+        name = f'<name name-style="western" xml:lang="{lang}">' if surname else f'<name name-style="given-only" xml:lang="{lang}">'
+        if surname:
+            name += f"<surname>{escape_text(surname)}</surname>"
+        if given:
+            name += f"<given-names>{escape_text(given)}</given-names>"
+        if suffix:
+            name += f"<suffix>{escape_text(suffix)}</suffix>"
+        markup.append(name + "</name>")
+    if len(markup) > 1:
+        return f'<name-alternatives>{"".join(markup)}</name-alternatives>'
+    return "".join(markup)
 
 
 def aff_key(author: Author) -> AffKey:
@@ -106,11 +115,12 @@ def id_suffix(article: Article) -> str:
 def aff(key: AffKey, rid: str) -> str:
     """Return ``<aff-alternatives id>`` for a bilingual pair, else a single ``<aff id>``."""
     present = [(lang, text) for lang, text in zip(("en", "fa"), key) if text]
+    # rid is NCName characters (number_affs), lang a slot: neither needs escaping.
     if len(present) == 1:
         lang, text = present[0]
-        return element("aff", aff_text(text), {"id": rid, XML_LANG: lang})
-    alternatives = [element("aff", aff_text(text), {XML_LANG: lang}) for lang, text in present]
-    return element("aff-alternatives", content(alternatives), {"id": rid})
+        return f'<aff id="{rid}" xml:lang="{lang}">{aff_text(text)}</aff>'
+    alternatives = "".join([f'<aff xml:lang="{lang}">{aff_text(text)}</aff>' for lang, text in present])
+    return f'<aff-alternatives id="{rid}">{alternatives}</aff-alternatives>'
 
 
 def aff_text(text: str) -> str:

@@ -14,6 +14,7 @@ from dataclasses import replace
 from urllib.parse import urlsplit
 
 from metadata_formats import CrosswalkSettings, MetadataFormat
+from metadata_formats import bibliographic as b
 from metadata_formats import common as c
 from metadata_formats import rights
 from metadata_formats.article_types import article_type
@@ -21,15 +22,14 @@ from metadata_formats.jats.abstract import abstracts, keywords, styled
 from metadata_formats.jats.contribs import contrib_group
 from metadata_formats.jats.elements import ALI, ALI_PREFIX, JATS, XLINK, XLINK_HREF, XLINK_TITLE, lang_attr
 from oaiserver import identifiers
-from oaiserver.xmltext import XML_LANG, element, escape_text, leaf, strip_illegal
+from oaiserver.xmltext import XML_LANG, attributes, element, escape_attr, escape_text, leaf, strip_illegal
 
 if t.TYPE_CHECKING:
     from oaiserver.model import Article, IssueInfo, Journal
 
 NAMESPACE = JATS
 SCHEMA = "https://jats.nlm.nih.gov/publishing/1.3/xsd/JATS-journalpublishing1-3-mathml3.xsd"
-#: Distinct journal-meta parts remembered: one per journal and article language is plenty,
-#: since ingest renders the articles of one issue one after the other.
+#: Distinct permissions remembered: a few licences and article languages.
 _CACHED = 64
 #: What the two links of a record point at (their xlink:title).
 JOURNAL_LINK_TITLE = "Journal home page"
@@ -41,16 +41,41 @@ def render(article: Article, settings: CrosswalkSettings) -> str | None:
     language = c.lang_tag(article.language)
     if language != article.language:  # replace() copies 21 fields: only when it changes
         article = replace(article, language=language)
-    if not issns(article.journal) or not titles(article, c.slot_order(article)):
+    issue = c.per_issue(article, settings, issue_parts, language, c.journal_slot_order(article))
+    if issue is None or not titles(article, c.slot_order(article)):
         return None
-    permission_part = permissions(*permission_facts(article, settings), article.language)
-    attrs = {
-        "xmlns": JATS, "xmlns:xlink": XLINK, "xmlns:ali": ALI if permission_part else None,
-        "article-type": article_type(article.type_en, article.type_fa, settings.article_types),
-        "dtd-version": "1.3", XML_LANG: article.language,
-    }
-    front = element("front", journal_meta(article, settings) + article_meta(article, settings, permission_part))
-    return element("article", front, attrs)
+    kind = article_type(article.type_en, article.type_fa, settings.article_types)
+    return (f'{issue.start}{escape_attr(kind)}" dtd-version="1.3" xml:lang="{escape_attr(language)}">'
+            f"<front>{issue.journal_meta}{article_meta(article, settings, issue)}</front></article>")
+
+
+class IssueParts(t.NamedTuple):
+    """What a record shares with every article of its issue (and settings and language), as markup."""
+
+    start: str  # the <article> start tag up to the value of article-type
+    journal_meta: str
+    issue: str  # the pub-dates, volume and issue of article-meta
+    permissions: str
+
+
+def issue_parts(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings, article_lang: str,
+                journal_slots: tuple[str, str]) -> IssueParts | None:
+    """The issue-level parts of a record in ``article_lang``; None without an ISSN (JATS requires one).
+
+    ``common.per_issue`` remembers them for the issue.
+    """
+    if not issns(journal):
+        return None
+    permission_part = permissions(*permission_facts(journal, settings), article_lang)
+    attrs = {"xmlns": JATS, "xmlns:xlink": XLINK, "xmlns:ali": ALI if permission_part else None}
+    configured_id = (settings.journal_ids or {}).get(journal.key)
+    return IssueParts(
+        start=f'<article{attributes(attrs)} article-type="',
+        journal_meta=journal_meta(journal, article_lang, journal_slots, configured_id,
+                                  rights.journal_publisher(journal.key, settings)),
+        issue=issue_part(issue),
+        permissions=permission_part,
+    )
 
 
 def issns(journal: Journal) -> list[tuple[str, str]]:
@@ -68,18 +93,9 @@ def titles(obj: Article | Journal, slots: tuple[str, str]) -> list[tuple[str, st
 # --- journal-meta ---------------------------------------------------------------------------
 
 
-def journal_meta(article: Article, settings: CrosswalkSettings) -> str:
-    """Return journal-meta: ids, titles, ISSNs, publisher, home page."""
-    journal = article.journal
-    configured_id = (settings.journal_ids or {}).get(journal.key)
-    return _journal_meta(journal, article.language, c.journal_slot_order(article),
-                         configured_id, rights.publisher(article, settings))
-
-
-@functools.lru_cache(maxsize=_CACHED)
-def _journal_meta(journal: Journal, article_lang: str, slots: tuple[str, str],
-                  configured_id: str | None, publisher: str | None) -> str:
-    """journal-meta from exactly what it depends on, so every article of an issue shares it."""
+def journal_meta(journal: Journal, article_lang: str, slots: tuple[str, str],
+                 configured_id: str | None, publisher: str | None) -> str:
+    """Return journal-meta (ids, titles, ISSNs, publisher, home page) from exactly what it depends on."""
     parts = [leaf("journal-id", publisher_id(journal, configured_id), {"journal-id-type": "publisher-id"})]
     journal_doi = identifiers.valid_doi(journal.doi)
     if journal_doi:
@@ -160,26 +176,33 @@ def self_uri(url: str | None, title: str) -> str:
 # --- article-meta ---------------------------------------------------------------------------
 
 
-def article_meta(article: Article, settings: CrosswalkSettings, permission_part: str = "") -> str:
-    """Return article-meta (``permission_part`` from :func:`permissions`), in content-model order."""
+def article_meta(article: Article, settings: CrosswalkSettings, issue: IssueParts) -> str:
+    """Return article-meta (``issue`` from :func:`issue_parts`), in content-model order."""
     slots = c.slot_order(article)
     # A missing primary-language title promotes the other one to article-title, with its xml:lang.
     found = [(slot, title_markup(article, slot, title)) for slot, title in titles(article, slots)]
     title_group = title_pair("article-title", found, article.language)
+    # The landing page as bibliographic.landing_page gives it (remembered for the other formats).
+    uri = b.landing_page(article)
     parts = [
+        "<article-meta>",
         article_ids(article),
         categories(article, slots),
-        element("title-group", title_group or None),
+        f"<title-group>{title_group}</title-group>" if title_group else "<title-group/>",
         contrib_group(article, settings),
-        issue_part(article.issue),
+        issue.issue,
         pages(article),
-        permission_part,
-        self_uri(article.web_url, ARTICLE_LINK_TITLE),
+        issue.permissions,
+        f'<self-uri xlink:href="{escape_attr(uri)}"{_ARTICLE_LINK}/>' if uri else "",
         abstracts(article, slots),
         keywords(article, slots),
         counts(article),
+        "</article-meta>",
     ]
-    return element("article-meta", "".join(parts))
+    return "".join(parts)
+
+
+_ARTICLE_LINK = f' xlink:title="{ARTICLE_LINK_TITLE}"'
 
 
 def article_ids(article: Article) -> str:
@@ -237,11 +260,11 @@ def pages(article: Article) -> str:
     return leaf("elocation-id", first) if first else ""
 
 
-def permission_facts(article: Article, settings: CrosswalkSettings) -> tuple[str | None, str | None,
+def permission_facts(journal: Journal, settings: CrosswalkSettings) -> tuple[str | None, str | None,
                                                                             str | None, str | None]:
     """(licence URL, its name, free-to-read state, its start date), from the configuration."""
-    found = rights.licence(article, settings)
-    access = rights.access(article, settings)
+    found = rights.journal_licence(journal.key, settings)
+    access = rights.journal_access(journal.key, settings)
     state = access.right if access and access.right in ("open", "embargoed") else None
     return (found.url if found else None, found.label if found else None, state,
             access.embargo_end if access else None)
