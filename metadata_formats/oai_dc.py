@@ -13,11 +13,12 @@ from metadata_formats import common as c
 from metadata_formats import rights
 from oaiserver import identifiers
 from oaiserver.xmltext import (
-    NS_DC, NS_OAI_DC, NS_XSI, OAI_DC_SCHEMA, XML_LANG, content, element, escape_safe_text, strip_illegal,
+    NS_DC, NS_OAI_DC, NS_XSI, OAI_DC_SCHEMA, XML_LANG, attributes, content, element, escape_attr, escape_safe_text,
+    strip_illegal,
 )
 
 if t.TYPE_CHECKING:
-    from oaiserver.model import Article, Author, PubDate
+    from oaiserver.model import Article, Author, IssueInfo, Journal, PubDate
 
 NAMESPACE = NS_OAI_DC
 SCHEMA = OAI_DC_SCHEMA
@@ -34,17 +35,100 @@ Field = tuple[str, str | None, str | None]
 Statement = tuple[str, str, str | None]
 
 
+_START = f"<oai_dc:dc{attributes(_ROOT_ATTRS)}>"
+#: decisions.md D12: always "article"; the free text says "review".
+_TYPES: tuple[Field, ...] = (("type", EU_REPO + "article", None), ("type", EU_REPO + "publishedVersion", None))
+
+
 def render(article: Article, settings: CrosswalkSettings) -> str:
     """Render ``article`` as an ``oai_dc:dc`` element (every article can be expressed)."""
-    statements = []
-    for name, value, lang in fields(article, settings):
-        if name != "description":
-            # A description is clean already (plain_abstract): cleaning would rescan the
-            # longest values for nothing. Every other value is cleaned here.
+    # The statements in output order, empty values dropped; what is the same for every article
+    # of the issue comes written already from issue_parts.
+    slots = c.slot_order(article)
+    issue = c.per_issue(article, settings, issue_parts, c.journal_slot_order(article))
+    doi = identifiers.valid_doi(article.doi)
+    # The citation per language ("Journal; Vol. 18 No. 2 (2026); 12-25"); the bare ISSNs follow.
+    tail = [p for p in (issue.designation, page_range(article)) if p]
+    citations: list[Field] = [("source", "; ".join([title, *tail]), s)
+                              for s in slots if (title := issue.journal_titles.get(s))]
+    if not citations and tail:
+        citations.append(("source", "; ".join(tail), None))
+    return "".join((
+        _START,
+        statements([
+            *(("title", getattr(article, f"title_{s}"), s) for s in slots),
+            *_creators(article),
+            *_subjects(article, slots),
+        ]),
+        # A description is clean already (plain_abstract): cleaning would rescan the longest
+        # values for nothing. Every other value is cleaned.
+        statements([("description", plain_abstract(article, s), s) for s in slots], cleaned=True),
+        issue.middle,
+        statements([
+            *(("type", getattr(article, f"type_{s}"), s) for s in slots),
+            # Landing page first (OpenAIRE v3 puts a URL at the top), then the DOI as a resolvable
+            # URL (decisions.md D7).
+            ("identifier", article.web_url, None),
+            ("identifier", doi and identifiers.DOI_RESOLVER + doi, None),
+            *citations,
+        ]),
+        issue.issns,
+        statements([("language", c.iso639_3(c.lang_tag(article.language)), None)]),
+        issue.relations,
+        statements([("relation", f"{EU_REPO}altIdentifier/doi/{doi}", None)]) if doi else "",
+        issue.rights,
+        "</oai_dc:dc>",
+    ))
+
+
+class IssueParts(t.NamedTuple):
+    """What a record shares with every article of its issue (and settings)."""
+
+    middle: str  # publisher, dates and the two fixed types, written
+    issns: str  # the ISSNs as dc:source, written
+    relations: str  # the ISSNs as info:eu-repo alternative identifiers (OpenAIRE Guidelines v3), written
+    rights: str  # written
+    designation: str | None  # "Vol. 18 No. 2 (2026)" for the citations
+    journal_titles: dict[str, str]  # slot -> the journal's title in it (cleaned)
+
+
+def issue_parts(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings,
+                journal_slots: tuple[str, str]) -> IssueParts:
+    """The issue-level statements of a record (``common.per_issue`` remembers them for the issue)."""
+    gregorian = _gregorian(issue)
+    pairs = (("pissn", identifiers.valid_issn(journal.issn_print)),
+             ("eissn", identifiers.valid_issn(journal.issn_electronic)))
+    titles = {s: title for s in c.SLOTS if (title := c.field(journal, "title", s))}
+    return IssueParts(
+        middle=statements([
+            _publisher(journal, settings, journal_slots),
+            ("date", gregorian.iso() if gregorian else None, None),
+            ("date", _embargo_end(journal, settings), None),
+            *_TYPES,
+        ]),
+        issns=statements([("source", issn, None) for _, issn in pairs if issn]),
+        relations=statements([("relation", f"{EU_REPO}altIdentifier/{scheme}/{value}", None)
+                              for scheme, value in pairs if value]),
+        # Never invented: the configuration only, the journal's own settings first.
+        rights=statements([("rights", rights.journal_rights_statement(journal.key, settings), None),
+                           ("rights", _licence_url(journal, settings), None)]),
+        designation=issue_designation(issue, gregorian),
+        journal_titles=titles,
+    )
+
+
+def statements(found: t.Iterable[Field], cleaned: bool = False) -> str:
+    """Write a ``dc:<name>`` element per non-empty value, cleaning the values unless they are ``cleaned`` already."""
+    markup = ""
+    for name, value, lang in found:
+        if not cleaned:
             value = c.clean(value)  # XML-safe from here on
         if value:
-            statements.append((name, value, lang))
-    return dc_element(statements)
+            if lang:
+                markup += f'<dc:{name} xml:lang="{escape_attr(lang)}">{escape_safe_text(value)}</dc:{name}>'
+            else:
+                markup += f"<dc:{name}>{escape_safe_text(value)}</dc:{name}>"
+    return markup
 
 
 def dc_element(statements: t.Iterable[Statement]) -> str:
@@ -55,30 +139,6 @@ def dc_element(statements: t.Iterable[Statement]) -> str:
         for name, value, lang in statements
     ]
     return element("oai_dc:dc", content(parts), _ROOT_ATTRS)
-
-
-def fields(article: Article, settings: CrosswalkSettings) -> list[Field]:
-    """Return every DC statement for ``article`` in output order (empty values are dropped later)."""
-    slots = c.slot_order(article)
-    return [
-        *(("title", getattr(article, f"title_{s}"), s) for s in slots),
-        *_creators(article),
-        *_subjects(article, slots),
-        *(("description", plain_abstract(article, s), s) for s in slots),
-        _publisher(article, settings),
-        ("date", gregorian.iso() if (gregorian := _gregorian(article)) else None, None),
-        ("date", _embargo_end(article, settings), None),
-        ("type", EU_REPO + "article", None),  # decisions.md D12: always "article"; the free text says "review"
-        ("type", EU_REPO + "publishedVersion", None),
-        *(("type", getattr(article, f"type_{s}"), s) for s in slots),
-        *_identifiers(article),
-        *_sources(article, slots),
-        ("language", c.iso639_3(c.lang_tag(article.language)), None),
-        *_relations(article),
-        # Never invented: the configuration only, the journal's own settings first.
-        ("rights", rights.rights_statement(article, settings), None),
-        ("rights", _licence_url(article, settings), None),
-    ]
 
 
 def creator(author: Author) -> Field | None:
@@ -130,60 +190,41 @@ def _plain_abstract(article: Article, slot: str) -> str | None:
     return c.collapse(" ".join(p for p in pieces if p)) or None
 
 
-def _publisher(article: Article, settings: CrosswalkSettings) -> Field:
+def _publisher(journal: Journal, settings: CrosswalkSettings, journal_slots: tuple[str, str]) -> Field:
     """Configured publisher, else the journal title in the journal's own language (OJS fallback)."""
-    configured = rights.publisher(article, settings)
+    configured = rights.journal_publisher(journal.key, settings)
     if configured:
         return ("publisher", configured, None)
-    journal = article.journal
-    for slot in c.journal_slot_order(article):
+    for slot in journal_slots:
         if c.field(journal, "title", slot):
             return ("publisher", c.field(journal, "title", slot), slot)
     return ("publisher", None, None)
 
 
-def _embargo_end(article: Article, settings: CrosswalkSettings) -> str | None:
+def _embargo_end(journal: Journal, settings: CrosswalkSettings) -> str | None:
     """OpenAIRE v3's embargo end date term, for an embargoed journal."""
-    access = rights.access(article, settings)
+    access = rights.journal_access(journal.key, settings)
     if access is None or not access.embargo_end:
         return None
     return f"info:eu-repo/date/embargoEnd/{access.embargo_end}"
 
 
-def _licence_url(article: Article, settings: CrosswalkSettings) -> str | None:
+def _licence_url(journal: Journal, settings: CrosswalkSettings) -> str | None:
     """The configured licence URL."""
-    found = rights.licence(article, settings)
+    found = rights.journal_licence(journal.key, settings)
     return found.url if found else None
 
 
-def _gregorian(article: Article) -> PubDate | None:
+def _gregorian(issue: IssueInfo) -> PubDate | None:
     """The issue's date if it is Gregorian, else None (a Jalali year never goes into dc:date)."""
-    date = article.issue.pub_date
+    date = issue.pub_date
     return date if date is not None and date.calendar == "gregorian" else None
 
 
-def _identifiers(article: Article) -> list[Field]:
-    """Landing page first (OpenAIRE v3 puts a URL at the top), then the DOI as a resolvable URL (decisions.md D7)."""
-    doi = identifiers.valid_doi(article.doi)
-    return [("identifier", article.web_url, None), ("identifier", doi and identifiers.DOI_RESOLVER + doi, None)]
-
-
-def _sources(article: Article, slots: tuple[str, str]) -> list[Field]:
-    """The citation per language (``Journal; Vol. 18 No. 2 (2026); 12-25``), then bare ISSNs."""
-    tail = [p for p in (issue_designation(article), page_range(article)) if p]
-    titles = [(s, c.field(article.journal, "title", s)) for s in slots]
-    citations: list[Field] = [("source", "; ".join([title, *tail]), s) for s, title in titles if title]
-    if not citations and tail:
-        citations.append(("source", "; ".join(tail), None))
-    return citations + [("source", issn, None) for issn in _issns(article)]
-
-
-def issue_designation(article: Article) -> str | None:
-    """Return ``Vol. 18 No. 2 (2026)``, leaving out whatever part is unknown."""
-    issue = article.issue
+def issue_designation(issue: IssueInfo, gregorian: PubDate | None) -> str | None:
+    """Return ``Vol. 18 No. 2 (2026)``, leaving out whatever part is unknown (``gregorian``: the issue's date)."""
     numbers = (("Vol.", c.clean(issue.volume)), ("No.", c.clean(issue.number)))
     parts = [f"{label} {value}" for label, value in numbers if value]
-    gregorian = _gregorian(article)
     year = str(gregorian.year) if gregorian else None
     if year:
         parts.append(f"({year})" if parts else year)
@@ -196,20 +237,6 @@ def page_range(article: Article) -> str | None:
     if first and last and first != last:
         return f"{first}-{last}"
     return first
-
-
-def _issns(article: Article) -> list[str]:
-    """The valid ISSNs, print first."""
-    values = (identifiers.valid_issn(article.journal.issn_print), identifiers.valid_issn(article.journal.issn_electronic))
-    return [v for v in values if v]
-
-
-def _relations(article: Article) -> list[Field]:
-    """Alternative identifiers in the OpenAIRE ``info:eu-repo`` form (OpenAIRE Guidelines v3)."""
-    journal, base = article.journal, EU_REPO + "altIdentifier/"
-    pairs = (("pissn", identifiers.valid_issn(journal.issn_print)), ("eissn", identifiers.valid_issn(journal.issn_electronic)),
-             ("doi", identifiers.valid_doi(article.doi)))
-    return [("relation", f"{base}{scheme}/{value}", None) for scheme, value in pairs if value]
 
 
 FORMAT = MetadataFormat(prefix="oai_dc", schema=SCHEMA, namespace=NAMESPACE, render=render,
