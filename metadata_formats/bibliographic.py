@@ -106,13 +106,18 @@ def people(article: Article) -> list[Person]:
 
 
 def _people(article: Article) -> list[Person]:
-    return [p for p in map(person, article.authors) if p]
+    found = (person(author, parts) for author, parts in zip(article.authors, c.authors_name_parts(article)))
+    return [p for p in found if p]
 
 
-def person(author: Author) -> Person | None:
-    """The author's name in Latin script, else in Persian; None without any name part."""
+def person(author: Author, parts: dict[str, c.NameParts] | None = None) -> Person | None:
+    """The author's name in Latin script, else in Persian; None without any name part.
+
+    ``parts`` is ``common.name_parts(author)`` when the caller has it already.
+    """
+    parts = parts or c.name_parts(author)
     for slot in c.SLOTS:
-        family, given, suffix = (c.field(author, part, slot) for part in ("surname", "given", "suffix"))
+        family, given, suffix = parts[slot]
         display = inverted_name(family, given, suffix)
         if display:
             affiliation = c.clean(author.affiliation_en) or c.clean(author.affiliation_fa)

@@ -14,7 +14,7 @@ import typing as t
 from oaiserver.xmltext import clean as clean
 
 if t.TYPE_CHECKING:
-    from oaiserver.model import Article
+    from oaiserver.model import Article, Author
 
 #: The two text slots of the model: every bilingual field exists as ``<field>_en`` / ``<field>_fa``.
 SLOTS = ("en", "fa")
@@ -68,6 +68,23 @@ def journal_slot_order(article: Article) -> tuple[str, str]:
 def field(obj: object, name: str, slot: str) -> str | None:
     """Return the cleaned value of ``<name>_<slot>`` on a model object."""
     return clean(getattr(obj, f"{name}_{slot}"))
+
+
+#: One script of an author's name, cleaned: (surname, given names, suffix).
+NameParts = tuple[str | None, str | None, str | None]
+
+
+def name_parts(author: Author) -> dict[str, NameParts]:
+    """The author's cleaned (surname, given names, suffix) per slot, "en" first."""
+    return {
+        "en": (clean(author.surname_en), clean(author.given_en), clean(author.suffix_en)),
+        "fa": (clean(author.surname_fa), clean(author.given_fa), clean(author.suffix_fa)),
+    }
+
+
+def authors_name_parts(article: Article) -> list[dict[str, NameParts]]:
+    """:func:`name_parts` of every author in byline order, worked out once per article (three formats read them)."""
+    return remembered(article, "name_parts", lambda a: [name_parts(author) for author in a.authors])
 
 
 def page_number(value: str | None) -> int | None:

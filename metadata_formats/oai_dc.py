@@ -141,10 +141,14 @@ def dc_element(statements: t.Iterable[Statement]) -> str:
     return element("oai_dc:dc", content(parts), _ROOT_ATTRS)
 
 
-def creator(author: Author) -> Field | None:
-    """Return ``"Family Suffix, Given Middle"`` in Latin script, else in Persian (decisions.md D5)."""
+def creator(author: Author, parts: dict[str, c.NameParts] | None = None) -> Field | None:
+    """Return ``"Family Suffix, Given Middle"`` in Latin script, else in Persian (decisions.md D5).
+
+    ``parts`` is ``common.name_parts(author)`` when the caller has it already.
+    """
+    parts = parts or c.name_parts(author)
     for slot, lang in (("en", None), ("fa", "fa")):
-        name = inverted_name(*(c.field(author, part, slot) for part in ("surname", "given", "suffix")))
+        name = inverted_name(*parts[slot])
         if name:
             return ("creator", name, lang)
     return None
@@ -162,7 +166,8 @@ def inverted_name(surname: str | None, given: str | None, suffix: str | None) ->
 
 def _creators(article: Article) -> list[Field]:
     """One creator per author in byline order; authors without any name are skipped."""
-    return [f for f in (creator(a) for a in article.authors) if f]
+    found = (creator(author, parts) for author, parts in zip(article.authors, c.authors_name_parts(article)))
+    return [f for f in found if f]
 
 
 def _subjects(article: Article, slots: tuple[str, str]) -> list[Field]:

@@ -32,7 +32,8 @@ _SEPARATORS = ",،;؛"
 def contrib_group(article: Article, settings: CrosswalkSettings) -> str:
     """Return one contrib-group with every named author, then the deduplicated affiliations."""
     # Names and affiliation keys are worked out once per author and handed on.
-    named = [(author, found) for author in article.authors if (found := names(author))]
+    named = [(author, found) for author, parts in zip(article.authors, c.authors_name_parts(article))
+             if (found := names(author, parts))]
     if not named:
         return ""  # an author without any name part cannot be told apart from the others
     keys = [aff_key(author) for author, _ in named]
@@ -60,11 +61,15 @@ def contrib(author: Author, found: list[Name], rid: str | None, settings: Crossw
     return markup + "</contrib>"
 
 
-def names(author: Author) -> list[Name]:
-    """Return (lang, surname, given, suffix) per script that has a surname or given name, Latin first."""
+def names(author: Author, parts: dict[str, c.NameParts] | None = None) -> list[Name]:
+    """Return (lang, surname, given, suffix) per script that has a surname or given name, Latin first.
+
+    ``parts`` is ``common.name_parts(author)`` when the caller has it already.
+    """
+    parts = parts or c.name_parts(author)
     result = []
     for slot in ("en", "fa"):
-        surname, given, suffix = (c.field(author, part, slot) for part in ("surname", "given", "suffix"))
+        surname, given, suffix = parts[slot]
         if surname or given:
             result.append((slot, surname, given, suffix))
     return result
