@@ -5,7 +5,7 @@ import typing as t
 
 from metadata_formats import common as c
 from metadata_formats.jats.elements import lang_attr
-from oaiserver.xmltext import XML_LANG, content, element, escape_safe_text, escape_text, leaf, strip_illegal
+from oaiserver.xmltext import XML_LANG, content, element, escape_safe_text, escape_text, strip_illegal
 
 if t.TYPE_CHECKING:
     from oaiserver.model import AbstractBlock, Article, Inline
@@ -35,8 +35,9 @@ def abstract_content(found: list[Section]) -> str | None:
     """Fill an abstract: leading paragraphs as ``<p>``, labelled blocks as ``<sec><title>``."""
     parts = []
     for title, paragraphs in found:
-        text = "".join(paragraph(runs) for runs in paragraphs)
-        parts.append(text if title is None else element("sec", leaf("title", title) + text))
+        text = "".join([paragraph(runs) for runs in paragraphs])
+        # A section title is a cleaned, non-empty label (sections()).
+        parts.append(text if title is None else f"<sec><title>{escape_text(title)}</title>{text}</sec>")
     return content(parts)
 
 
@@ -76,6 +77,9 @@ def styled(text: str, styles: tuple[str, ...]) -> str:
 
 def _trimmed(runs: t.Sequence[Inline], labelled: bool) -> tuple[Run, ...]:
     """Drop empty runs and the whitespace at the paragraph's edges (and a stray label colon)."""
+    if len(runs) == 1:  # most paragraphs: the loops below, for one run
+        text = _lead(strip_illegal(runs[0].text), labelled).rstrip()
+        return ((text, runs[0].styles),) if text else ()
     # Plain (text, styles) pairs: a dataclasses.replace per run cost more than the rest here.
     kept = [(strip_illegal(r.text), r.styles) for r in runs]
     while kept and not _lead(kept[0][0], labelled):
