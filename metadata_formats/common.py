@@ -26,8 +26,19 @@ _BCP47 = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
 _PAGE = re.compile(r"[0-9]+")
 
 
+_ZWNJ = "\u200c"
+
+
 def collapse(text: str) -> str:
     """Collapse runs of whitespace (NBSP included, ZWNJ kept) into single spaces."""
+    # Most text (whole abstracts) is collapsed already, and two C scans tell so faster than the
+    # split and join: a printable string holds no whitespace but the ASCII space (every other
+    # whitespace character is a control or a separator, which isprintable() rejects), so without
+    # a double or an edge space the split and join give it back unchanged. ZWNJ, a format
+    # character that Persian text is full of, is not printable but not whitespace either.
+    if "  " not in text and not text.startswith(" ") and not text.endswith(" "):
+        if text.isprintable() or (_ZWNJ in text and text.replace(_ZWNJ, "").isprintable()):
+            return text
     return " ".join(text.split())
 
 
