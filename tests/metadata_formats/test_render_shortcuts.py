@@ -1,4 +1,8 @@
-"""The shortcuts that make rendering cheaper give exactly what the long way gives: the fragments remembered per issue (common.per_issue) never leak between settings or issues, and collapse() equals a split and join."""
+"""The shortcuts that make rendering cheaper give exactly what the long way gives.
+
+The fragments remembered per issue (common.per_issue) never leak between settings or issues,
+and collapse() equals a split and join.
+"""
 from __future__ import annotations
 
 from dataclasses import replace
