@@ -1,6 +1,7 @@
 """JATS ``<contrib-group>``: authors, ORCIDs, e-mail and affiliations (decisions.md D9, D11)."""
 from __future__ import annotations
 
+import functools
 import re
 import typing as t
 
@@ -128,6 +129,7 @@ def aff(key: AffKey, rid: str) -> str:
     return f'<aff-alternatives id="{rid}">{alternatives}</aff-alternatives>'
 
 
+@functools.lru_cache(maxsize=1024)  # a journal's authors come from a limited set of institutions
 def aff_text(text: str) -> str:
     """Return the affiliation verbatim, a trailing Iran/ایران tagged as ``<country country="IR">``."""
     match = iran_suffix(text)
