@@ -46,9 +46,11 @@ class ResourceType:
     label: str  # lower case, as COAR writes it ("review article")
 
 
-@dataclass(frozen=True)
-class Person:
+class Person(t.NamedTuple):
     """One named author, in the one script the formats carry (Latin when there is a Latin name)."""
+
+    # A NamedTuple, not a frozen dataclass: a few are made per article, and a frozen
+    # dataclass's __init__ costs several times a tuple's.
 
     display: str  # "Family Suffix, Given Middle" (or whichever part exists)
     family: str | None
@@ -85,8 +87,12 @@ def language_name(lang: str | None) -> str | None:
 
 def resource_type(article: Article, settings: CrosswalkSettings) -> ResourceType:
     """The COAR type, through the same content-type table as JATS (and its configured additions)."""
-    code, label = _COAR.get(article_type(article.type_en, article.type_fa, settings.article_types),
-                            _JOURNAL_ARTICLE)
+    return _resource_type(article_type(article.type_en, article.type_fa, settings.article_types))
+
+
+@functools.lru_cache(maxsize=64)  # one per JATS article type
+def _resource_type(jats_type: str) -> ResourceType:
+    code, label = _COAR.get(jats_type, _JOURNAL_ARTICLE)
     return ResourceType(COAR_TYPES + code, label)
 
 
