@@ -15,6 +15,7 @@ from oaiserver import identifiers
 from metadata_formats import rights
 from metadata_formats.article_types import article_type
 from metadata_formats.oai_dc import inverted_name, plain_abstract
+from oaiserver.xmltext import escape_text
 
 if t.TYPE_CHECKING:
     from metadata_formats import CrosswalkSettings
@@ -131,6 +132,18 @@ def person(author: Author, parts: dict[str, c.NameParts] | None = None) -> Perso
     return None
 
 
+def people_markup(article: Article) -> list[Person]:
+    """:func:`people` with every text escaped as element content (``xmltext.escape_text``), None kept None."""
+    # Four formats write the same names: each is escaped once per article, not once per format.
+    return c.remembered(article, "people_markup", _people_markup)
+
+
+def _people_markup(article: Article) -> list[Person]:
+    return [Person(escape_text(p.display), p.family and escape_text(p.family), p.given and escape_text(p.given),
+                   p.lang, p.orcid and escape_text(p.orcid), p.affiliation and escape_text(p.affiliation))
+            for p in people(article)]
+
+
 def abstracts(article: Article) -> list[tuple[str, str]]:
     """Plain-text abstracts as (slot, text), primary language first."""
     return c.remembered(article, "abstracts", _abstracts)
@@ -151,6 +164,11 @@ def _subjects(article: Article) -> list[tuple[str, str]]:
     keywords = [(s, k) for s in slots for k in map(c.clean, getattr(article, f"keywords_{s}")) if k]
     categories = [(s, c.field(article, "subject", s)) for s in slots]
     return keywords + [(s, term) for s, term in categories if term]
+
+
+def subjects_markup(article: Article) -> list[tuple[str, str]]:
+    """:func:`subjects` with every term escaped as element content (``xmltext.escape_text``)."""
+    return c.remembered(article, "subjects_markup", lambda a: [(s, escape_text(term)) for s, term in subjects(a)])
 
 
 def issued(article: Article) -> PubDate | None:

@@ -33,19 +33,19 @@ _TRANSLATED = ' titleType="TranslatedTitle"'
 def creators(article: Article, ns: str = "", name_lang: bool = True) -> str:
     """One creator per named author; the name with the language of its script if ``name_lang``."""
     # One f-string per creator: the structure is fixed and every value is cleaned and, where
-    # tested, non-empty (bibliographic.person); the text is escaped as leaf escapes it.
+    # tested, non-empty (bibliographic.person); people_markup escaped them as leaf escapes text.
     parts = []
-    for person in b.people(article):
+    for person in b.people_markup(article):
         lang = f' xml:lang="{escape_attr(person.lang)}"' if name_lang else ""
-        inner = f'<{ns}creatorName nameType="Personal"{lang}>{escape_text(person.display)}</{ns}creatorName>'
+        inner = f'<{ns}creatorName nameType="Personal"{lang}>{person.display}</{ns}creatorName>'
         if person.given:
-            inner += f"<{ns}givenName>{escape_text(person.given)}</{ns}givenName>"
+            inner += f"<{ns}givenName>{person.given}</{ns}givenName>"
         if person.family:
-            inner += f"<{ns}familyName>{escape_text(person.family)}</{ns}familyName>"
+            inner += f"<{ns}familyName>{person.family}</{ns}familyName>"
         if person.orcid:
-            inner += f"<{ns}nameIdentifier{_ORCID_SCHEME}>{escape_text(person.orcid)}</{ns}nameIdentifier>"
+            inner += f"<{ns}nameIdentifier{_ORCID_SCHEME}>{person.orcid}</{ns}nameIdentifier>"
         if person.affiliation:
-            inner += f"<{ns}affiliation>{escape_text(person.affiliation)}</{ns}affiliation>"
+            inner += f"<{ns}affiliation>{person.affiliation}</{ns}affiliation>"
         parts.append(f"<{ns}creator>{inner}</{ns}creator>")
     return f'<{ns}creators>{"".join(parts)}</{ns}creators>' if parts else ""
 
@@ -55,6 +55,6 @@ _ORCID_SCHEME = attributes(ORCID_SCHEME)
 
 def subjects(article: Article, ns: str = "") -> str:
     """Keywords and the subject category: free terms with their language, without a scheme."""
-    parts = [f'<{ns}subject xml:lang="{escape_attr(slot)}">{escape_text(term)}</{ns}subject>'
-             for slot, term in b.subjects(article)]
+    parts = [f'<{ns}subject xml:lang="{escape_attr(slot)}">{term}</{ns}subject>'
+             for slot, term in b.subjects_markup(article)]
     return f'<{ns}subjects>{"".join(parts)}</{ns}subjects>' if parts else ""

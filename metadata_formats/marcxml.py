@@ -36,6 +36,14 @@ _ACCESS_NOTES = {
 }
 
 
+def markup_field(tag: str, ind1: str, ind2: str, subfields: t.Sequence[Subfield]) -> str:
+    """:func:`datafield` for values escaped already (``xmltext.escape_text`` of non-empty text)."""
+    parts = "".join([f'<subfield code="{code}">{value}</subfield>' for code, value in subfields if value])
+    if not parts:
+        return ""
+    return f'<datafield tag="{tag}" ind1="{ind1}" ind2="{ind2}">{parts}</datafield>'
+
+
 def datafield(tag: str, ind1: str, ind2: str, subfields: t.Sequence[Subfield]) -> str:
     """Return a datafield with its non-empty subfields, or "" when none has a value."""
     # leaf("subfield", value, {"code": code}) and element("datafield", ...) written out: a record
@@ -66,7 +74,7 @@ _START = f"<record{attributes(_ROOT_ATTRS)}>{leaf('leader', LEADER)}"
 def render(article: Article, settings: CrosswalkSettings) -> str:
     """Render ``article`` as a MARCXML ``<record>`` (every article can be expressed)."""
     issue = c.per_issue(article, settings, issue_parts, c.journal_slot_order(article))
-    people = b.people(article)
+    people = b.people_markup(article)
     found_titles = b.titles(article)
     doi = b.doi(article)
     abstracts = b.abstracts(article)
@@ -86,7 +94,8 @@ def render(article: Article, settings: CrosswalkSettings) -> str:
                  "</subfield></datafield>" for _, text in abstracts]),
         issue.licence,
         datafield("546", " ", " ", [("a", language_note(article))]),
-        "".join([datafield("653", " ", "0", [("a", term)]) for _, term in b.subjects(article)]),
+        "".join([f'<datafield tag="653" ind1=" " ind2="0"><subfield code="a">{term}</subfield></datafield>'
+                 for _, term in b.subjects_markup(article)]),
         datafield("655", " ", "4", [("a", genre_term(article, settings))]),
         "".join([author("700", person) for person in people[1:]]),
         host_item(article, issue),
@@ -163,11 +172,11 @@ def languages(article: Article) -> str:
 
 
 def author(tag: str, person: b.Person) -> str:
-    """100 (first author) or 700: inverted name, relator, affiliation, ORCID."""
+    """100 (first author) or 700: inverted name, relator, affiliation, ORCID (``person`` from ``people_markup``)."""
     ind1 = "1" if person.family else "0"  # surname, else forename only
     subfields = [("a", person.display), ("e", "author"), ("u", person.affiliation), ("1", person.orcid),
                  ("4", "aut")]
-    return datafield(tag, ind1, " ", subfields)
+    return markup_field(tag, ind1, " ", subfields)
 
 
 def title_fields(found: list[tuple[str, str]], has_main_entry: bool) -> str:

@@ -112,17 +112,17 @@ _TRANSLATED = ' type="translated"'
 def names(article: Article) -> str:
     """One personal name per named author; the first is the primary one."""
     parts = []
-    for index, person in enumerate(b.people(article)):
-        # Every value is cleaned (bibliographic.person), so non-empty where tested.
+    for index, person in enumerate(b.people_markup(article)):
+        # Every value is cleaned (bibliographic.person), so non-empty where tested, and escaped.
         inner = ""
         if person.family:
-            inner += f'<namePart type="family">{escape_text(person.family)}</namePart>'
+            inner += f'<namePart type="family">{person.family}</namePart>'
         if person.given:
-            inner += f'<namePart type="given">{escape_text(person.given)}</namePart>'
+            inner += f'<namePart type="given">{person.given}</namePart>'
         if person.orcid:
-            inner += f'<nameIdentifier type="orcid">{escape_text(person.orcid)}</nameIdentifier>'
+            inner += f'<nameIdentifier type="orcid">{person.orcid}</nameIdentifier>'
         if person.affiliation:
-            inner += f"<affiliation>{escape_text(person.affiliation)}</affiliation>"
+            inner += f"<affiliation>{person.affiliation}</affiliation>"
         usage = "" if index else ' usage="primary"'
         lang = slot_attributes("fa") if person.lang == "fa" else ""
         parts.append(f'<name type="personal"{usage}{lang}>{inner}{_AUTHOR_ROLE}</name>')
@@ -169,8 +169,8 @@ def abstracts(article: Article) -> str:
 
 def subjects(article: Article) -> str:
     """One subject per keyword (and the subject category), each a topic in its language."""
-    return "".join(f"<subject{slot_attributes(slot)}><topic>{escape_text(term)}</topic></subject>"
-                   for slot, term in b.subjects(article))
+    return "".join([f"<subject{slot_attributes(slot)}><topic>{term}</topic></subject>"
+                    for slot, term in b.subjects_markup(article)])
 
 
 def host(journal: Journal, journal_slots: tuple[str, str]) -> str:
