@@ -11,6 +11,8 @@ import typing as t
 from dataclasses import dataclass
 
 from metadata_formats import common as c
+# The subjects live in common, where oai_dc (which this module imports) reads them too.
+from metadata_formats.common import subjects as subjects, subjects_markup as subjects_markup  # noqa: F401
 from oaiserver import identifiers
 from metadata_formats import rights
 from metadata_formats.article_types import article_type
@@ -152,23 +154,6 @@ def abstracts(article: Article) -> list[tuple[str, str]]:
 def _abstracts(article: Article) -> list[tuple[str, str]]:
     found = ((slot, plain_abstract(article, slot)) for slot in c.slot_order(article))
     return [(slot, text) for slot, text in found if text]
-
-
-def subjects(article: Article) -> list[tuple[str, str]]:
-    """(slot, term): the keywords, then the journal's subject category, primary language first."""
-    return c.remembered(article, "subjects", _subjects)
-
-
-def _subjects(article: Article) -> list[tuple[str, str]]:
-    slots = c.slot_order(article)
-    keywords = [(s, k) for s in slots for k in map(c.clean, getattr(article, f"keywords_{s}")) if k]
-    categories = [(s, c.field(article, "subject", s)) for s in slots]
-    return keywords + [(s, term) for s, term in categories if term]
-
-
-def subjects_markup(article: Article) -> list[tuple[str, str]]:
-    """:func:`subjects` with every term escaped as element content (``xmltext.escape_text``)."""
-    return c.remembered(article, "subjects_markup", lambda a: [(s, escape_text(term)) for s, term in subjects(a)])
 
 
 def issued(article: Article) -> PubDate | None:

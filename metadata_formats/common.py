@@ -12,6 +12,7 @@ import typing as t
 
 # Re-exported: the crosswalks call it as c.clean, beside the other helpers here.
 from oaiserver.xmltext import clean as clean
+from oaiserver.xmltext import escape_text
 
 if t.TYPE_CHECKING:
     from oaiserver.model import Article, Author
@@ -96,6 +97,24 @@ def name_parts(author: Author) -> dict[str, NameParts]:
 def authors_name_parts(article: Article) -> list[dict[str, NameParts]]:
     """:func:`name_parts` of every author in byline order, worked out once per article (three formats read them)."""
     return remembered(article, "name_parts", lambda a: [name_parts(author) for author in a.authors])
+
+
+def subjects(article: Article) -> list[tuple[str, str]]:
+    """(slot, term): the keywords, then the journal's subject category, primary language first; cleaned."""
+    return remembered(article, "subjects", _subjects)
+
+
+def _subjects(article: Article) -> list[tuple[str, str]]:
+    slots = slot_order(article)
+    keywords = [(s, k) for s in slots for k in map(clean, getattr(article, f"keywords_{s}")) if k]
+    categories = [(s, field(article, "subject", s)) for s in slots]
+    return keywords + [(s, term) for s, term in categories if term]
+
+
+def subjects_markup(article: Article) -> list[tuple[str, str]]:
+    """:func:`subjects` with every term escaped as element content (``xmltext.escape_text``)."""
+    # Five formats write the same terms: each is escaped once per article, not once per format.
+    return remembered(article, "subjects_markup", lambda a: [(s, escape_text(term)) for s, term in subjects(a)])
 
 
 def page_number(value: str | None) -> int | None:

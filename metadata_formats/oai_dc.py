@@ -58,8 +58,10 @@ def render(article: Article, settings: CrosswalkSettings) -> str:
         statements([
             *(("title", getattr(article, f"title_{s}"), s) for s in slots),
             *_creators(article),
-            *_subjects(article, slots),
         ]),
+        # Keywords (primary language first), then the journal's subject category per language:
+        # cleaned and escaped once per article for every format that writes them.
+        "".join([f'<dc:subject xml:lang="{escape_attr(s)}">{term}</dc:subject>' for s, term in c.subjects_markup(article)]),
         # A description is clean already (plain_abstract): cleaning would rescan the longest
         # values for nothing. Every other value is cleaned.
         statements([("description", plain_abstract(article, s), s) for s in slots], cleaned=True),
@@ -168,12 +170,6 @@ def _creators(article: Article) -> list[Field]:
     """One creator per author in byline order; authors without any name are skipped."""
     found = (creator(author, parts) for author, parts in zip(article.authors, c.authors_name_parts(article)))
     return [f for f in found if f]
-
-
-def _subjects(article: Article, slots: tuple[str, str]) -> list[Field]:
-    """Keywords (primary language first), then the journal's subject category per language."""
-    keywords = [("subject", k, s) for s in slots for k in getattr(article, f"keywords_{s}")]
-    return keywords + [("subject", getattr(article, f"subject_{s}"), s) for s in slots]
 
 
 def plain_abstract(article: Article, slot: str) -> str | None:
