@@ -58,6 +58,7 @@ class Codec:
 
     def __init__(self, lib: ctypes.CDLL, preset: bytes) -> None:
         self._preset = preset  # the loaded state points into these bytes: kept alive with it
+        self._preset_size = len(preset)
         self._state_size = lib.LZ4_sizeofState()
         self._compress_bound = lib.LZ4_compressBound
         # The state with the dictionary loaded, copied for each packing (never used itself).
@@ -102,21 +103,27 @@ class Codec:
         if size > CAPACITY:
             return None
         buffer = getattr(_threads, "unpacking", None)
-        if buffer is None:
-            buffer = _threads.unpacking = _Buffer(32 * 1024 + CAPACITY)
-        preset = self._preset
-        if buffer.preset is not preset:
-            # The dictionary ends where the output starts: LZ4 takes it as the output's prefix.
-            # A page is in one format: the copy is made when a thread changes format.
-            if len(preset) > 32 * 1024:
-                buffer = _threads.unpacking = _Buffer(len(preset) + CAPACITY)
-            buffer.view[:len(preset)] = preset
-            buffer.output = ctypes.c_void_p(buffer.address + len(preset))
-            buffer.preset = preset
-        written = self._decompress(block, buffer.output, len(block), size, buffer.start, len(preset))
+        if buffer is None or buffer.preset is not self._preset:
+            buffer = self._unpacking_buffer()
+        start = self._preset_size
+        # At most `size` (<= CAPACITY) bytes are written, all after the dictionary.
+        written = self._decompress(block, buffer.output, len(block), size, buffer.start, start)
         if written != size:
             raise DamagedBlock(f"the block decodes to {written} bytes, not the {size} stored with it")
-        return buffer.view[len(preset):len(preset) + size].tobytes()
+        return buffer.view[start:start + size].tobytes()
+
+    def _unpacking_buffer(self) -> _Buffer:
+        # This thread's unpacking buffer, holding this dictionary. The dictionary ends where
+        # the output starts: LZ4 takes it as the output's prefix. A page is in one format:
+        # the dictionary is copied in when a thread changes format.
+        preset = self._preset
+        buffer = getattr(_threads, "unpacking", None)
+        if buffer is None or len(preset) + CAPACITY > len(buffer.view):
+            buffer = _threads.unpacking = _Buffer(max(32 * 1024, len(preset)) + CAPACITY)
+        buffer.view[:len(preset)] = preset
+        buffer.output = ctypes.c_void_p(buffer.address + len(preset))
+        buffer.preset = preset
+        return buffer
 
 
 def _unchecked(lib: ctypes.CDLL, name: str) -> t.Any:

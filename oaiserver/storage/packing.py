@@ -100,6 +100,10 @@ class _Packer(t.NamedTuple):
     codec: lz4_native.Codec | None  # None: python-lz4's calls
 
 
+#: The C decompressor of each dictionary loaded, by the first three bytes of what it unpacks.
+_DECOMPRESSORS: dict[bytes, t.Callable[[bytes, int], bytes | None]] = {}
+
+
 @functools.lru_cache(maxsize=None)
 def _packer(number: int) -> _Packer:
     # The dictionary (KeyError if unknown), loaded once: what packs and unpacks against it.
@@ -107,6 +111,12 @@ def _packer(number: int) -> _Packer:
     lib = lz4_native.library() if lz4_native is not None else None
     codec = lz4_native.Codec(lib, preset) if lib is not None else None
     return _Packer(MARKER + number.to_bytes(2, "big"), preset, codec)
+
+
+def _forget_loaded() -> None:
+    # Load the dictionaries anew on next use (tests: with or without LZ4's C functions).
+    _packer.cache_clear()
+    _DECOMPRESSORS.clear()
 
 
 def pack(prefix: str, xml: bytes) -> bytes:
@@ -131,12 +141,30 @@ def unpack(identifier: str, stored: bytes) -> bytes:
     """The XML of a stored rendition (as it is when not packed); :class:`DamagedRecord` if it cannot be unpacked."""
     if stored[:1] != MARKER:
         return stored
+    # The common case in few steps (this runs for every record of a page): a dictionary
+    # already loaded, LZ4's C functions at hand, a rendition of usual size.
+    decompress = _DECOMPRESSORS.get(stored[:3])
+    if decompress is not None and len(stored) >= 7:
+        try:
+            xml = decompress(stored[7:], int.from_bytes(stored[3:7], "little"))
+        except _DamagedBlock:
+            raise DamagedRecord(
+                f"database disk image is malformed: a rendition of {identifier} is damaged") from None
+        if xml is not None:
+            return xml
+    return _unpack(identifier, stored)
+
+
+def _unpack(identifier: str, stored: bytes) -> bytes:
+    # unpack, all cases: the dictionary loaded (and its codec remembered), python-lz4's call.
     number = int.from_bytes(stored[1:3], "big")
     try:
         packer = _packer(number)  # loaded and checked once, then remembered
     except KeyError:
         raise DamagedRecord(f"database disk image is malformed: a rendition of {identifier} is packed "
                             f"with dictionary {number}, which this version of oaiserver does not have") from None
+    if packer.codec is not None:
+        _DECOMPRESSORS[packer.head] = packer.codec.decompress
     size = int.from_bytes(stored[3:7], "little")
     if len(stored) < 7 or size > MAX_UNPACKED:
         raise DamagedRecord(f"database disk image is malformed: a rendition of {identifier} is damaged")

@@ -25,9 +25,9 @@ SAMPLES = [
 def python_lz4_only(monkeypatch) -> t.Iterator[None]:
     """packing.py as where python-lz4's module lacks the C functions: python-lz4's calls alone."""
     monkeypatch.setattr(lz4_native, "library", lambda: None)
-    packing._packer.cache_clear()
+    packing._forget_loaded()
     yield
-    packing._packer.cache_clear()
+    packing._forget_loaded()
 
 
 def python_lz4_pack(prefix: str, xml: bytes) -> bytes:
@@ -39,7 +39,7 @@ def python_lz4_pack(prefix: str, xml: bytes) -> bytes:
 def test_the_c_functions_are_found_and_used():
     """python-lz4's module exports them here: packing.py calls them (else every other test here proves little)."""
     assert lz4_native.library() is not None
-    packing._packer.cache_clear()
+    packing._forget_loaded()
     assert all(packing._packer(number).codec is not None for number in packing.DICTIONARIES)
 
 
