@@ -7,8 +7,9 @@ exports the whole LZ4 C API, so this module calls that same code through ctypes 
 library):
 
 - packing loads each dictionary into a compression state once and copies that state for
-  each rendition (LZ4's documented way to reuse a dictionary): the state and the call are
-  the ones python-lz4 uses, so the blocks are the same bytes;
+  each rendition (the state is plain memory: the dictionary's hash table and a pointer to
+  its bytes): the state and the call are the ones python-lz4 uses, so the blocks are the
+  same bytes;
 - unpacking decodes into a buffer that holds the dictionary just before the output, so that
   LZ4 takes the dictionary for the prefix of the output and decodes by its faster prefix
   path. ``LZ4_decompress_safe_usingDict`` never reads past the block nor writes past the

@@ -109,7 +109,10 @@ def _packer(number: int) -> _Packer:
     # The dictionary (KeyError if unknown), loaded once: what packs and unpacks against it.
     preset = dictionary(number)
     lib = lz4_native.library() if lz4_native is not None else None
-    codec = lz4_native.Codec(lib, preset) if lib is not None else None
+    try:
+        codec = lz4_native.Codec(lib, preset) if lib is not None else None
+    except OSError:  # LZ4 refused the state's memory: python-lz4's calls will do
+        codec = None
     return _Packer(MARKER + number.to_bytes(2, "big"), preset, codec)
 
 
