@@ -3,9 +3,10 @@
 Six formats rendered in advance would triple the renditions on disk; most of a rendition is
 the format's markup and phrases every record of the format repeats, which a preset
 dictionary (sample renditions of that format, shipped in ``dictionaries/``) lets LZ4 replace
-with back-references: a rendition shrinks four- to fivefold, and unpacking it costs ~5 us
-(about 0.5 ms for a page of 100 records), several times less than zlib's inflate
-(decisions.md P11).
+with back-references: a rendition shrinks four- to fivefold, and unpacking it costs ~4 us
+(about 0.4 ms for a page of 100 records), several times less than zlib's inflate
+(decisions.md P11). LZ4's C functions are called directly where python-lz4's module has
+them (lz4_native.py: the same bytes, at less CPU), else through python-lz4.
 
 A stored rendition is either the XML itself (UTF-8 TEXT, as every rendition was before packing
 existed: such rows are served as they are) or packed: a NUL byte, which XML never contains,
@@ -27,8 +28,12 @@ import hashlib
 import importlib.resources
 import typing as t
 
-
 from oaiserver.storage.integrity import DamagedRecord
+
+try:
+    from oaiserver.storage import lz4_native
+except ImportError:  # pragma: no cover - a Python without ctypes: python-lz4's calls alone
+    lz4_native = None  # type: ignore[assignment]
 
 #: The first byte of a packed rendition.
 MARKER = b"\0"
@@ -86,12 +91,48 @@ def dictionary(number: int) -> bytes:
     return data
 
 
+_DamagedBlock: type[Exception] = lz4_native.DamagedBlock if lz4_native is not None else DamagedRecord
+
+
+class _Packer(t.NamedTuple):
+    head: bytes  # what a rendition packed against the dictionary starts with
+    preset: bytes
+    codec: lz4_native.Codec | None  # None: python-lz4's calls
+
+
+#: The C decompressor of each dictionary loaded, by the first three bytes of what it unpacks.
+_DECOMPRESSORS: dict[bytes, t.Callable[[bytes, int], bytes | None]] = {}
+
+
+@functools.lru_cache(maxsize=None)
+def _packer(number: int) -> _Packer:
+    # The dictionary (KeyError if unknown), loaded once: what packs and unpacks against it.
+    preset = dictionary(number)
+    lib = lz4_native.library() if lz4_native is not None else None
+    try:
+        codec = lz4_native.Codec(lib, preset) if lib is not None else None
+    except OSError:  # LZ4 refused the state's memory: python-lz4's calls will do
+        codec = None
+    return _Packer(MARKER + number.to_bytes(2, "big"), preset, codec)
+
+
+def _forget_loaded() -> None:
+    # Load the dictionaries anew on next use (tests: with or without LZ4's C functions).
+    _packer.cache_clear()
+    _DECOMPRESSORS.clear()
+
+
 def pack(prefix: str, xml: bytes) -> bytes:
     """What to store for the UTF-8 ``xml`` of a rendition in ``prefix``: packed if the format has a dictionary."""
     number = CURRENT.get(prefix)
     if number is None:
         return xml
-    return MARKER + number.to_bytes(2, "big") + _lz4().compress(xml, dict=dictionary(number))
+    packer = _packer(number)
+    if packer.codec is not None:
+        packed = packer.codec.compress(xml, packer.head)
+        if packed is not None:
+            return packed
+    return packer.head + _lz4().compress(xml, dict=packer.preset)
 
 
 def is_packed(stored: bytes) -> bool:
@@ -103,17 +144,40 @@ def unpack(identifier: str, stored: bytes) -> bytes:
     """The XML of a stored rendition (as it is when not packed); :class:`DamagedRecord` if it cannot be unpacked."""
     if stored[:1] != MARKER:
         return stored
+    # The common case in few steps (this runs for every record of a page): a dictionary
+    # already loaded, LZ4's C functions at hand, a rendition of usual size.
+    decompress = _DECOMPRESSORS.get(stored[:3])
+    if decompress is not None and len(stored) >= 7:
+        try:
+            xml = decompress(stored[7:], int.from_bytes(stored[3:7], "little"))
+        except _DamagedBlock:
+            raise DamagedRecord(
+                f"database disk image is malformed: a rendition of {identifier} is damaged") from None
+        if xml is not None:
+            return xml
+    return _unpack(identifier, stored)
+
+
+def _unpack(identifier: str, stored: bytes) -> bytes:
+    # unpack, all cases: the dictionary loaded (and its codec remembered), python-lz4's call.
     number = int.from_bytes(stored[1:3], "big")
     try:
-        preset = dictionary(number)  # loaded and checked once, then remembered
+        packer = _packer(number)  # loaded and checked once, then remembered
     except KeyError:
         raise DamagedRecord(f"database disk image is malformed: a rendition of {identifier} is packed "
                             f"with dictionary {number}, which this version of oaiserver does not have") from None
-    if len(stored) < 7 or int.from_bytes(stored[3:7], "little") > MAX_UNPACKED:
+    if packer.codec is not None:
+        _DECOMPRESSORS[packer.head] = packer.codec.decompress
+    size = int.from_bytes(stored[3:7], "little")
+    if len(stored) < 7 or size > MAX_UNPACKED:
         raise DamagedRecord(f"database disk image is malformed: a rendition of {identifier} is damaged")
     try:
+        if packer.codec is not None:
+            xml = packer.codec.decompress(stored[7:], size)
+            if xml is not None:
+                return xml
         # A view, not a slice: the block is not copied.
-        return _lz4().decompress(memoryview(stored)[3:], dict=preset)
-    except _lz4().LZ4BlockError:
+        return _lz4().decompress(memoryview(stored)[3:], dict=packer.preset)
+    except (_DamagedBlock, _lz4().LZ4BlockError):
         raise DamagedRecord(
             f"database disk image is malformed: a rendition of {identifier} is damaged") from None
