@@ -89,7 +89,8 @@ class Ingester:
         workers = default_workers() if workers is None else workers
         with self.writer.bulk():
             if workers < 2 or count < MIN_FILES_FOR_WORKERS:
-                works = ((name, self._schedule(read, name, path, dry_run, None)) for name, path in items)
+                works: t.Iterator[tuple[str, Work]] = (
+                    (name, self._schedule(read, name, path, dry_run, None)) for name, path in items)
                 yield from (works if dry_run else self._grouped(works))
                 return
             with _pool(workers) as pool:
@@ -233,7 +234,7 @@ def _outcome(result: Counts | Exception) -> Work:
     return work
 
 
-def _outcomes(done: list[tuple[str, Counts | Exception]]) -> t.Iterator[tuple[str, Work]]:
+def _outcomes(done: t.Sequence[tuple[str, Counts | Exception]]) -> t.Iterator[tuple[str, Work]]:
     """``(name, work)`` for files already done: the work returns or raises what saving the file did."""
     for name, result in done:
         yield name, _outcome(result)

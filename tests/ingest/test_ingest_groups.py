@@ -112,20 +112,27 @@ def test_a_bad_file_leaves_the_rest_of_its_group_in(path: Path, tmp_path: Path) 
     assert_exact(store.conn)
 
 
+def fail_at_issue(monkeypatch: pytest.MonkeyPatch, number: str, error: Exception, rollback: bool) -> None:
+    """Make saving issue ``number`` raise ``error`` after writing it (inside its savepoint), or after SQLite-style rolling back everything."""
+    real_save = Writer._save_issue
+
+    def failing(writer: Writer, prepared: t.Any, datestamp: str) -> Counts:
+        counts = real_save(writer, prepared, datestamp)
+        if prepared.key[2] == number:
+            if rollback:
+                writer.conn.execute("ROLLBACK")  # the whole transaction is gone, as SQLite does it
+            raise error
+        return counts
+
+    monkeypatch.setattr(Writer, "_save_issue", failing)
+
+
 def test_a_database_error_ends_the_group_at_that_file(path: Path, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """A failure inside file 4's savepoint: files 1-3 are committed before it is reported; file 4 has nothing in."""
     monkeypatch.setattr(pipeline, "GROUP_SECONDS", 3600)
     store = open_store(path)
-    real_save = Writer._save_issue
-
-    def failing(writer: Writer, prepared: t.Any, datestamp: str) -> Counts:
-        counts = real_save(writer, prepared, datestamp)  # written, then undone by the savepoint
-        if prepared.key[2] == "4":
-            raise sqlite3.OperationalError("database or disk is full")
-        return counts
-
-    monkeypatch.setattr(Writer, "_save_issue", failing)
+    fail_at_issue(monkeypatch, "4", sqlite3.OperationalError("database or disk is full"), rollback=False)
     seen: list[set[str]] = []
     outcomes = run(store, corpus(tmp_path / "in", 6),
                    on_outcome=lambda name, o: seen.append(issues_in(path)) if isinstance(o, Exception) else None)
@@ -140,15 +147,7 @@ def test_an_error_that_rolls_the_transaction_back_fails_every_file_of_the_group(
     """SQLite itself rolls back (as after some I/O errors): files 1-3 of the group are lost and say so."""
     monkeypatch.setattr(pipeline, "GROUP_SECONDS", 3600)
     store = open_store(path)
-    real_save = Writer._save_issue
-
-    def failing(writer: Writer, prepared: t.Any, datestamp: str) -> Counts:
-        if prepared.key[2] == "4":
-            writer.conn.execute("ROLLBACK")  # the whole transaction is gone, as SQLite does it
-            raise sqlite3.OperationalError("disk I/O error")
-        return real_save(writer, prepared, datestamp)
-
-    monkeypatch.setattr(Writer, "_save_issue", failing)
+    fail_at_issue(monkeypatch, "4", sqlite3.OperationalError("disk I/O error"), rollback=True)
     outcomes = run(store, corpus(tmp_path / "in", 6))
     assert [str(o) if isinstance(o, Exception) else "ok" for _, o in outcomes] == (
         ["disk I/O error"] * 4 + ["ok"] * 2)
