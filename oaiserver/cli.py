@@ -187,7 +187,7 @@ def ingest_command(paths: tuple[str, ...], dry_run: bool, quiet: bool, as_json: 
                    progress: bool | None) -> None:
     """Ingest issue XML files (files, directories, globs; '-' reads stdin).
 
-    Each file is one transaction: it goes in whole or, on any error, not at all. Prints one
+    Each file goes in whole or, on any error, not at all. Prints one
     line per file (added, updated, unchanged, deleted) or its error, then a total; the exit
     status is 1 if any file failed. A full disk or a damaged database stops the ingest at
     the file that met it; once it is fixed, the same command takes up the files not done.

@@ -20,6 +20,7 @@ import time
 import typing as t
 
 from metadata_formats import CrosswalkSettings
+from oaiserver.ingest.parsing import IngestError
 from oaiserver.ingest.prepare import PrepareConfig, file_digest, prepare_issue, prepare_parsed, prepare_stored
 from oaiserver.ingest.writer import Counts, Writer
 from oaiserver.model import Issue
@@ -31,6 +32,11 @@ if t.TYPE_CHECKING:
 MIN_FILES_FOR_WORKERS = 8
 #: Files read ahead per worker (bounds the memory held by prepared files).
 AHEAD_PER_WORKER = 3
+#: Files committed together in an ingest (decisions.md P15): most of the saving per file
+#: saved; the last file of a group waits for the others to be reported.
+GROUP_FILES = 10
+#: ... and for no longer than this, so that the write lock is released often.
+GROUP_SECONDS = 0.25
 #: Records re-rendered per transaction by reindex: an ingest or withdraw started meanwhile
 #: waits for one batch at most, not for the whole database.
 REINDEX_BATCH = 250
@@ -83,17 +89,75 @@ class Ingester:
         workers = default_workers() if workers is None else workers
         with self.writer.bulk():
             if workers < 2 or count < MIN_FILES_FOR_WORKERS:
-                for name, path in items:
-                    yield name, self._schedule(read, name, path, dry_run, None)
+                works: t.Iterator[tuple[str, Work]] = (
+                    (name, self._schedule(read, name, path, dry_run, None)) for name, path in items)
+                yield from (works if dry_run else self._grouped(works))
                 return
             with _pool(workers) as pool:
-                pending: collections.deque[tuple[str, Work]] = collections.deque()
-                for name, path in items:
-                    pending.append((name, self._schedule(read, name, path, dry_run, pool)))
-                    if len(pending) >= workers * AHEAD_PER_WORKER:
-                        yield pending.popleft()
-                while pending:
-                    yield pending.popleft()
+                works = self._ahead(items, read, dry_run, pool, workers * AHEAD_PER_WORKER)
+                yield from (works if dry_run else self._grouped(works))
+
+    def _ahead(self, items: t.Iterable[tuple[str, t.Any]], read: t.Callable[[str, t.Any], bytes],
+               dry_run: bool, pool: concurrent.futures.Executor, ahead: int) -> t.Iterator[tuple[str, Work]]:
+        """Yield ``(name, work)`` in order, with ``ahead`` files read and being prepared by the pool."""
+        pending: collections.deque[tuple[str, Work]] = collections.deque()
+        for name, path in items:
+            pending.append((name, self._schedule(read, name, path, dry_run, pool)))
+            if len(pending) >= ahead:
+                yield pending.popleft()
+        while pending:
+            yield pending.popleft()
+
+    def _grouped(self, works: t.Iterable[tuple[str, Work]]) -> t.Iterator[tuple[str, Work]]:
+        """Do the works in groups of files committed together; yield each file's outcome once its group is committed.
+
+        Committing costs the same for a small file as for a big one (SQLite rewrites the last
+        page of every b-tree), so up to GROUP_FILES files, and no more than GROUP_SECONDS of
+        work, share one transaction, each file still whole or absent in its own savepoint
+        (decisions.md P15). A file is reported only when it is committed: if the commit
+        fails, every file of the group reports that failure, and none of them is in.
+        """
+        done: list[tuple[str, Counts | Exception]] = []
+        try:
+            for name, work in works:
+                if not self.writer.group_open():
+                    try:
+                        self.writer.begin_group()
+                    except Exception as error:  # noqa: BLE001 - WriterBusy, a database error: this file's outcome
+                        yield name, _outcome(error)
+                        continue
+                try:
+                    done.append((name, work()))
+                except IngestError as error:  # a bad file: nothing of it was written
+                    done.append((name, error))
+                except Exception as error:  # noqa: BLE001 - reported for this file, as without groups
+                    # A database error or a bug: the group ends at this file, so that a caller
+                    # who stops here has nothing after it written.
+                    if self.writer.group_alive():
+                        yield from _outcomes([*self._commit(done), (name, error)])
+                    else:
+                        # SQLite rolled the whole group back (a full disk, an I/O error): the
+                        # files saved before this one in the group are not in either.
+                        self.writer.abandon_group()
+                        yield from _outcomes([(n, error if isinstance(c, Counts) else c) for n, c in done]
+                                             + [(name, error)])
+                    done = []
+                    continue
+                if self.writer.group_files() >= GROUP_FILES or self.writer.group_age() >= GROUP_SECONDS:
+                    yield from _outcomes(self._commit(done))
+                    done = []
+            if self.writer.group_open():
+                yield from _outcomes(self._commit(done))
+        finally:
+            self.writer.abandon_group()  # left open only when the caller stopped early
+
+    def _commit(self, done: list[tuple[str, Counts | Exception]]) -> list[tuple[str, Counts | Exception]]:
+        """Commit the open group; the outcomes of its files (all of them the commit's error if it failed)."""
+        try:
+            self.writer.commit_group()
+        except Exception as error:  # noqa: BLE001 - the group's files are not in: each reports why
+            return [(n, error if isinstance(c, Counts) else c) for n, c in done]
+        return done
 
     def _schedule(self, read: t.Callable[[str, t.Any], bytes], name: str, path: t.Any,
                   dry_run: bool, pool: concurrent.futures.Executor | None) -> Work:
@@ -158,6 +222,22 @@ class Ingester:
             if after_batch is not None:
                 after_batch(counts)
         return counts
+
+
+def _outcome(result: Counts | Exception) -> Work:
+    """A work that returns ``result``, or raises it."""
+    def work() -> Counts:
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    return work
+
+
+def _outcomes(done: t.Sequence[tuple[str, Counts | Exception]]) -> t.Iterator[tuple[str, Work]]:
+    """``(name, work)`` for files already done: the work returns or raises what saving the file did."""
+    for name, result in done:
+        yield name, _outcome(result)
 
 
 def default_workers() -> int:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import sqlite3
+import time
 import typing as t
 from dataclasses import dataclass
 
@@ -86,8 +87,12 @@ class Writer:
         ahead = dt.timedelta(seconds=delay)
         self.clock = (lambda: now() + ahead) if delay else now
         self.delay = delay
-        self._touched: list[int] = []  # records given a new datestamp in this transaction
+        self._touched: list[int] = []  # records given a new datestamp in this transaction (or file of a group)
+        # The records changed in the open transaction, by the datestamp they were written with
+        # (several in a group of files, decisions.md P15): given the commit's time at the commit.
+        self._stamped: dict[str, list[int]] = {}
         self._lists = ListSizeKeeper(self.conn)
+        self._group: _Group | None = None
 
     def save_issue(self, issue: PreparedIssue, digest: str | None = None,
                    dry_run: bool = False) -> Counts:
@@ -328,52 +333,146 @@ class Writer:
 
     @contextlib.contextmanager
     def _transaction(self, commit: bool = True) -> t.Iterator[str]:
-        """One write transaction; yields the datestamp for the records it changes."""
-        self._touched = []
+        """One write transaction (a savepoint inside an open group); yields the datestamp for the records it changes."""
+        if self._group is not None:
+            with self._in_group(commit) as datestamp:
+                yield datestamp
+            return
+        self._touched, self._stamped = [], {}
         self._lists = ListSizeKeeper(self.conn)
         with _immediate(self.conn, commit=commit, delay=self.delay):
             datestamp = format_datestamp(self.clock())
             yield datestamp
             if commit:
-                self._restamp(datestamp)
+                self._restamp({datestamp: self._touched})
                 self._lists.settle()
 
-    def _restamp(self, started: str) -> None:
+    # ------------------------------------------------------------------ groups of files
+
+    def begin_group(self) -> None:
+        """Open one transaction for the next files saved (each in its own savepoint), until :meth:`commit_group`.
+
+        Every file still goes in whole or not at all, and readers see a group at once; the
+        group's records are stamped with the group's commit time (decisions.md P15).
+        """
+        if self._group is not None:
+            raise RuntimeError("a group of files is open already")
+        self._touched, self._stamped = [], {}
+        self._lists = ListSizeKeeper(self.conn)
+        db.begin_immediate(self.conn)
+        self._group = _Group(time.monotonic())
+
+    def group_open(self) -> bool:
+        """Tell whether a group of files is open."""
+        return self._group is not None
+
+    def group_files(self) -> int:
+        """How many files the open group holds (0 without one)."""
+        return 0 if self._group is None else self._group.files
+
+    def group_age(self) -> float:
+        """Seconds since the open group began (0 without one)."""
+        return 0.0 if self._group is None else time.monotonic() - self._group.began
+
+    def group_alive(self) -> bool:
+        """Tell whether the open group's transaction still stands (SQLite rolls it back after some errors)."""
+        return self._group is not None and self.conn.in_transaction
+
+    def commit_group(self) -> None:
+        """Stamp, count and commit the open group's files; the group is closed even if the commit fails."""
+        group, self._group = self._group, None
+        if group is None:
+            return
+        if not group.files:  # every file was known unchanged, or failed: nothing to commit
+            _immediate(self.conn, commit=False, begun=True).rollback()
+            return
+        with _immediate(self.conn, commit=True, delay=self.delay, begun=True):
+            self._restamp(self._stamped)
+            self._lists.settle()
+
+    def abandon_group(self) -> None:
+        """Roll the open group back (nothing of its files is written)."""
+        group, self._group = self._group, None
+        if group is not None:
+            _immediate(self.conn, commit=False, begun=True).rollback()
+
+    @contextlib.contextmanager
+    def _in_group(self, commit: bool) -> t.Iterator[str]:
+        # One file of a group: a savepoint, so that a failing (or dry-run) file leaves the
+        # others of its group as they were, and the list-size bookkeeping with it.
+        assert self._group is not None
+        lists = (dict(self._lists.changed), self._lists.held)
+        self._touched = []
+        datestamp = format_datestamp(self.clock())
+        self.conn.execute("SAVEPOINT file")
+        try:
+            yield datestamp
+            if not commit:
+                raise _DryRun
+        except BaseException as error:
+            if self.conn.in_transaction:  # else SQLite rolled the whole group back itself
+                self.conn.execute("ROLLBACK TO file")
+                self.conn.execute("RELEASE file")
+            self._lists.changed, self._lists.held = lists
+            if not isinstance(error, _DryRun):
+                raise
+            return
+        self.conn.execute("RELEASE file")
+        self._stamped.setdefault(datestamp, []).extend(self._touched)
+        self._group.files += 1
+
+    def _restamp(self, stamped: dict[str, list[int]]) -> None:
         """Give the records this transaction changed the time of its commit, not of its start.
 
-        A harvest that did not see them (it read before the commit) has a responseDate no
-        later than the commit; stamped at commit, they fall inside the harvester's next
-        incremental harvest (``from`` = that responseDate, inclusive) instead of before it.
+        ``stamped`` holds the records by the datestamp they were written with. A harvest that
+        did not see them (it read before the commit) has a responseDate no later than the
+        commit; stamped at commit, they fall inside the harvester's next incremental harvest
+        (``from`` = that responseDate, inclusive) instead of before it.
         """
         committed = format_datestamp(self.clock())
-        if committed == started or not self._touched:
-            return
-        ids = json.dumps(self._touched)
-        old, new = f"<datestamp>{started}</datestamp>", f"<datestamp>{committed}</datestamp>"
-        # Counted afresh by the settle that follows (every touched record is a changed one).
-        # (+datestamp: find the rows by id, not among all the records of that second.)
-        self.conn.execute(
-            "UPDATE records SET datestamp = ?, header = replace(header, ?, ?) "
-            "WHERE id IN (SELECT value FROM json_each(?)) AND +datestamp = ?",
-            (committed, old, new, ids, started),
-        )
-        self.conn.execute(
-            "UPDATE record_sets SET datestamp = ? "
-            "WHERE record_id IN (SELECT value FROM json_each(?)) AND datestamp = ?",
-            (committed, ids, started),
-        )
+        for started, touched in stamped.items():
+            if committed == started or not touched:
+                continue
+            ids = json.dumps(touched)
+            old, new = f"<datestamp>{started}</datestamp>", f"<datestamp>{committed}</datestamp>"
+            # Counted afresh by the settle that follows (every touched record is a changed one).
+            # (+datestamp: find the rows by id, not among all the records of that second.)
+            self.conn.execute(
+                "UPDATE records SET datestamp = ?, header = replace(header, ?, ?) "
+                "WHERE id IN (SELECT value FROM json_each(?)) AND +datestamp = ?",
+                (committed, old, new, ids, started),
+            )
+            self.conn.execute(
+                "UPDATE record_sets SET datestamp = ? "
+                "WHERE record_id IN (SELECT value FROM json_each(?)) AND datestamp = ?",
+                (committed, ids, started),
+            )
+
+
+class _DryRun(Exception):
+    """Raised inside a file's savepoint to roll a dry run back."""
+
+
+@dataclass
+class _Group:
+    """An open group of files: when it began (time.monotonic) and how many files it holds."""
+
+    began: float
+    files: int = 0
 
 
 class _immediate:
     """BEGIN IMMEDIATE … COMMIT: take the write lock up front so readers never see half a file."""
 
-    def __init__(self, conn: t.Any, commit: bool = True, delay: int = 0) -> None:
+    def __init__(self, conn: t.Any, commit: bool = True, delay: int = 0, begun: bool = False) -> None:
         self.conn = conn
         self.commit = commit
         self.delay = delay
+        self.begun = begun  # the transaction is open already (a group of files)
 
     def __enter__(self) -> None:
-        db.begin_immediate(self.conn)  # waits for a writer outside the admin commands' lock
+        if not self.begun:
+            db.begin_immediate(self.conn)  # waits for a writer outside the admin commands' lock
 
     def __exit__(self, exc_type: t.Any, exc: t.Any, tb: t.Any) -> None:
         if self.commit and not exc_type:
@@ -381,12 +480,13 @@ class _immediate:
                 timeline.committing(self.conn, changes_data=True, delay=self.delay)
                 self.conn.execute("COMMIT")
             except BaseException:
-                self._rollback()
+                self.rollback()
                 raise
         else:
-            self._rollback()
+            self.rollback()
 
-    def _rollback(self) -> None:
+    def rollback(self) -> None:
+        """Roll the transaction back, if SQLite has not already; never hide the error that led here."""
         # After some errors (a full disk, an I/O error) SQLite has already rolled the
         # transaction back: a ROLLBACK would fail with "no transaction is active" and that
         # message would replace the real cause. The cause is what propagates, always.
