@@ -16,7 +16,7 @@ from typing import Final
 from lxml import etree
 
 from oaiserver.model import AbstractBlock, Inline
-from oaiserver.ingest.normalise import WHITESPACE, ZWNJ, collapse_spaces, trim_text
+from oaiserver.ingest.normalise import WHITESPACE, ZWNJ, trim_text
 from oaiserver.xmltext import has_illegal, strip_illegal
 
 log = logging.getLogger(__name__)
@@ -120,8 +120,14 @@ def _blocks(value: str | None, xml_clean: bool = False) -> list[list[_Run]]:
     root = etree.fromstring(text.encode("utf-8", "replace"), _html_parser())
     if root is None:
         return []
+    items = _decode_references(_flatten(root))
+    if "&#" in text:
+        # Only a character reference can give a character XML forbids ("&#1;"): the value is
+        # XML-clean and no named reference stands for one. _decode_references cleans what it
+        # decodes ("&amp;#12;"), so the whole text needs a scan only here.
+        items = _xml_clean(items)
     blocks: list[list[_Run]] = [[]]
-    for item in _xml_clean(_decode_references(_flatten(root))):
+    for item in items:
         if item is _BREAK:
             blocks.append([])
         else:
@@ -133,8 +139,9 @@ def _blocks(value: str | None, xml_clean: bool = False) -> list[list[_Run]]:
 
 
 def _decode_references(items: list[_Item]) -> list[_Item]:
-    """Decode the references left in the runs' text after the HTML parser, until none is left (bounded)."""
-    return [i if i is _BREAK or "&" not in i[0] else (decode_references(i[0]), i[1])
+    """Decode the references left in the runs' text after the HTML parser (bounded); keep it XML-clean."""
+    # A decoded reference may be a character XML forbids ("&amp;#12;" gives a form feed).
+    return [i if i is _BREAK or "&" not in i[0] else (strip_illegal(decode_references(i[0])), i[1])
             for i in items]
 
 
@@ -161,33 +168,49 @@ def _xml_clean(items: list[_Item]) -> list[_Item]:
 def _flatten(root: etree._Element) -> list[_Item]:
     """Return the text runs and paragraph breaks of a tree, in document order."""
     # lxml's iterwalk walks the tree in C (no recursion, so deep nesting is fine) and can skip
-    # a dropped subtree; a hand-made stack of Python tuples cost half again as much.
+    # a dropped subtree; a hand-made stack of Python tuples cost half again as much. Most
+    # elements are plain (<span>, <font>): one dict miss sends them on, and each text and
+    # tail is read once (every read makes a new str).
     out: list[_Item] = []
+    append = out.append
     styles: tuple[str, ...] = ()
     outer: list[tuple[str, ...]] = []  # the styles around each open element
+    push, pop = outer.append, outer.pop
     walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
     for event, el in walker:
-        tag = el.tag  # lxml's HTML parser gives lower-case names
         if event == "start":
-            if tag in _BLOCK_TAGS or tag == "br":
-                out.append(_BREAK)
-            outer.append(styles)
-            if tag in _DROP_TAGS:
-                walker.skip_subtree()  # the subtree vanishes; its "end" still keeps the tail
-                continue
-            if tag in _STYLE_TAGS:
-                styles = _with_style(styles, _STYLE_TAGS[tag])
-            if el.text:
-                out.append((el.text, styles))
+            push(styles)
+            kind = _START_KINDS.get(el.tag)  # lxml's HTML parser gives lower-case names
+            if kind is not None:
+                breaks, drops, style = kind
+                if breaks:
+                    append(_BREAK)
+                if drops:
+                    walker.skip_subtree()  # the subtree vanishes; its "end" still keeps the tail
+                    continue
+                if style is not None:
+                    styles = _with_style(styles, style)
+            text = el.text
+            if text:
+                append((text, styles))
             continue
         if event == "end":
-            styles = outer.pop()
-            if tag in _BLOCK_TAGS:
-                out.append(_BREAK)
+            styles = pop()
+            if el.tag in _BLOCK_TAGS:
+                append(_BREAK)
         # The tail of an element, comment or PI carries the enclosing styles.
-        if el.tail:
-            out.append((el.tail, styles))
+        tail = el.tail
+        if tail:
+            append((tail, styles))
     return out
+
+
+#: What the start of an element does, for the elements that do something: (starts a
+#: paragraph, is dropped with its subtree, the style it adds).
+_START_KINDS: dict[str, tuple[bool, bool, str | None]] = {
+    tag: (tag in _BLOCK_TAGS or tag == "br", tag in _DROP_TAGS, _STYLE_TAGS.get(tag))
+    for tag in (*_BLOCK_TAGS, *_DROP_TAGS, *_STYLE_TAGS, "br")
+}
 
 
 def _with_style(styles: tuple[str, ...], style: str) -> tuple[str, ...]:
@@ -199,15 +222,24 @@ def _normalise_block(runs: list[_Run]) -> list[_Run]:
     """Collapse whitespace across runs, trim the block, merge runs with equal styles."""
     result: list[_Run] = []
     for text, styles in runs:
-        text = collapse_spaces(text)  # the runs are XML-clean already (_xml_clean)
-        if not text:
+        # collapse_spaces, inline (the runs are XML-clean already: _xml_clean).
+        words = text.split()
+        if words:
+            joined = " ".join(words)
+            if text[0].isspace():
+                joined = " " + joined
+            if text[-1].isspace():
+                joined += " "
+            text = joined
+        elif text:
+            text = " "
+        else:
             continue
-        prev_space = not result or result[-1][0].endswith(" ")
-        if prev_space and text.startswith(" "):
+        if text[0] == " " and (not result or result[-1][0][-1] == " "):
             text = text[1:]
             if not text:
                 continue
-        if not text.strip():
+        if text == " ":  # the only blank a collapsed run can be
             # A lone space carries no visible style: give it the previous run's styles so that
             # the runs around it can merge ("<b>A</b> <b>B</b>" -> one bold run).
             styles = result[-1][1]
