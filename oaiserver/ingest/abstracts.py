@@ -52,6 +52,7 @@ _EDGE_CHARS = WHITESPACE + ZWNJ
 _LABEL_MAX_CHARS = 60
 _LABEL_MAX_WORDS = 6
 _COLONS = ":\uff1a"
+_COLON_CHARS = tuple(_COLONS)
 # A complete character or entity reference, semicolon required: html.unescape on a whole text
 # would also decode the legacy forms without one ("&para" inside "&parameter").
 _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
@@ -98,7 +99,7 @@ def parse_abstract(value: str | None, xml_clean: bool = False) -> tuple[Abstract
     structured = _split_labels(blocks)
     if structured is not None:
         return structured
-    return tuple(AbstractBlock(None, tuple(Inline(t, s) for t, s in b)) for b in blocks)
+    return tuple([AbstractBlock(None, tuple([Inline(t, s) for t, s in b])) for b in blocks])
 
 
 def html_to_text(value: str | None) -> str | None:
@@ -297,31 +298,31 @@ def _split_labels(blocks: list[list[_Run]]) -> tuple[AbstractBlock, ...] | None:
                 sections.append((None, block))
             continue
         sections.append(found)
-    if sum(1 for label, _ in sections if label) < 2 or any(not content for _, content in sections):
+    if len([label for label, _ in sections if label]) < 2 or not all([c for _, c in sections]):
         return None  # a lone lead-in; or a label with no text at all after it, which heads nothing
-    return tuple(
-        AbstractBlock(label, tuple(Inline(t, s) for t, s in content)) for label, content in sections
-    )
+    return tuple([
+        AbstractBlock(label, tuple([Inline(t, s) for t, s in content])) for label, content in sections
+    ])
 
 
 def _take_label(block: list[_Run]) -> tuple[str, list[_Run]] | None:
     """Split a leading bold label off a block: ``(label, remaining runs)``, else None."""
-    count = 0
+    if not block or "bold" not in block[0][1]:
+        return None  # most blocks: no label
+    count = 1
     while count < len(block) and "bold" in block[count][1]:
         count += 1
-    if count == 0:
-        return None
-    bold = "".join(t for t, _ in block[:count]).strip()
-    rest = [(t, s) for t, s in block[count:]]
+    bold = "".join([t for t, _ in block[:count]]).strip()
+    rest = block[count:]  # a new list: the runs themselves are tuples
     if bold and bold[-1] in _COLONS:
         label = bold[:-1].strip()
-    elif rest and rest[0][0].lstrip()[:1] in tuple(_COLONS):  # tuple: "" must not match
+    elif rest and rest[0][0].lstrip()[:1] in _COLON_CHARS:  # a tuple: "" must not match
         label = bold  # "<b>Methods</b>: In this review" (colon outside the bold)
         rest[0] = (rest[0][0].lstrip()[1:], rest[0][1])
     else:
         return None
     if not label or len(label) > _LABEL_MAX_CHARS or len(label.split()) > _LABEL_MAX_WORDS:
         return None
-    if any(c in _COLONS for c in label):
+    if ":" in label or "\uff1a" in label:  # a colon of _COLONS
         return None
-    return label, _trim_edges([(t, s) for t, s in rest if t])
+    return label, _trim_edges([run for run in rest if run[0]])
