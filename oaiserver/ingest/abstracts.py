@@ -221,7 +221,7 @@ def _flatten(root: etree._Element) -> list[_Item]:
 
 #: What the start of an element does, for the elements that do something: (starts a
 #: paragraph, is dropped with its subtree, the style it adds).
-_START_KINDS: dict[str, tuple[bool, bool, str | None]] = {
+_START_KINDS: dict[object, tuple[bool, bool, str | None]] = {
     tag: (tag in _BLOCK_TAGS or tag == "br", tag in _DROP_TAGS, _STYLE_TAGS.get(tag))
     for tag in (*_BLOCK_TAGS, *_DROP_TAGS, *_STYLE_TAGS, "br")
 }

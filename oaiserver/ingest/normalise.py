@@ -38,7 +38,7 @@ _DIGITS = str.maketrans(
 # Arabic Yeh/Kaf (and Alef Maksura) folded to the Persian letters, for matching keys only (decisions.md Q20).
 _ARABIC_FOLD = str.maketrans({"\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9"})
 # Both in one pass: their keys are distinct, and neither maps a character to a key of the other.
-_MATCH_FOLD = {**_ARABIC_FOLD, **_DIGITS}
+_MATCH_FOLD: dict[int, str | int | None] = {**_ARABIC_FOLD, **_DIGITS}
 
 
 def collapse_spaces(text: str) -> str:
