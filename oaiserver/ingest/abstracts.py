@@ -11,12 +11,13 @@ import enum
 import html
 import logging
 import re
+import threading
 from typing import Final
 
 from lxml import etree
 
 from oaiserver.model import AbstractBlock, Inline
-from oaiserver.ingest.normalise import WHITESPACE, ZWNJ, collapse_spaces, trim_text
+from oaiserver.ingest.normalise import WHITESPACE, ZWNJ, trim_text
 from oaiserver.xmltext import has_illegal, strip_illegal
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ _EDGE_CHARS = WHITESPACE + ZWNJ
 _LABEL_MAX_CHARS = 60
 _LABEL_MAX_WORDS = 6
 _COLONS = ":\uff1a"
+_COLON_CHARS = tuple(_COLONS)
 # A complete character or entity reference, semicolon required: html.unescape on a whole text
 # would also decode the legacy forms without one ("&para" inside "&parameter").
 _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
@@ -62,11 +64,23 @@ _MAX_DECODES = 4
 
 
 def _html_parser() -> etree.HTMLParser:
-    """Build an HTML parser; one per call because lxml parsers must not be shared by threads."""
+    """Build an HTML parser."""
     return etree.HTMLParser(
         recover=True, no_network=True, remove_comments=True, remove_pis=True,
         encoding="utf-8", default_doctype=False,
     )
+
+
+_threads = threading.local()
+
+
+def _thread_html_parser() -> etree.HTMLParser:
+    """This thread's HTML parser, built at its first use (lxml parsers must not be shared by threads)."""
+    # Reused, it spares setting up a parser context for each abstract and title: ~3 us each.
+    parser: etree.HTMLParser | None = getattr(_threads, "parser", None)
+    if parser is None:
+        parser = _threads.parser = _html_parser()
+    return parser
 
 
 _Run = tuple[str, tuple[str, ...]]
@@ -85,7 +99,7 @@ def parse_abstract(value: str | None, xml_clean: bool = False) -> tuple[Abstract
     structured = _split_labels(blocks)
     if structured is not None:
         return structured
-    return tuple(AbstractBlock(None, tuple(Inline(t, s) for t, s in b)) for b in blocks)
+    return tuple([AbstractBlock(None, tuple([Inline(t, s) for t, s in b])) for b in blocks])
 
 
 def html_to_text(value: str | None) -> str | None:
@@ -117,11 +131,17 @@ def _blocks(value: str | None, xml_clean: bool = False) -> list[list[_Run]]:
     if trim_text(text) is None:  # "---", "-", only whitespace/NBSP (decisions.md Q17)
         return []
     # Bytes with an explicit parser encoding: a <meta charset> in the value cannot override it.
-    root = etree.fromstring(text.encode("utf-8", "replace"), _html_parser())
+    root = etree.fromstring(text.encode("utf-8", "replace"), _thread_html_parser())
     if root is None:
         return []
+    items = _decode_references(_flatten(root))
+    if "&#" in text:
+        # Only a character reference can give a character XML forbids ("&#1;"): the value is
+        # XML-clean and no named reference stands for one. _decode_references cleans what it
+        # decodes ("&amp;#12;"), so the whole text needs a scan only here.
+        items = _xml_clean(items)
     blocks: list[list[_Run]] = [[]]
-    for item in _xml_clean(_decode_references(_flatten(root))):
+    for item in items:
         if item is _BREAK:
             blocks.append([])
         else:
@@ -133,8 +153,9 @@ def _blocks(value: str | None, xml_clean: bool = False) -> list[list[_Run]]:
 
 
 def _decode_references(items: list[_Item]) -> list[_Item]:
-    """Decode the references left in the runs' text after the HTML parser, until none is left (bounded)."""
-    return [i if i is _BREAK or "&" not in i[0] else (decode_references(i[0]), i[1])
+    """Decode the references left in the runs' text after the HTML parser (bounded); keep it XML-clean."""
+    # A decoded reference may be a character XML forbids ("&amp;#12;" gives a form feed).
+    return [i if i is _BREAK or "&" not in i[0] else (strip_illegal(decode_references(i[0])), i[1])
             for i in items]
 
 
@@ -161,33 +182,49 @@ def _xml_clean(items: list[_Item]) -> list[_Item]:
 def _flatten(root: etree._Element) -> list[_Item]:
     """Return the text runs and paragraph breaks of a tree, in document order."""
     # lxml's iterwalk walks the tree in C (no recursion, so deep nesting is fine) and can skip
-    # a dropped subtree; a hand-made stack of Python tuples cost half again as much.
+    # a dropped subtree; a hand-made stack of Python tuples cost half again as much. Most
+    # elements are plain (<span>, <font>): one dict miss sends them on, and each text and
+    # tail is read once (every read makes a new str).
     out: list[_Item] = []
+    append = out.append
     styles: tuple[str, ...] = ()
     outer: list[tuple[str, ...]] = []  # the styles around each open element
+    push, pop = outer.append, outer.pop
     walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
     for event, el in walker:
-        tag = el.tag  # lxml's HTML parser gives lower-case names
         if event == "start":
-            if tag in _BLOCK_TAGS or tag == "br":
-                out.append(_BREAK)
-            outer.append(styles)
-            if tag in _DROP_TAGS:
-                walker.skip_subtree()  # the subtree vanishes; its "end" still keeps the tail
-                continue
-            if tag in _STYLE_TAGS:
-                styles = _with_style(styles, _STYLE_TAGS[tag])
-            if el.text:
-                out.append((el.text, styles))
+            push(styles)
+            kind = _START_KINDS.get(el.tag)  # lxml's HTML parser gives lower-case names
+            if kind is not None:
+                breaks, drops, style = kind
+                if breaks:
+                    append(_BREAK)
+                if drops:
+                    walker.skip_subtree()  # the subtree vanishes; its "end" still keeps the tail
+                    continue
+                if style is not None:
+                    styles = _with_style(styles, style)
+            text = el.text
+            if text:
+                append((text, styles))
             continue
         if event == "end":
-            styles = outer.pop()
-            if tag in _BLOCK_TAGS:
-                out.append(_BREAK)
+            styles = pop()
+            if el.tag in _BLOCK_TAGS:
+                append(_BREAK)
         # The tail of an element, comment or PI carries the enclosing styles.
-        if el.tail:
-            out.append((el.tail, styles))
+        tail = el.tail
+        if tail:
+            append((tail, styles))
     return out
+
+
+#: What the start of an element does, for the elements that do something: (starts a
+#: paragraph, is dropped with its subtree, the style it adds).
+_START_KINDS: dict[object, tuple[bool, bool, str | None]] = {
+    tag: (tag in _BLOCK_TAGS or tag == "br", tag in _DROP_TAGS, _STYLE_TAGS.get(tag))
+    for tag in (*_BLOCK_TAGS, *_DROP_TAGS, *_STYLE_TAGS, "br")
+}
 
 
 def _with_style(styles: tuple[str, ...], style: str) -> tuple[str, ...]:
@@ -199,15 +236,24 @@ def _normalise_block(runs: list[_Run]) -> list[_Run]:
     """Collapse whitespace across runs, trim the block, merge runs with equal styles."""
     result: list[_Run] = []
     for text, styles in runs:
-        text = collapse_spaces(text)  # the runs are XML-clean already (_xml_clean)
-        if not text:
+        # collapse_spaces, inline (the runs are XML-clean already: _xml_clean).
+        words = text.split()
+        if words:
+            joined = " ".join(words)
+            if text[0].isspace():
+                joined = " " + joined
+            if text[-1].isspace():
+                joined += " "
+            text = joined
+        elif text:
+            text = " "
+        else:
             continue
-        prev_space = not result or result[-1][0].endswith(" ")
-        if prev_space and text.startswith(" "):
+        if text[0] == " " and (not result or result[-1][0][-1] == " "):
             text = text[1:]
             if not text:
                 continue
-        if not text.strip():
+        if text == " ":  # the only blank a collapsed run can be
             # A lone space carries no visible style: give it the previous run's styles so that
             # the runs around it can merge ("<b>A</b> <b>B</b>" -> one bold run).
             styles = result[-1][1]
@@ -252,31 +298,31 @@ def _split_labels(blocks: list[list[_Run]]) -> tuple[AbstractBlock, ...] | None:
                 sections.append((None, block))
             continue
         sections.append(found)
-    if sum(1 for label, _ in sections if label) < 2 or any(not content for _, content in sections):
+    if len([label for label, _ in sections if label]) < 2 or not all([c for _, c in sections]):
         return None  # a lone lead-in; or a label with no text at all after it, which heads nothing
-    return tuple(
-        AbstractBlock(label, tuple(Inline(t, s) for t, s in content)) for label, content in sections
-    )
+    return tuple([
+        AbstractBlock(label, tuple([Inline(t, s) for t, s in content])) for label, content in sections
+    ])
 
 
 def _take_label(block: list[_Run]) -> tuple[str, list[_Run]] | None:
     """Split a leading bold label off a block: ``(label, remaining runs)``, else None."""
-    count = 0
+    if not block or "bold" not in block[0][1]:
+        return None  # most blocks: no label
+    count = 1
     while count < len(block) and "bold" in block[count][1]:
         count += 1
-    if count == 0:
-        return None
-    bold = "".join(t for t, _ in block[:count]).strip()
-    rest = [(t, s) for t, s in block[count:]]
+    bold = "".join([t for t, _ in block[:count]]).strip()
+    rest = block[count:]  # a new list: the runs themselves are tuples
     if bold and bold[-1] in _COLONS:
         label = bold[:-1].strip()
-    elif rest and rest[0][0].lstrip()[:1] in tuple(_COLONS):  # tuple: "" must not match
+    elif rest and rest[0][0].lstrip()[:1] in _COLON_CHARS:  # a tuple: "" must not match
         label = bold  # "<b>Methods</b>: In this review" (colon outside the bold)
         rest[0] = (rest[0][0].lstrip()[1:], rest[0][1])
     else:
         return None
     if not label or len(label) > _LABEL_MAX_CHARS or len(label.split()) > _LABEL_MAX_WORDS:
         return None
-    if any(c in _COLONS for c in label):
+    if ":" in label or "\uff1a" in label:  # a colon of _COLONS
         return None
-    return label, _trim_edges([(t, s) for t, s in rest if t])
+    return label, _trim_edges([run for run in rest if run[0]])

@@ -103,11 +103,12 @@ def article_key(
     title: str | None,
 ) -> str:
     """Return the article key: ``a_code``, else Yektaweb ``article-{site}-{id}``, else a hash."""
-    return (
-        a_code(web_url)
-        or yektaweb_key(web_url)
-        or title_hash(journal_key, volume, number, first_page, title)
-    )
+    return publisher_id(web_url) or title_hash(journal_key, volume, number, first_page, title)
+
+
+def publisher_id(web_url: str | None) -> str | None:
+    """Return the platform's id of an article: its ``a_code``, else its Yektaweb key, else None."""
+    return a_code(web_url) or yektaweb_key(web_url)
 
 
 _SLUG_MAX = 64

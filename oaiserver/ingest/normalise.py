@@ -37,6 +37,8 @@ _DIGITS = str.maketrans(
 )
 # Arabic Yeh/Kaf (and Alef Maksura) folded to the Persian letters, for matching keys only (decisions.md Q20).
 _ARABIC_FOLD = str.maketrans({"\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9"})
+# Both in one pass: their keys are distinct, and neither maps a character to a key of the other.
+_MATCH_FOLD: dict[int, str | int | None] = {**_ARABIC_FOLD, **_DIGITS}
 
 
 def collapse_spaces(text: str) -> str:
@@ -102,7 +104,9 @@ def match_key(value: str | None) -> str:
     """Fold a string for matching only (never display): casefold, no ZWNJ/whitespace, fa letters."""
     if not value:
         return ""
-    text = unicodedata.normalize("NFKC", value).translate(_ARABIC_FOLD).translate(_DIGITS)
+    if value.isascii():  # NFKC, the folds and ZWNJ leave ASCII as it is
+        return "".join(value.casefold().split())
+    text = unicodedata.normalize("NFKC", value).translate(_MATCH_FOLD)
     text = text.casefold().replace(ZWNJ, "")
     return "".join(text.split())  # drops every whitespace run, like re.sub(r"\s+", "", text)
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import datetime as dt
 import multiprocessing
 import os
+import sys
 import threading
 import time
+import types
 import typing as t
 
 from metadata_formats import CrosswalkSettings
@@ -249,10 +252,35 @@ def default_workers() -> int:
 
 
 def _pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
+    """Start ``workers`` worker processes that import only what preparing needs."""
     # spawn: a clean interpreter per worker (no fork of a process holding SQLite handles).
     context = multiprocessing.get_context("spawn")
-    return concurrent.futures.ProcessPoolExecutor(
+    pool = concurrent.futures.ProcessPoolExecutor(
         workers, mp_context=context, initializer=_exit_with_parent, initargs=(os.getpid(),))
+    # A spawned worker first runs the parent's main module (as __mp_main__): for the CLI that
+    # is oaiserver.cli with Flask, click and every command, ~0.15 s of imports a worker never
+    # uses. With a bare __main__ while they start (a spawning pool starts them all in its first
+    # submit), they import only what unpickling their tasks needs.
+    try:
+        with _bare_main():
+            pool.submit(int)
+    except BaseException:  # e.g. no process could be started: leave none behind
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    return pool
+
+
+@contextlib.contextmanager
+def _bare_main() -> t.Iterator[None]:
+    """Stand an empty module in for ``__main__``: processes spawned meanwhile do not import the main module."""
+    # Without __spec__ and __file__, multiprocessing has no main module to send (as for
+    # `python -c`). Only functions of importable modules are sent to the workers.
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 def _exit_with_parent(parent: int) -> None:

@@ -8,6 +8,7 @@ is held to nine digits, since libxml2 refuses ports beyond a C int.
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 
@@ -29,20 +30,27 @@ _AUTHORITY = rf"(?:{_USERINFO}@)?(?:{_IP_LITERAL}|{_REG_NAME})(?::[0-9]{{1,9}})?
 _PATH_ABEMPTY = rf"(?:/{_SEGMENT})*"
 _PATH_ABSOLUTE = rf"/(?:{_SEGMENT_NZ}(?:/{_SEGMENT})*)?"
 
-_URI_REFERENCE = re.compile(
-    r"(?:"
-    rf"[A-Za-z][A-Za-z0-9+\-.]*:"  # scheme: an absolute URI
-    rf"(?://{_AUTHORITY}{_PATH_ABEMPTY}|{_PATH_ABSOLUTE}|{_SEGMENT_NZ}(?:/{_SEGMENT})*|)"
-    r"|"  # or a relative reference
-    rf"(?://{_AUTHORITY}{_PATH_ABEMPTY}|{_PATH_ABSOLUTE}|{_SEGMENT_NZ_NC}(?:/{_SEGMENT})*|)"
-    r")"
-    rf"(?:\?{_QUERY})?(?:#{_QUERY})?"
-)
+@functools.cache
+def _uri_reference() -> re.Pattern[str]:
+    """The URI-reference pattern, compiled at its first use.
+
+    Compiling it takes ~50 ms (its classes reach U+10FFFF, and it repeats them): at import, every
+    process importing the protocol paid that, the admin commands included, which never check one.
+    """
+    return re.compile(
+        r"(?:"
+        rf"[A-Za-z][A-Za-z0-9+\-.]*:"  # scheme: an absolute URI
+        rf"(?://{_AUTHORITY}{_PATH_ABEMPTY}|{_PATH_ABSOLUTE}|{_SEGMENT_NZ}(?:/{_SEGMENT})*|)"
+        r"|"  # or a relative reference
+        rf"(?://{_AUTHORITY}{_PATH_ABEMPTY}|{_PATH_ABSOLUTE}|{_SEGMENT_NZ_NC}(?:/{_SEGMENT})*|)"
+        r")"
+        rf"(?:\?{_QUERY})?(?:#{_QUERY})?"
+    )
 
 
 def is_uri_reference(value: str) -> bool:
     """Tell whether ``value`` is an RFC 3986 URI reference (non-ASCII letters allowed)."""
-    if _URI_REFERENCE.fullmatch(value) is None:
+    if _uri_reference().fullmatch(value) is None:
         return False
     literal = _IPV6_LITERAL.search(value)
     if literal is None:

@@ -109,6 +109,14 @@ def test_decoding_is_bounded_and_needs_complete_references() -> None:
     assert block.content[0].text == "&parameter &unknownname; R&D x"
 
 
+def test_references_decoded_after_the_html_parser_give_no_xml_illegal_character() -> None:
+    # html.unescape turns "&#12;" into a form feed, which XML cannot carry; the value itself
+    # holds no "&#" (the HTML parser decoded no character reference), nor does the title.
+    (block,) = parse_abstract("<p>a&amp;#12;b&amp;&num;12;c&amp;amp;#x0C;d</p>", xml_clean=True)
+    assert block.content[0].text == "abcd"
+    assert html_to_text("x&amp;#12;y") == "xy"
+
+
 def test_blocks_of_only_nbsp_are_dropped() -> None:
     blocks = parse_abstract("<p>text</p><p>&amp;nbsp;</p><p>&amp;amp;nbsp; &nbsp;</p>")
     assert [b.content for b in blocks] == [(Inline("text"),)]
