@@ -259,11 +259,14 @@ def _pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
         workers, mp_context=context, initializer=_exit_with_parent, initargs=(os.getpid(),))
     # A spawned worker first runs the parent's main module (as __mp_main__): for the CLI that
     # is oaiserver.cli with Flask, click and every command, ~0.15 s of imports a worker never
-    # uses. With a bare __main__ while they start (a spawning pool starts them all in its first
-    # submit), they import only what unpickling their tasks needs.
+    # uses. With a bare __main__ while they start, they import only what unpickling their tasks
+    # needs. A spawning pool starts a worker per submit while none is idle: one task per worker,
+    # submitted long before the first worker is up (a spawn takes tens of milliseconds), starts
+    # them all here.
     try:
         with _bare_main():
-            pool.submit(int)
+            for _ in range(workers):
+                pool.submit(int)
     except BaseException:  # e.g. no process could be started: leave none behind
         pool.shutdown(wait=False, cancel_futures=True)
         raise
