@@ -24,7 +24,8 @@ import typing as t
 
 from metadata_formats import CrosswalkSettings
 from oaiserver.ingest.parsing import IngestError
-from oaiserver.ingest.prepare import PrepareConfig, file_digest, prepare_issue, prepare_parsed, prepare_stored
+from oaiserver.ingest.prepare import (PrepareConfig, PreparedIssue, file_digest, prepare_issue, prepare_parsed,
+                                      prepare_stored)
 from oaiserver.ingest.writer import Counts, Writer
 from oaiserver.model import Issue
 
@@ -69,7 +70,7 @@ class Ingester:
 
         Raises :class:`~oaiserver.ingest.parsing.IngestError` for a file that cannot be ingested.
         """
-        return self._save(data, file_digest(data, self.config.fingerprint), None, dry_run)
+        return _FileWork(self, data, file_digest(data, self.config.fingerprint), None, dry_run)()
 
     def save_issue(self, issue: Issue, dry_run: bool = False) -> Counts:
         """Prepare and save an issue already parsed (not remembered as a file)."""
@@ -115,44 +116,55 @@ class Ingester:
         """Do the works in groups of files committed together; yield each file's outcome once its group is committed.
 
         Committing costs the same for a small file as for a big one (SQLite rewrites the last
-        page of every b-tree), so up to GROUP_FILES files, and no more than GROUP_SECONDS of
-        work, share one transaction, each file still whole or absent in its own savepoint
-        (decisions.md P15). A file is reported only when it is committed: if the commit
-        fails, every file of the group reports that failure, and none of them is in.
+        page of every b-tree), so up to GROUP_FILES files share one transaction, each file
+        still whole or absent in its own savepoint (decisions.md P15). The write lock is not
+        held while a file is prepared beyond GROUP_SECONDS: a group is committed rather than
+        kept open waiting for a file still being prepared. A file is reported only when it is
+        committed: if the commit fails, every file of the group reports that failure, and none
+        of them is in.
         """
         done: list[tuple[str, Counts | Exception]] = []
         try:
             for name, work in works:
-                if not self.writer.group_open():
-                    try:
-                        self.writer.begin_group()
-                    except Exception as error:  # noqa: BLE001 - WriterBusy, a database error: this file's outcome
-                        yield name, _outcome(error)
-                        continue
+                assert isinstance(work, _FileWork)
+                if self.writer.group_open() and not work.wait(max(0.0, GROUP_SECONDS - self.writer.group_age())):
+                    yield from _outcomes(self._commit(done))
+                    done = []
                 try:
-                    done.append((name, work()))
+                    prepared = work.prepared()  # read, parse and render: outside any group if it takes long
+                    if not isinstance(prepared, Counts) and not self.writer.group_open():
+                        self.writer.begin_group()
+                    done.append((name, prepared if isinstance(prepared, Counts) else work.save(prepared)))
                 except IngestError as error:  # a bad file: nothing of it was written
                     done.append((name, error))
                 except Exception as error:  # noqa: BLE001 - reported for this file, as without groups
                     # A database error or a bug: the group ends at this file, so that a caller
                     # who stops here has nothing after it written.
-                    if self.writer.group_alive():
-                        yield from _outcomes([*self._commit(done), (name, error)])
-                    else:
-                        # SQLite rolled the whole group back (a full disk, an I/O error): the
-                        # files saved before this one in the group are not in either.
-                        self.writer.abandon_group()
-                        yield from _outcomes([(n, error if isinstance(c, Counts) else c) for n, c in done]
-                                             + [(name, error)])
+                    yield from _outcomes(self._end_at(done, name, error))
                     done = []
                     continue
-                if self.writer.group_files() >= GROUP_FILES or self.writer.group_age() >= GROUP_SECONDS:
+                if not self.writer.group_open():
+                    yield from _outcomes(done)  # outcomes that wait for no commit
+                    done = []
+                elif self.writer.group_files() >= GROUP_FILES or self.writer.group_age() >= GROUP_SECONDS:
                     yield from _outcomes(self._commit(done))
                     done = []
-            if self.writer.group_open():
-                yield from _outcomes(self._commit(done))
+            yield from _outcomes(self._commit(done) if self.writer.group_open() else done)
         finally:
             self.writer.abandon_group()  # left open only when the caller stopped early
+
+    def _end_at(self, done: list[tuple[str, Counts | Exception]], name: str,
+                error: Exception) -> list[tuple[str, Counts | Exception]]:
+        """End the open group at a file that failed with ``error``; the outcomes of the group's files and of that file."""
+        if not self.writer.group_open():
+            return [*done, (name, error)]
+        if self.writer.group_alive():
+            return [*self._commit(done), (name, error)]
+        # SQLite rolled the whole group back (a full disk, an I/O error): the files saved
+        # before this one in the group are not in either.
+        self.writer.abandon_group()
+        lost: list[tuple[str, Counts | Exception]] = [(n, error if isinstance(c, Counts) else c) for n, c in done]
+        return [*lost, (name, error)]
 
     def _commit(self, done: list[tuple[str, Counts | Exception]]) -> list[tuple[str, Counts | Exception]]:
         """Commit the open group; the outcomes of its files (all of them the commit's error if it failed)."""
@@ -163,32 +175,18 @@ class Ingester:
         return done
 
     def _schedule(self, read: t.Callable[[str, t.Any], bytes], name: str, path: t.Any,
-                  dry_run: bool, pool: concurrent.futures.Executor | None) -> Work:
+                  dry_run: bool, pool: concurrent.futures.Executor | None) -> _FileWork:
         """Read one file and, with a pool, start preparing it there; return the work that saves it."""
         try:
             data = read(name, path)
         except Exception as error:  # noqa: BLE001 - reported for this file when its turn comes
-            failure = error
-
-            def fail() -> Counts:
-                raise failure
-
-            return fail
+            return _FileWork(self, b"", "", None, dry_run, failure=error)
         digest = file_digest(data, self.config.fingerprint)
         future = None
-        # A file most likely skipped needs no worker (_save checks again in its turn).
+        # A file most likely skipped needs no worker (_FileWork.prepared checks again in its turn).
         if pool is not None and self.writer.known_unchanged(digest) is None:
             future = pool.submit(prepare_issue, data, self.config)
-        return lambda: self._save(data, digest, future, dry_run)
-
-    def _save(self, data: bytes, digest: str, future: concurrent.futures.Future | None,
-              dry_run: bool) -> Counts:
-        """Save one file: skipped if known unchanged, else prepared (by ``future`` or here) and written."""
-        unchanged = self.writer.known_unchanged(digest)
-        if unchanged is not None:
-            return unchanged
-        prepared = future.result() if future is not None else prepare_issue(data, self.config)
-        return self.writer.save_issue(prepared, digest, dry_run=dry_run)
+        return _FileWork(self, data, digest, future, dry_run)
 
     def withdraw(self, identifier: str) -> str:
         """Delete one record by hand; it stays deleted until restored. Return what happened."""
@@ -225,6 +223,50 @@ class Ingester:
             if after_batch is not None:
                 after_batch(counts)
         return counts
+
+
+class _FileWork:
+    """One file's work in its turn: preparing it (done by a worker, done here, or not needed), then saving it."""
+
+    def __init__(self, ingester: Ingester, data: bytes, digest: str,
+                 future: concurrent.futures.Future | None, dry_run: bool,
+                 failure: Exception | None = None) -> None:
+        self.ingester = ingester
+        self.data = data
+        self.digest = digest
+        self.future = future
+        self.dry_run = dry_run
+        self.failure = failure  # reading the file failed
+
+    def __call__(self) -> Counts:
+        """Prepare (unless known unchanged) and save the file; return its counts."""
+        prepared = self.prepared()
+        return prepared if isinstance(prepared, Counts) else self.save(prepared)
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds; tell whether the file is ready to save without more preparing."""
+        if self.failure is not None:
+            return True
+        if self.future is not None:
+            concurrent.futures.wait([self.future], timeout)
+            return self.future.done()
+        return self.ingester.writer.known_unchanged(self.digest) is not None
+
+    def prepared(self) -> PreparedIssue | Counts:
+        """The prepared issue, or the counts of a file known unchanged; raises what reading or parsing raised."""
+        if self.failure is not None:
+            raise self.failure
+        # In its turn: a file earlier in the run may have changed this file's issue.
+        unchanged = self.ingester.writer.known_unchanged(self.digest)
+        if unchanged is not None:
+            return unchanged
+        if self.future is not None:
+            return t.cast(PreparedIssue, self.future.result())
+        return prepare_issue(self.data, self.ingester.config)
+
+    def save(self, prepared: PreparedIssue) -> Counts:
+        """Write the prepared issue (remembering the file); return its counts."""
+        return self.ingester.writer.save_issue(prepared, self.digest, dry_run=self.dry_run)
 
 
 def _outcome(result: Counts | Exception) -> Work:

@@ -35,7 +35,7 @@ def corpus(folder: Path, files: int, bad: t.Container[int] = ()) -> list[tuple[s
     return sorted((str(p), p) for p in folder.iterdir())
 
 
-def run(store: Ingester, inputs: list[tuple[str, Path]], workers: int = 1,
+def run(store: Ingester, inputs: list[tuple[str, Path]], workers: int = 2,
         on_outcome: t.Callable[[str, Outcome], None] | None = None) -> list[tuple[str, Outcome]]:
     """Ingest as the CLI does; every file's outcome, in order."""
     outcomes: list[tuple[str, Outcome]] = []
@@ -134,11 +134,11 @@ def test_a_database_error_ends_the_group_at_that_file(path: Path, tmp_path: Path
     store = open_store(path)
     fail_at_issue(monkeypatch, "4", sqlite3.OperationalError("database or disk is full"), rollback=False)
     seen: list[set[str]] = []
-    outcomes = run(store, corpus(tmp_path / "in", 6),
+    outcomes = run(store, corpus(tmp_path / "in", 9),
                    on_outcome=lambda name, o: seen.append(issues_in(path)) if isinstance(o, Exception) else None)
-    assert [type(o).__name__ for _, o in outcomes] == ["Counts"] * 3 + ["OperationalError"] + ["Counts"] * 2
+    assert [type(o).__name__ for _, o in outcomes] == ["Counts"] * 3 + ["OperationalError"] + ["Counts"] * 5
     assert seen == [{"1", "2", "3"}]  # when file 4's error is reported, nothing after it is in
-    assert issues_in(path) == {"1", "2", "3", "5", "6"}
+    assert issues_in(path) == {"1", "2", "3", "5", "6", "7", "8", "9"}
     assert_exact(store.conn)
 
 
@@ -148,10 +148,10 @@ def test_an_error_that_rolls_the_transaction_back_fails_every_file_of_the_group(
     monkeypatch.setattr(pipeline, "GROUP_SECONDS", 3600)
     store = open_store(path)
     fail_at_issue(monkeypatch, "4", sqlite3.OperationalError("disk I/O error"), rollback=True)
-    outcomes = run(store, corpus(tmp_path / "in", 6))
+    outcomes = run(store, corpus(tmp_path / "in", 9))
     assert [str(o) if isinstance(o, Exception) else "ok" for _, o in outcomes] == (
-        ["disk I/O error"] * 4 + ["ok"] * 2)
-    assert issues_in(path) == {"5", "6"}
+        ["disk I/O error"] * 4 + ["ok"] * 5)
+    assert issues_in(path) == {"5", "6", "7", "8", "9"}
     assert_exact(store.conn)
 
 
@@ -200,11 +200,62 @@ def test_unchanged_files_commit_nothing(path: Path, tmp_path: Path) -> None:
 def test_stopping_early_leaves_no_transaction(path: Path, tmp_path: Path) -> None:
     """The CLI stops at a file that stops an ingest: what was reported is in, nothing else, no transaction open."""
     store = open_store(path)
-    works = store.ingest_files(corpus(tmp_path / "in", 15), cli.read_input, count=15, workers=1)
+    works = store.ingest_files(corpus(tmp_path / "in", 15), cli.read_input, count=15, workers=2)
     for _ in range(3):
         _name, work = next(works)
         work()
     works.close()
     assert not store.conn.in_transaction
     assert len(issues_in(path)) >= 3
+    assert_exact(store.conn)
+
+
+def test_no_file_is_prepared_inside_a_group(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Preparing in process (a few files): the write lock is never held while a file is parsed and rendered."""
+    store = open_store(path)
+    during: list[bool] = []
+    real_prepare = pipeline.prepare_issue
+
+    def watched(data: bytes, config: t.Any) -> t.Any:
+        during.append(store.conn.in_transaction)
+        return real_prepare(data, config)
+
+    monkeypatch.setattr(pipeline, "prepare_issue", watched)
+    outcomes = run(store, corpus(tmp_path / "in", 5))  # fewer than MIN_FILES_FOR_WORKERS: prepared here
+    assert [o for _, o in outcomes] == [Counts(added=2)] * 5
+    assert during == [False] * 5
+
+
+def test_a_group_is_committed_before_waiting_long_for_a_worker(path: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files 1-3 prepared, file 4 still being prepared after the group's time: 1-3 are committed, then file 4 waited for."""
+    import concurrent.futures
+    import threading
+
+    monkeypatch.setattr(pipeline, "GROUP_SECONDS", 0.1)
+    store = open_store(path)
+    inputs = corpus(tmp_path / "in", 5)
+    futures = [concurrent.futures.Future() for _ in inputs]
+    for future, (_, file) in list(zip(futures, inputs))[:3]:
+        future.set_result(pipeline.prepare_issue(file.read_bytes(), store.config))
+    seen_while_waiting: list[bool] = []
+
+    def finish_later() -> None:
+        seen_while_waiting.append(store.conn.in_transaction)  # the writer is waiting for file 4 now
+        for future, (_, file) in list(zip(futures, inputs))[3:]:
+            future.set_result(pipeline.prepare_issue(file.read_bytes(), store.config))
+
+    timer = threading.Timer(0.5, finish_later)
+    timer.start()
+    works = [(name, pipeline._FileWork(store, file.read_bytes(), f"digest-{name}", future, False))
+             for (name, file), future in zip(inputs, futures)]
+    reported: list[tuple[str, set[str]]] = []
+    with store.writer.bulk():
+        for name, work in store._grouped(works):
+            assert work() == Counts(added=2)
+            reported.append((Path(name).name, issues_in(path)))
+    timer.join()
+    assert seen_while_waiting == [False]  # not waiting inside a transaction
+    assert reported[2] == ("v1n03.xml", {"1", "2", "3"})  # 1-3 reported (committed) before file 4 was ready
+    assert issues_in(path) == {"1", "2", "3", "4", "5"}
     assert_exact(store.conn)

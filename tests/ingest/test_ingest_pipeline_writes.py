@@ -150,8 +150,9 @@ def test_one_identifier_twice_in_an_issue_is_saved_one_after_the_other(store: In
 
 def test_the_worker_pipeline_writes_what_a_serial_ingest_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers (bytes across the process boundary) and the writer alone: the same rows, text or packed."""
-    # Groups of files cut by count only: a group cut by time would give other commit datestamps.
-    monkeypatch.setattr(pipeline, "GROUP_SECONDS", 3600)
+    # One file per commit either way: files prepared in process are never grouped (the write
+    # lock is not held while preparing), and other groups would give other commit datestamps.
+    monkeypatch.setattr(pipeline, "GROUP_FILES", 1)
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for number in range(1, pipeline.MIN_FILES_FOR_WORKERS + 2):
