@@ -11,13 +11,13 @@ import enum
 import html
 import logging
 import re
-import threading
 from typing import Final
 
 from lxml import etree
 
 from oaiserver.model import AbstractBlock, Inline
 from oaiserver.ingest.normalise import WHITESPACE, ZWNJ, trim_text
+from oaiserver.ingest.xmlfile import per_thread
 from oaiserver.xmltext import has_illegal, strip_illegal
 
 log = logging.getLogger(__name__)
@@ -71,16 +71,8 @@ def _html_parser() -> etree.HTMLParser:
     )
 
 
-_threads = threading.local()
-
-
-def _thread_html_parser() -> etree.HTMLParser:
-    """This thread's HTML parser, built at its first use (lxml parsers must not be shared by threads)."""
-    # Reused, it spares setting up a parser context for each abstract and title: ~3 us each.
-    parser: etree.HTMLParser | None = getattr(_threads, "parser", None)
-    if parser is None:
-        parser = _threads.parser = _html_parser()
-    return parser
+#: This thread's HTML parser (lxml parsers must not be shared by threads).
+_thread_html_parser = per_thread(_html_parser)
 
 
 _Run = tuple[str, tuple[str, ...]]

@@ -93,7 +93,7 @@ class Ingester:
         workers = default_workers() if workers is None else workers
         with self.writer.bulk():
             if workers < 2 or count < MIN_FILES_FOR_WORKERS:
-                works: t.Iterator[tuple[str, Work]] = (
+                works: t.Iterator[tuple[str, _FileWork]] = (
                     (name, self._schedule(read, name, path, dry_run, None)) for name, path in items)
                 yield from (works if dry_run else self._grouped(works))
                 return
@@ -102,9 +102,9 @@ class Ingester:
                 yield from (works if dry_run else self._grouped(works))
 
     def _ahead(self, items: t.Iterable[tuple[str, t.Any]], read: t.Callable[[str, t.Any], bytes],
-               dry_run: bool, pool: concurrent.futures.Executor, ahead: int) -> t.Iterator[tuple[str, Work]]:
+               dry_run: bool, pool: concurrent.futures.Executor, ahead: int) -> t.Iterator[tuple[str, _FileWork]]:
         """Yield ``(name, work)`` in order, with ``ahead`` files read and being prepared by the pool."""
-        pending: collections.deque[tuple[str, Work]] = collections.deque()
+        pending: collections.deque[tuple[str, _FileWork]] = collections.deque()
         for name, path in items:
             pending.append((name, self._schedule(read, name, path, dry_run, pool)))
             if len(pending) >= ahead:
@@ -112,7 +112,7 @@ class Ingester:
         while pending:
             yield pending.popleft()
 
-    def _grouped(self, works: t.Iterable[tuple[str, Work]]) -> t.Iterator[tuple[str, Work]]:
+    def _grouped(self, works: t.Iterable[tuple[str, _FileWork]]) -> t.Iterator[tuple[str, Work]]:
         """Do the works in groups of files committed together; yield each file's outcome once its group is committed.
 
         Committing costs the same for a small file as for a big one (SQLite rewrites the last
@@ -126,7 +126,6 @@ class Ingester:
         done: list[tuple[str, Counts | Exception]] = []
         try:
             for name, work in works:
-                assert isinstance(work, _FileWork)
                 if self.writer.group_open() and not work.wait(max(0.0, GROUP_SECONDS - self.writer.group_age())):
                     yield from _outcomes(self._commit(done))
                     done = []

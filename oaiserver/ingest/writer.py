@@ -384,7 +384,7 @@ class Writer:
         if group is None:
             return
         if not group.files:  # every file was known unchanged, or failed: nothing to commit
-            _immediate(self.conn, commit=False, begun=True).rollback()
+            _rollback(self.conn)
             return
         with _immediate(self.conn, commit=True, delay=self.delay, begun=True):
             self._restamp(self._stamped)
@@ -394,7 +394,7 @@ class Writer:
         """Roll the open group back (nothing of its files is written)."""
         group, self._group = self._group, None
         if group is not None:
-            _immediate(self.conn, commit=False, begun=True).rollback()
+            _rollback(self.conn)
 
     @contextlib.contextmanager
     def _in_group(self, commit: bool) -> t.Iterator[str]:
@@ -480,18 +480,19 @@ class _immediate:
                 timeline.committing(self.conn, changes_data=True, delay=self.delay)
                 self.conn.execute("COMMIT")
             except BaseException:
-                self.rollback()
+                _rollback(self.conn)
                 raise
         else:
-            self.rollback()
+            _rollback(self.conn)
 
-    def rollback(self) -> None:
-        """Roll the transaction back, if SQLite has not already; never hide the error that led here."""
-        # After some errors (a full disk, an I/O error) SQLite has already rolled the
-        # transaction back: a ROLLBACK would fail with "no transaction is active" and that
-        # message would replace the real cause. The cause is what propagates, always.
-        if self.conn.in_transaction:
-            try:
-                self.conn.execute("ROLLBACK")
-            except sqlite3.Error:
-                log.debug("ROLLBACK failed after an error", exc_info=True)
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll the open transaction back, if SQLite has not already; never hide the error that led here."""
+    # After some errors (a full disk, an I/O error) SQLite has already rolled the
+    # transaction back: a ROLLBACK would fail with "no transaction is active" and that
+    # message would replace the real cause. The cause is what propagates, always.
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            log.debug("ROLLBACK failed after an error", exc_info=True)

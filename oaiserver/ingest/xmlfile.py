@@ -14,6 +14,7 @@ import logging
 import re
 import sys
 import threading
+import typing as t
 from pathlib import Path
 
 from lxml import etree
@@ -33,18 +34,29 @@ def hardened_parser() -> etree.XMLParser:
     )
 
 
-_threads = threading.local()
+_P = t.TypeVar("_P")
 
 
-def _parser() -> etree.XMLParser:
-    """This thread's hardened parser, built at its first use."""
-    # A parser may parse one document after another (lxml resets it, its error log included),
-    # but not in two threads at once. Reused, it spares setting up a parser context per
-    # file, ~5 us an article of a 20-article issue.
-    parser: etree.XMLParser | None = getattr(_threads, "parser", None)
-    if parser is None:
-        parser = _threads.parser = hardened_parser()
-    return parser
+def per_thread(factory: t.Callable[[], _P]) -> t.Callable[[], _P]:
+    """A function giving each thread its own object made by ``factory``, at its first call.
+
+    For lxml parsers: one may parse one document after another (lxml resets it, its error log
+    included), but not in two threads at once. Reused, a parser spares setting up a parser
+    context per document (~3-5 us each).
+    """
+    local = threading.local()
+
+    def get() -> _P:
+        found: _P | None = getattr(local, "made", None)
+        if found is None:
+            found = local.made = factory()
+        return found
+
+    return get
+
+
+#: This thread's hardened parser.
+_parser = per_thread(hardened_parser)
 
 
 # ---------------------------------------------------------------------------- reading
