@@ -483,10 +483,9 @@ def replica_group() -> None:
     """Replicate with Litestream: the primary, a web node's follower, a restore (docs/admin.md)."""
 
 
-def _replica_settings(role: str | tuple[str, ...]) -> tuple[Path, str, replica.Litestream]:
-    """DATABASE, OAI_REPLICA_URL and Litestream, once the node's OAI_ROLE is one the command runs on."""
+def _replica_settings(*roles: str) -> tuple[Path, str, replica.Litestream]:
+    """DATABASE, OAI_REPLICA_URL and Litestream, once the node's OAI_ROLE is one of ``roles``."""
     config = current_app.config
-    roles = (role,) if isinstance(role, str) else role
     if config["OAI_ROLE"] not in roles:
         raise AdminError(f"this command runs on a node with OAI_ROLE={' or '.join(roles)}, "
                          f"not {config['OAI_ROLE']}")
@@ -534,7 +533,7 @@ def replica_follow_command() -> None:
 @one_line_errors
 def replica_restore_command(timestamp: str | None, txid: str | None, replace: bool) -> None:
     """Make this host's DATABASE a new primary restored from OAI_REPLICA_URL (a new epoch)."""
-    database, url, litestream = _replica_settings(("primary", "standalone"))
+    database, url, litestream = _replica_settings("primary", "standalone")
     with lock.writer_lock(str(database), "oaiserver replica restore", current_app.config["OAI_WRITER_WAIT"], _say):
         epoch = replica.restore_primary(database, url, litestream, timestamp, txid, replace)
     click.echo(f"restored {database} from {url} (epoch {epoch}); now start `oaiserver replica primary`")
