@@ -140,12 +140,7 @@ def _resume(ctx: Context, token: str, verb: str) -> ListState:
         # and going on would send records as they were before changes that page reflects.
         raise Unavailable(f"this node is at data version {here.version}, the list at {state.version}",
                           retry_after=BEHIND_RETRY_AFTER)
-    return _at_position(state, here)
-
-
-def _at_position(state: ListState, position: timeline.Position) -> ListState:
-    # A list never goes back in time: its next page needs a node at least this new.
-    return replace(state, epoch=position.epoch, version=position.version)
+    return state
 
 
 def identify(request: OAIRequest, ctx: Context) -> str:
@@ -202,7 +197,7 @@ def list_sets(request: OAIRequest, ctx: Context) -> str:
     if token is not None:
         state = _resume(ctx, token, "ListSets")
     else:
-        state = _at_position(ListState("ListSets", total=store.count_sets(ctx.conn)), ctx.position)
+        state = ListState("ListSets", total=store.count_sets(ctx.conn))
     size = ctx.repo.identifiers_page_size
     # Two rows past the page tell whether exactly one set would be left for a page of its
     # own: then it joins this one (decisions.md P10).
@@ -301,14 +296,16 @@ def _first_state(request: OAIRequest, ctx: Context) -> ListState:
     total = store.count(ctx.conn, store.ListFilter(prefix, set_spec, from_, until))
     if total == 0:
         raise NoRecordsMatch("no records match the request")
-    return _at_position(ListState(request.verb, prefix, set_spec, from_, until, total=total), ctx.position)
+    return ListState(request.verb, prefix, set_spec, from_, until, total=total)
 
 
 def _token(ctx: Context, state: ListState, last: tuple[str, ...], sent: int, more: bool,
            resumed: bool) -> str:
     # A page of `sent` items ending at position `last`; the token says where the next begins.
     if more:
-        token, expires = ctx.repo.codec.encode(state.advance(last, sent))
+        # A list never goes back in time: its next page needs a node at least as new as this one.
+        token, expires = ctx.repo.codec.encode(
+            replace(state.advance(last, sent), epoch=ctx.position.epoch, version=ctx.position.version))
         return envelope.resumption_token(token, state.cursor, state.total, expires)
     if resumed:
         return envelope.resumption_token("", state.cursor, state.total, None)

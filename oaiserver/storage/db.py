@@ -184,14 +184,14 @@ def _add_rendition_checksums(conn: sqlite3.Connection) -> None:
     from oaiserver.storage.integrity import checksum
     from oaiserver.storage.packing import unpack
 
-    with _write_transaction(conn):
+    with timeline.write_transaction(conn, begin=begin_immediate):
         if any(row[1] == "crc" for row in conn.execute("PRAGMA table_info(renditions)")):
             return  # another writer added it while this one waited
         conn.execute("ALTER TABLE renditions ADD COLUMN crc INTEGER")
     log.warning("adding checksums to the stored renditions (once, after an upgrade)…")
     last: tuple[str, int] = ("", 0)
     while True:
-        with _write_transaction(conn):
+        with timeline.write_transaction(conn, begin=begin_immediate):
             rows = conn.execute(
                 "SELECT prefix, record_id, CAST(xml AS BLOB) FROM renditions "
                 "WHERE (prefix, record_id) > (?, ?) ORDER BY prefix, record_id LIMIT ?",
@@ -204,20 +204,6 @@ def _add_rendition_checksums(conn: sqlite3.Connection) -> None:
         if len(rows) < CHECKSUM_BATCH:
             return
         last = rows[-1][:2]
-
-
-@contextlib.contextmanager
-def _write_transaction(conn: sqlite3.Connection) -> t.Iterator[None]:
-    """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on an error (if SQLite has not rolled back itself)."""
-    begin_immediate(conn)
-    try:
-        yield
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    timeline.committing(conn, changes_data=False)
-    conn.execute("COMMIT")
 
 
 #: The file header's start, and what bytes 18 and 19 (write and read format) say: 1 rollback, 2 WAL.

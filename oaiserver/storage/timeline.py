@@ -75,13 +75,18 @@ def _touch_header(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA user_version = {(int(current) + 1) % _MAX_EPOCH}")
 
 
-@contextlib.contextmanager
-def _own_transaction(conn: sqlite3.Connection) -> t.Iterator[None]:
-    """BEGIN IMMEDIATE … (header touched) COMMIT, or ROLLBACK on an error."""
+def _begin_immediate(conn: sqlite3.Connection) -> None:
     conn.execute("BEGIN IMMEDIATE")
+
+
+@contextlib.contextmanager
+def write_transaction(conn: sqlite3.Connection, changes_data: bool = False,
+                      begin: t.Callable[[sqlite3.Connection], None] = _begin_immediate) -> t.Iterator[None]:
+    """``begin`` (BEGIN IMMEDIATE) … :func:`committing` COMMIT, or ROLLBACK on an error (if SQLite has not rolled back itself)."""
+    begin(conn)
     try:
         yield
-        _touch_header(conn)
+        committing(conn, changes_data)
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
@@ -91,13 +96,13 @@ def _own_transaction(conn: sqlite3.Connection) -> t.Iterator[None]:
 
 def beat(conn: sqlite3.Connection, now: float, delay: int) -> None:
     """Record the primary's heartbeat ``now`` (seconds since the epoch) and its visibility delay, in a transaction of its own."""
-    with _own_transaction(conn):
+    with write_transaction(conn):
         conn.execute("UPDATE timeline SET heartbeat = ?, delay = ? WHERE id = 1", (now, delay))
 
 
 def new_epoch(conn: sqlite3.Connection) -> int:
     """Start a new epoch (after a restore): tokens of the old one become invalid. Returns it."""
-    with _own_transaction(conn):
+    with write_transaction(conn):
         old = read(conn).epoch
         epoch = old
         while epoch in (old, UNKNOWN_EPOCH):
