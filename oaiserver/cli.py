@@ -509,7 +509,7 @@ def replica_primary_command() -> None:
     """Replicate the database to OAI_REPLICA_URL and beat every second (run it as a service)."""
     config = current_app.config
     database, url, litestream = _replica_settings("primary")
-    needed = config["OAI_MAX_LAG"] + timeline.CLOCK_TOLERANCE
+    needed = timeline.min_delay(config["OAI_MAX_LAG"])
     if config["OAI_VISIBILITY_DELAY"] < needed:
         raise AdminError(f"OAI_VISIBILITY_DELAY is {config['OAI_VISIBILITY_DELAY']} s: a replicated primary "
                          f"needs at least OAI_MAX_LAG + {timeline.CLOCK_TOLERANCE} = {needed} s")

@@ -112,6 +112,11 @@ def new_epoch(conn: sqlite3.Connection) -> int:
     return epoch
 
 
+def min_delay(max_lag: float) -> int:
+    """The least visibility delay a replicated primary needs for followers allowed ``max_lag`` seconds of lag."""
+    return int(max_lag) + CLOCK_TOLERANCE
+
+
 def lag_problem(position: Position, now: float, max_lag: float) -> str | None:
     """Why a follower at ``position`` must not answer at ``now`` (seconds since the epoch), or None.
 
@@ -127,5 +132,5 @@ def lag_problem(position: Position, now: float, max_lag: float) -> str | None:
     if position.delay < max_lag + CLOCK_TOLERANCE:
         return (f"the primary stamps changes {position.delay} s ahead, too little for a replica allowed "
                 f"{max_lag:g} s of lag: set OAI_VISIBILITY_DELAY to at least "
-                f"{int(max_lag) + CLOCK_TOLERANCE} on the primary")
+                f"{min_delay(max_lag)} on the primary")
     return None

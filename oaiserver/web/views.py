@@ -49,9 +49,14 @@ def oai() -> Response:
 def unavailable(error: Unavailable) -> Response:
     """Answer 503 with Retry-After when this node cannot answer correctly now (logged in one line)."""
     current_app.logger.warning("answering 503 (%s): %s", current_app.config["DATABASE"], error.reason)
-    response = Response(f"503 Service Unavailable: {error.reason}; retry in {error.retry_after} s\n",
-                        status=503, content_type="text/plain; charset=utf-8")
-    response.headers["Retry-After"] = str(error.retry_after)
+    return _retry_later(f"503 Service Unavailable: {error.reason}; retry in {error.retry_after} s\n",
+                        error.retry_after)
+
+
+def _retry_later(text: str, seconds: int) -> Response:
+    """A plain-text 503 asking to come back in ``seconds``."""
+    response = Response(text, status=503, content_type="text/plain; charset=utf-8")
+    response.headers["Retry-After"] = str(seconds)
     return response
 
 
@@ -63,11 +68,8 @@ def damaged_database(error: sqlite3.DatabaseError) -> Response:
     if not problems.is_corrupt(error):
         raise error
     current_app.logger.error("%s", problems.corrupt(str(error), current_app.config["DATABASE"]))
-    response = Response("503 Service Unavailable: the repository's database is damaged; "
-                        "the administrator must restore it\n", status=503,
-                        content_type="text/plain; charset=utf-8")
-    response.headers["Retry-After"] = str(DAMAGED_RETRY_AFTER)
-    return response
+    return _retry_later("503 Service Unavailable: the repository's database is damaged; "
+                        "the administrator must restore it\n", DAMAGED_RETRY_AFTER)
 
 
 @bp.route("/oai.xsl")
@@ -100,8 +102,5 @@ def healthz() -> Response:
         found = [health.Problem("the health check failed", "the health check failed")]
     if found:
         current_app.logger.warning("unhealthy: %s", "; ".join(p.detail for p in found))
-        response = Response("".join(f"{p.public}\n" for p in found), status=503,
-                            content_type="text/plain; charset=utf-8")
-        response.headers["Retry-After"] = str(HEALTH_RETRY_AFTER)
-        return response
+        return _retry_later("".join(f"{p.public}\n" for p in found), HEALTH_RETRY_AFTER)
     return Response("ok\n", content_type="text/plain")
