@@ -11,8 +11,6 @@ import typing as t
 from dataclasses import dataclass
 
 from metadata_formats import common as c
-# The subjects live in common, where oai_dc (which this module imports) reads them too.
-from metadata_formats.common import subjects as subjects, subjects_markup as subjects_markup  # noqa: F401
 from oaiserver import identifiers
 from metadata_formats import rights
 from metadata_formats.article_types import article_type
@@ -156,58 +154,33 @@ def _abstracts(article: Article) -> list[tuple[str, str]]:
     return [(slot, text) for slot, text in found if text]
 
 
-def issued(article: Article) -> PubDate | None:
-    """The Gregorian publication date (given, or converted from the Jalali one), or None."""
-    return issue_issued(article.issue)
-
-
 def issue_issued(issue: IssueInfo) -> PubDate | None:
-    """:func:`issued` for every article of ``issue``."""
+    """The Gregorian publication date of ``issue`` (given, or converted from the Jalali one), or None."""
     date = issue.pub_date
     return date if date is not None and date.calendar == "gregorian" else None
 
 
-def persian_date(article: Article) -> PubDate | None:
-    """The Jalali publication date as given, or None."""
-    return issue_persian_date(article.issue)
-
-
 def issue_persian_date(issue: IssueInfo) -> PubDate | None:
-    """:func:`persian_date` for every article of ``issue``."""
+    """The Jalali publication date of ``issue`` as given, or None."""
     date = issue.pub_date_persian
     return date if date is not None and date.calendar == "persian" else None
 
 
-def journal_titles(article: Article) -> list[tuple[str, str]]:
-    """The journal's (slot, title) pairs, the journal's own language first."""
-    return titles_of_journal(article.journal, c.journal_slot_order(article))
-
-
 def titles_of_journal(journal: Journal, slots: tuple[str, str]) -> list[tuple[str, str]]:
-    """:func:`journal_titles`, in the order ``slots`` (``common.journal_slot_order``)."""
+    """The journal's (slot, title) pairs, in the order ``slots`` (``common.journal_slot_order``)."""
     found = ((slot, c.field(journal, "title", slot)) for slot in slots)
     return [(slot, title) for slot, title in found if title]
 
 
-def journal_title(article: Article) -> tuple[str, str] | None:
-    """The journal's (slot, title), in the journal's own language when it has that title."""
-    return title_of_journal(article.journal, c.journal_slot_order(article))
-
-
 def title_of_journal(journal: Journal, slots: tuple[str, str]) -> tuple[str, str] | None:
-    """:func:`journal_title`, in the order ``slots`` (``common.journal_slot_order``)."""
+    """The journal's first (slot, title) in the order ``slots`` (``common.journal_slot_order``)."""
     found = titles_of_journal(journal, slots)
     return found[0] if found else None
 
 
-def publisher(article: Article, settings: CrosswalkSettings) -> tuple[str, str | None] | None:
-    """(name, xml:lang): the configured publisher, else the journal title with its language."""
-    return publisher_of_journal(article.journal, settings, c.journal_slot_order(article))
-
-
 def publisher_of_journal(journal: Journal, settings: CrosswalkSettings,
                          slots: tuple[str, str]) -> tuple[str, str | None] | None:
-    """:func:`publisher`, the journal title in the order ``slots`` (``common.journal_slot_order``)."""
+    """(name, xml:lang): the configured publisher, else the journal title (first in the order ``slots``) with its language."""
     configured = rights.journal_publisher(journal.key, settings)
     if configured:
         return configured, None
@@ -218,25 +191,10 @@ def publisher_of_journal(journal: Journal, settings: CrosswalkSettings,
     return title, slot
 
 
-def issns(article: Article) -> list[tuple[str, str]]:
-    """The valid ISSNs as ("print" | "electronic", ISSN), print first."""
-    return issns_of_journal(article.journal)
-
-
 def issns_of_journal(journal: Journal) -> list[tuple[str, str]]:
-    """:func:`issns` of every article of ``journal``."""
+    """The journal's valid ISSNs as ("print" | "electronic", ISSN), print first."""
     pairs = (("print", journal.issn_print), ("electronic", journal.issn_electronic))
     return [(kind, issn) for kind, issn in ((k, identifiers.valid_issn(v)) for k, v in pairs) if issn]
-
-
-def volume(article: Article) -> str | None:
-    """The issue's volume."""
-    return c.clean(article.issue.volume)
-
-
-def number(article: Article) -> str | None:
-    """The issue's number."""
-    return c.clean(article.issue.number)
 
 
 def pages(article: Article) -> tuple[str | None, str | None]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import typing as t
 
 from metadata_formats import bibliographic as b
+from metadata_formats import common as c
 from oaiserver.xmltext import attributes, escape_attr, escape_text
 
 if t.TYPE_CHECKING:
@@ -56,5 +57,5 @@ _ORCID_SCHEME = attributes(ORCID_SCHEME)
 def subjects(article: Article, ns: str = "") -> str:
     """Keywords and the subject category: free terms with their language, without a scheme."""
     parts = [f'<{ns}subject xml:lang="{escape_attr(slot)}">{term}</{ns}subject>'
-             for slot, term in b.subjects_markup(article)]
+             for slot, term in c.subjects_markup(article)]
     return f'<{ns}subjects>{"".join(parts)}</{ns}subjects>' if parts else ""

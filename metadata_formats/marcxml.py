@@ -95,7 +95,7 @@ def render(article: Article, settings: CrosswalkSettings) -> str:
         issue.licence,
         datafield("546", " ", " ", [("a", language_note(article))]),
         "".join([f'<datafield tag="653" ind1=" " ind2="0"><subfield code="a">{term}</subfield></datafield>'
-                 for _, term in b.subjects_markup(article)]),
+                 for _, term in c.subjects_markup(article)]),
         datafield("655", " ", "4", [("a", genre_term(article, settings))]),
         "".join([author("700", person) for person in people[1:]]),
         host_item(article, issue),

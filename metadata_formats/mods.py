@@ -35,7 +35,7 @@ def render(article: Article, settings: CrosswalkSettings) -> str:
     part_inner = issue.details + (f'<extent unit="pages">{pages}</extent>' if pages else "") + issue.date
     return "".join((
         issue.start,
-        title_infos(article),
+        title_infos(b.titles(article)),
         names(article),
         "<typeOfResource>text</typeOfResource>",
         genre(article, settings),
@@ -98,11 +98,11 @@ def slot_attributes(slot: str) -> str:
     return _SLOT_ATTRS.get(slot) or attributes(lang_attrs(slot))
 
 
-def title_infos(article: Article) -> str:
-    """The primary-language title, then the other as a translated title."""
+def title_infos(titles: t.Iterable[tuple[str, str]]) -> str:
+    """The first (slot, title) as the title, the others as translated titles (of the article or of its journal)."""
     return "".join(
         f'<titleInfo{_TRANSLATED if index else ""}{slot_attributes(slot)}><title>{escape_text(title)}</title></titleInfo>'
-        for index, (slot, title) in enumerate(b.titles(article))
+        for index, (slot, title) in enumerate(titles)
     )
 
 
@@ -170,15 +170,12 @@ def abstracts(article: Article) -> str:
 def subjects(article: Article) -> str:
     """One subject per keyword (and the subject category), each a topic in its language."""
     return "".join([f"<subject{slot_attributes(slot)}><topic>{term}</topic></subject>"
-                    for slot, term in b.subjects_markup(article)])
+                    for slot, term in c.subjects_markup(article)])
 
 
 def host(journal: Journal, journal_slots: tuple[str, str]) -> str:
     """The journal: titles and ISSNs, in a ``relatedItem type="host"`` left open for the article's part."""
-    parts = [
-        element("titleInfo", leaf("title", title), {"type": "translated" if index else None, **lang_attrs(slot)})
-        for index, (slot, title) in enumerate(b.titles_of_journal(journal, journal_slots))
-    ]
+    parts = [title_infos(b.titles_of_journal(journal, journal_slots))]
     parts.append(element("originInfo", leaf("issuance", "continuing")))
     parts += [
         leaf("identifier", issn, {"type": "issn", "displayLabel": "print" if kind == "print" else "online"})

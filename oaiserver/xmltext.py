@@ -42,19 +42,12 @@ _TEXT_SPECIAL = re.compile(f"[&<>\r{ILLEGAL_CLASS}]")
 _ATTR_SPECIAL = re.compile(f"[&<>\"\t\n\r{ILLEGAL_CLASS}]")
 
 
-def is_printable(text: object) -> bool:
-    """Tell cheaply that a string is XML-safe: ``str.isprintable`` (False for non-strings)."""
+def strip_illegal(text: str) -> str:
+    """Return ``text`` without the characters XML 1.0 cannot carry."""
     # Every character XML forbids is a control (Cc), a surrogate (Cs) or a noncharacter (Cn:
     # U+FFFE, U+FFFF), and isprintable() is false for all three: one C pass spares most values
     # the regex. False only means "look closer" (tab, LF, CR and many legal characters are not
-    # printable either).
-    return isinstance(text, str) and text.isprintable()
-
-
-def strip_illegal(text: str) -> str:
-    """Return ``text`` without the characters XML 1.0 cannot carry."""
-    # is_printable, inline: this runs several hundred times an article. A non-string goes on to
-    # the regex, which raises its usual TypeError.
+    # printable either). A non-string goes on to the regex, which raises its usual TypeError.
     if isinstance(text, str) and text.isprintable():
         return text
     return _ILLEGAL.sub("", text)

@@ -8,7 +8,6 @@ Contributors live in :mod:`metadata_formats.jats.contribs`, abstracts and keywor
 """
 from __future__ import annotations
 
-import functools
 import typing as t
 from dataclasses import replace
 from urllib.parse import urlsplit
@@ -29,8 +28,6 @@ if t.TYPE_CHECKING:
 
 NAMESPACE = JATS
 SCHEMA = "https://jats.nlm.nih.gov/publishing/1.3/xsd/JATS-journalpublishing1-3-mathml3.xsd"
-#: Distinct permissions remembered: a few licences and article languages.
-_CACHED = 64
 #: What the two links of a record point at (their xlink:title).
 JOURNAL_LINK_TITLE = "Journal home page"
 ARTICLE_LINK_TITLE = "Article landing page"
@@ -64,7 +61,7 @@ def issue_parts(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings,
 
     ``common.per_issue`` remembers them for the issue.
     """
-    if not issns(journal):
+    if not b.issns_of_journal(journal):
         return None
     permission_part = permissions(*permission_facts(journal, settings), article_lang)
     attrs = {"xmlns": JATS, "xmlns:xlink": XLINK, "xmlns:ali": ALI if permission_part else None}
@@ -76,12 +73,6 @@ def issue_parts(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings,
         issue=issue_part(issue),
         permissions=permission_part,
     )
-
-
-def issns(journal: Journal) -> list[tuple[str, str]]:
-    """Return the valid ISSNs as (publication-format, ISSN), print first."""
-    pairs = (("print", journal.issn_print), ("electronic", journal.issn_electronic))
-    return [(fmt, issn) for fmt, issn in ((f, identifiers.valid_issn(v)) for f, v in pairs) if issn]
 
 
 def titles(obj: Article | Journal, slots: tuple[str, str]) -> list[tuple[str, str]]:
@@ -105,7 +96,7 @@ def journal_meta(journal: Journal, article_lang: str, slots: tuple[str, str],
         if c.clean(value):
             parts.append(leaf("journal-id", c.clean(value), {"journal-id-type": index}))
     parts.append(journal_titles(journal, slots, article_lang))
-    parts += [leaf("issn", issn, {"publication-format": fmt}) for fmt, issn in issns(journal)]
+    parts += [leaf("issn", issn, {"publication-format": fmt}) for fmt, issn in b.issns_of_journal(journal)]
     if c.clean(publisher):
         parts.append(element("publisher", leaf("publisher-name", c.clean(publisher))))
     parts.append(self_uri(journal.web_url, JOURNAL_LINK_TITLE))
@@ -114,7 +105,7 @@ def journal_meta(journal: Journal, article_lang: str, slots: tuple[str, str],
 
 def publisher_id(journal: Journal, configured: str | None) -> str:
     """The configured slug if any, else the host of the journal's web_url, else the journal key."""
-    return c.clean(configured) or url_host(journal.web_url) or c.clean(journal.key) or issns(journal)[0][1]
+    return c.clean(configured) or url_host(journal.web_url) or c.clean(journal.key) or b.issns_of_journal(journal)[0][1]
 
 
 def url_host(url: str | None) -> str | None:
@@ -125,7 +116,7 @@ def url_host(url: str | None) -> str | None:
 
 def journal_titles(journal: Journal, slots: tuple[str, str], article_lang: str) -> str:
     """Title in the journal's language, the other as trans-title-group, then a real abbreviation."""
-    found = titles(journal, slots)
+    found = b.titles_of_journal(journal, slots)
     abbrev = abbreviation(journal)
     if not found and not abbrev:
         return ""
@@ -270,7 +261,6 @@ def permission_facts(journal: Journal, settings: CrosswalkSettings) -> tuple[str
             access.embargo_end if access else None)
 
 
-@functools.lru_cache(maxsize=_CACHED)
 def permissions(license_url: str | None, license_label: str | None, free_to_read: str | None,
                 free_from: str | None, article_lang: str) -> str:
     """Licence and free-to-read state from the configuration only: never inferred from the input.
