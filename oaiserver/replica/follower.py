@@ -22,7 +22,7 @@ import typing as t
 from pathlib import Path
 
 from oaiserver.replica import header
-from oaiserver.replica.litestream import Litestream, LitestreamError, end, read_txid
+from oaiserver.replica.litestream import Litestream, LitestreamError, Running, read_txid
 
 #: Litestream's line once the first restore of a follow is complete and consistent.
 READY_LINE = "entering follow mode"
@@ -41,32 +41,17 @@ RESTORE_TIMEOUT = 3600.0
 Say = t.Callable[[str], None]
 
 
-class Generation:
+class Generation(Running):
     """One ``litestream restore -f`` into its own folder, and what it said."""
 
     def __init__(self, folder: Path, name: str, process: subprocess.Popen[str]) -> None:
+        super().__init__(process, READY_LINE)
         self.folder = folder
         self.file = folder / name
-        self.process = process
-        self.ready = threading.Event()
-        self.last_lines: list[str] = []
-        self._reader = threading.Thread(target=self._read_log, daemon=True)
-        self._reader.start()
-
-    def _read_log(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.last_lines = (self.last_lines + [line.strip()])[-5:]
-            if READY_LINE in line:
-                self.ready.set()
-
-    def stop(self) -> None:
-        """Stop Litestream (if it still runs), wait for it and for the end of its log."""
-        end(self.process, self._reader)
 
     def why_it_ended(self) -> str:
         """Litestream's exit status and last line, for the log."""
-        return f"litestream exited ({self.process.returncode}): {self.last_lines[-1] if self.last_lines else ''}"
+        return f"litestream exited ({self.process.returncode}): {self.last_line()}"
 
 
 class Follower:

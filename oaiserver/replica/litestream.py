@@ -8,6 +8,7 @@ writes from the same URL.
 """
 from __future__ import annotations
 
+import collections
 import json
 import os
 import shutil
@@ -114,6 +115,33 @@ class Litestream:
         ids = [int(f["max_txid"], 16) if isinstance(f.get("max_txid"), str) else int(f["max_txid"])
                for f in files or [] if isinstance(f, dict) and "max_txid" in f]
         return max(ids) if ids else None
+
+
+class Running:
+    """A Litestream process and the tail of its log, read as it comes; ``ready`` is set once ``ready_line`` is seen."""
+
+    def __init__(self, process: subprocess.Popen[str], ready_line: str | None = None) -> None:
+        self.process = process
+        self.ready = threading.Event()
+        self.last_lines: collections.deque[str] = collections.deque(maxlen=5)
+        self._ready_line = ready_line
+        self._reader = threading.Thread(target=self._read_log, daemon=True)
+        self._reader.start()
+
+    def _read_log(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.last_lines.append(line.strip())
+            if self._ready_line is not None and self._ready_line in line:
+                self.ready.set()
+
+    def last_line(self, default: str = "") -> str:
+        """The last line Litestream wrote, or ``default``."""
+        return self.last_lines[-1] if self.last_lines else default
+
+    def stop(self) -> None:
+        """Stop Litestream (if it still runs), wait for it and for the end of its log."""
+        end(self.process, self._reader)
 
 
 def end(process: subprocess.Popen[str], log_reader: threading.Thread, grace: float = 15) -> None:

@@ -8,13 +8,12 @@ application's TRUNCATE checkpoint wait and fail, so admin commands skip theirs o
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 import threading
 import time
 import typing as t
 from pathlib import Path
 
-from oaiserver.replica.litestream import Litestream, LitestreamError, end, replicate_config
+from oaiserver.replica.litestream import Litestream, LitestreamError, Running, replicate_config
 from oaiserver.storage import timeline
 
 #: Seconds between heartbeats: followers measure their lag in these steps.
@@ -44,10 +43,8 @@ class Primary:
     def run(self, stop: threading.Event) -> None:
         """Run Litestream and the heartbeat; LitestreamError if Litestream stops on its own."""
         self.config.write_text(replicate_config(self.database, self.url))
-        process = self.litestream.replicate(self.config)
-        lines: list[str] = []
-        log_reader = threading.Thread(target=_keep_last_lines, args=(process, lines), daemon=True)
-        log_reader.start()
+        litestream = Running(self.litestream.replicate(self.config))
+        process = litestream.process
         conn = sqlite3.connect(self.database, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {BEAT_WAIT_MS}")
         self.say(f"replicating {self.database} to {self.url}; heartbeat every {self.every:g} s")
@@ -55,17 +52,11 @@ class Primary:
             while not stop.wait(self.every):
                 if process.poll() is not None:
                     raise LitestreamError(f"litestream replicate exited ({process.returncode}): "
-                                          f"{lines[-1] if lines else '(no message)'}")
+                                          f"{litestream.last_line('(no message)')}")
                 try:
                     timeline.beat(conn, time.time(), self.delay)
                 except sqlite3.OperationalError as error:  # a long admin transaction: beat next time
                     self.say(f"heartbeat skipped: {error}")
         finally:
             conn.close()
-            end(process, log_reader)
-
-
-def _keep_last_lines(process: subprocess.Popen[str], lines: list[str]) -> None:
-    assert process.stdout is not None
-    for line in process.stdout:
-        lines[:] = (lines + [line.strip()])[-5:]
+            litestream.stop()

@@ -6,7 +6,6 @@ completeListSize cache in list_sizes.py.
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import importlib
 import importlib.resources
