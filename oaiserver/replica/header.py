@@ -14,11 +14,12 @@ import fcntl
 import os
 from pathlib import Path
 
+from oaiserver.storage import db
+
 # SQLite's lock bytes (os_unix.c), which Litestream's follower takes too.
 _PENDING_BYTE = 0x40000000
 _SHARED_FIRST = _PENDING_BYTE + 2
 _SHARED_SIZE = 510
-_MAGIC = b"SQLite format 3\0"
 
 
 def switch_to_rollback(path: Path) -> bool:
@@ -28,7 +29,7 @@ def switch_to_rollback(path: Path) -> bool:
         fcntl.lockf(fd, fcntl.LOCK_EX, 1, _PENDING_BYTE)  # no new reader starts
         fcntl.lockf(fd, fcntl.LOCK_EX, _SHARED_SIZE, _SHARED_FIRST)  # the current ones are done
         header = os.pread(fd, 28, 0)
-        if len(header) < 28 or not header.startswith(_MAGIC):
+        if len(header) < 28 or not header.startswith(db.HEADER_MAGIC):
             raise ValueError(f"{path} is not an SQLite database")
         if header[18] == 1 and header[19] == 1:
             return False

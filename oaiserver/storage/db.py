@@ -206,7 +206,7 @@ def _add_rendition_checksums(conn: sqlite3.Connection) -> None:
 
 
 #: The file header's start, and what bytes 18 and 19 (write and read format) say: 1 rollback, 2 WAL.
-_HEADER_MAGIC = b"SQLite format 3\0"
+HEADER_MAGIC = b"SQLite format 3\0"
 _WAL_FORMAT = 2
 
 
@@ -226,7 +226,7 @@ def replica_file_problem(path: str | Path) -> str | None:
         return "there is no replica file yet (oaiserver replica follow restores it)"
     except OSError as error:
         return f"the replica file cannot be read ({error.strerror})"
-    if len(header) < 20 or not header.startswith(_HEADER_MAGIC):
+    if len(header) < 20 or not header.startswith(HEADER_MAGIC):
         return "the replica file is not an SQLite database"
     if _WAL_FORMAT in (header[18], header[19]):
         return ("the replica file is in WAL mode: a follower serves only a file switched to rollback "
