@@ -107,22 +107,17 @@ def _titles(article: Article) -> list[tuple[str, str]]:
     return [(slot, title) for slot, title in found if title]
 
 
-def people(article: Article) -> list[Person]:
-    """The authors that have a name, in byline order."""
-    return c.remembered(article, "people", _people)
-
-
 def _people(article: Article) -> list[Person]:
+    # The authors that have a name, in byline order.
     found = (person(author, parts) for author, parts in zip(article.authors, c.authors_name_parts(article)))
     return [p for p in found if p]
 
 
-def person(author: Author, parts: dict[str, c.NameParts] | None = None) -> Person | None:
+def person(author: Author, parts: dict[str, c.NameParts]) -> Person | None:
     """The author's name in Latin script, else in Persian; None without any name part.
 
-    ``parts`` is ``common.name_parts(author)`` when the caller has it already.
+    ``parts`` is ``common.name_parts(author)`` (worked out once per article: ``common.authors_name_parts``).
     """
-    parts = parts or c.name_parts(author)
     for slot in c.SLOTS:
         family, given, suffix = parts[slot]
         display = inverted_name(family, given, suffix)
@@ -133,7 +128,7 @@ def person(author: Author, parts: dict[str, c.NameParts] | None = None) -> Perso
 
 
 def people_markup(article: Article) -> list[Person]:
-    """:func:`people` with every text escaped as element content (``xmltext.escape_text``), None kept None."""
+    """The authors that have a name, in byline order, every text escaped as element content (``xmltext.escape_text``), None kept None."""
     # Four formats write the same names: each is escaped once per article, not once per format.
     return c.remembered(article, "people_markup", _people_markup)
 
@@ -141,7 +136,7 @@ def people_markup(article: Article) -> list[Person]:
 def _people_markup(article: Article) -> list[Person]:
     return [Person(escape_text(p.display), p.family and escape_text(p.family), p.given and escape_text(p.given),
                    p.lang, p.orcid and escape_text(p.orcid), p.affiliation and escape_text(p.affiliation))
-            for p in people(article)]
+            for p in _people(article)]
 
 
 def abstracts(article: Article) -> list[tuple[str, str]]:

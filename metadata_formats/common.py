@@ -99,12 +99,8 @@ def authors_name_parts(article: Article) -> list[dict[str, NameParts]]:
     return remembered(article, "name_parts", lambda a: [name_parts(author) for author in a.authors])
 
 
-def subjects(article: Article) -> list[tuple[str, str]]:
-    """(slot, term): the keywords, then the journal's subject category, primary language first; cleaned."""
-    return remembered(article, "subjects", _subjects)
-
-
 def _subjects(article: Article) -> list[tuple[str, str]]:
+    # (slot, term): the keywords, then the journal's subject category, primary language first; cleaned.
     slots = slot_order(article)
     keywords = [(s, k) for s in slots for k in map(clean, getattr(article, f"keywords_{s}")) if k]
     categories = [(s, field(article, "subject", s)) for s in slots]
@@ -112,9 +108,10 @@ def _subjects(article: Article) -> list[tuple[str, str]]:
 
 
 def subjects_markup(article: Article) -> list[tuple[str, str]]:
-    """:func:`subjects` with every term escaped as element content (``xmltext.escape_text``)."""
+    """(slot, term): the keywords, then the journal's subject category, primary language first;
+    cleaned, and escaped as element content (``xmltext.escape_text``)."""
     # Five formats write the same terms: each is escaped once per article, not once per format.
-    return remembered(article, "subjects_markup", lambda a: [(s, escape_text(term)) for s, term in subjects(a)])
+    return remembered(article, "subjects_markup", lambda a: [(s, escape_text(term)) for s, term in _subjects(a)])
 
 
 def page_number(value: str | None) -> int | None:

@@ -45,7 +45,7 @@ def contrib_group(article: Article, settings: CrosswalkSettings) -> str:
 
 
 def contrib(author: Author, found: list[Name], rid: str | None, settings: CrosswalkSettings) -> str:
-    """Return one ``<contrib>`` in content-model order: id, name(s) (``names(author)``), email, xref."""
+    """Return one ``<contrib>`` in content-model order: id, name(s) (``names``), email, xref."""
     # One f-string per part (~4 contribs an article). The ids (number_affs) are NCName
     # characters only, which escape_attr would leave as they are.
     markup = '<contrib contrib-type="author" corresp="yes">' if author.corresponding else '<contrib contrib-type="author">'
@@ -62,12 +62,11 @@ def contrib(author: Author, found: list[Name], rid: str | None, settings: Crossw
     return markup + "</contrib>"
 
 
-def names(author: Author, parts: dict[str, c.NameParts] | None = None) -> list[Name]:
+def names(author: Author, parts: dict[str, c.NameParts]) -> list[Name]:
     """Return (lang, surname, given, suffix) per script that has a surname or given name, Latin first.
 
-    ``parts`` is ``common.name_parts(author)`` when the caller has it already.
+    ``parts`` is ``common.name_parts(author)`` (worked out once per article: ``common.authors_name_parts``).
     """
-    parts = parts or c.name_parts(author)
     result = []
     for slot in ("en", "fa"):
         surname, given, suffix = parts[slot]
