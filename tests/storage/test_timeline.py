@@ -81,3 +81,23 @@ def test_admin_commands_leave_checkpoints_to_litestream_on_a_primary(config, rol
     app = create_app({**config, "OAI_ROLE": role})
     assert app.test_cli_runner().invoke(args=["ingest", str(GOOD_SAMPLES[0])]).exit_code == 0
     assert len(calls) == checkpoints
+
+
+def test_a_write_transaction_that_fails_at_its_header_bump_is_rolled_back(database, monkeypatch) -> None:
+    """A full disk at the last step (the header bump) leaves no transaction open and nothing written."""
+    from oaiserver.storage import db
+
+    conn = sqlite3.connect(database, isolation_level=None)
+    try:
+        before = timeline.read(conn)
+
+        def full(conn: sqlite3.Connection, changes_data: bool, delay: int | None = None) -> None:
+            raise sqlite3.OperationalError("database or disk is full")
+
+        monkeypatch.setattr(timeline, "committing", full)
+        with pytest.raises(sqlite3.OperationalError), timeline.write_transaction(conn, begin=db.begin_immediate):
+            conn.execute("UPDATE timeline SET heartbeat = 1 WHERE id = 1")
+        assert not conn.in_transaction
+        assert timeline.read(conn) == before
+    finally:
+        conn.close()
