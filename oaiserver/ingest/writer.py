@@ -24,6 +24,7 @@ from oaiserver.ingest.prepare import Prepared, PreparedIssue
 from oaiserver.ingest.writes import RecordWrites
 from oaiserver.storage.list_sizes import ListSizeKeeper
 from oaiserver.storage import db, timeline
+from oaiserver.storage.integrity import checksum
 
 if t.TYPE_CHECKING:
     import sqlite_utils
@@ -231,7 +232,7 @@ class Writer:
             return "unchanged"
         header = render_header(identifier, datestamp, [s.spec for s in rendered.sets], False)
         values = (identifier, datestamp, 0, 0, issue_id, prepared.journal_key, prepared.article_key,
-                  source_hash, rendered.content_hash, article_json, header)
+                  source_hash, rendered.content_hash, article_json, header, checksum(header))
         if row is None:
             record_id = self._next_id(writes)
             writes.inserted.append((record_id, *values))
@@ -260,9 +261,10 @@ class Writer:
                 (record_id,),
             )
         ]
+        header = render_header(identifier, datestamp, specs, True)
         self.conn.execute(
-            "UPDATE records SET deleted = 1, datestamp = ?, header = ? WHERE id = ?",
-            (datestamp, render_header(identifier, datestamp, specs, True), record_id),
+            "UPDATE records SET deleted = 1, datestamp = ?, header = ?, header_crc = ? WHERE id = ?",
+            (datestamp, header, checksum(header), record_id),
         )
         self.conn.execute(
             "UPDATE record_sets SET datestamp = ? WHERE record_id = ?", (datestamp, record_id)
@@ -437,10 +439,14 @@ class Writer:
             old, new = f"<datestamp>{started}</datestamp>", f"<datestamp>{committed}</datestamp>"
             # Counted afresh by the settle that follows (every touched record is a changed one).
             # (+datestamp: find the rows by id, not among all the records of that second.)
+            # The new header's checksum where the old one had one (db.CHECKSUM_FUNCTION; both
+            # sides of SET read the row as it was).
             self.conn.execute(
-                "UPDATE records SET datestamp = ?, header = replace(header, ?, ?) "
+                "UPDATE records SET datestamp = ?, header = replace(header, ?, ?), "
+                f"header_crc = CASE WHEN header_crc IS NULL THEN NULL "
+                f"ELSE {db.CHECKSUM_FUNCTION}(replace(header, ?, ?)) END "
                 "WHERE id IN (SELECT value FROM json_each(?)) AND +datestamp = ?",
-                (committed, old, new, ids, started),
+                (committed, old, new, old, new, ids, started),
             )
             self.conn.execute(
                 "UPDATE record_sets SET datestamp = ? "

@@ -21,7 +21,7 @@ MAX_PARAMETERS = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
 
 RECORD_COLUMNS = (
     "identifier", "datestamp", "deleted", "withdrawn", "issue_id", "journal_key", "article_key",
-    "source_hash", "content_hash", "article", "header",
+    "source_hash", "content_hash", "article", "header", "header_crc",
 )
 # The article JSON and the renditions come as their UTF-8 bytes (packed by prepare.py for the
 # trip from a worker): SQLite stores them as the same TEXT, without a decode and encode in Python.

@@ -22,6 +22,7 @@ from pathlib import Path
 from oaiserver.model import ROOT_SETS
 from oaiserver.storage import list_sizes
 from oaiserver.storage import problems, timeline
+from oaiserver.storage.integrity import HEADER_RE, checksum
 from oaiserver.storage.lock import WriterBusy
 
 if t.TYPE_CHECKING:
@@ -70,9 +71,20 @@ def connect_writer(path: str | Path) -> sqlite_utils.Database:
     # repository publishes it all), and SQLite's own default is off.
     conn.execute("PRAGMA secure_delete = OFF")
     conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
+    conn.create_function(CHECKSUM_FUNCTION, 1, _sql_checksum, deterministic=True)
     db = sqlite_utils.Database(conn)
     create_schema(db)
     return db
+
+
+#: The writer's SQL name for integrity.checksum (a header rewritten inside an UPDATE gets its
+#: checksum there). Only the writer's own statements call it, never a trigger: the sqlite3
+#: shell and other programs do not have it.
+CHECKSUM_FUNCTION = "oaiserver_crc32"
+
+
+def _sql_checksum(value: str | bytes | None) -> int | None:
+    return None if value is None else checksum(value)
 
 
 def _sqlite_utils() -> types.ModuleType:
@@ -97,6 +109,8 @@ def create_schema(db: sqlite_utils.Database) -> None:
     db.conn.executescript(schema())
     list_sizes.install(db.conn)
     _add_rendition_checksums(db.conn)
+    _add_header_checksums(db.conn)
+    db.conn.execute(_HEADER_CHANGED_TRIGGER)  # once the column exists, in new files and old
     # The root sets always exist, so ListSets is never empty (noSetHierarchy cannot arise).
     db.conn.executemany(
         "INSERT OR IGNORE INTO sets (spec, name) VALUES (?, ?)",
@@ -180,7 +194,6 @@ def _add_rendition_checksums(conn: sqlite3.Connection) -> None:
     """
     if any(row[1] == "crc" for row in conn.execute("PRAGMA table_info(renditions)")):
         return
-    from oaiserver.storage.integrity import checksum
     from oaiserver.storage.packing import unpack
 
     with timeline.write_transaction(conn, begin=begin_immediate):
@@ -203,6 +216,57 @@ def _add_rendition_checksums(conn: sqlite3.Connection) -> None:
         if len(rows) < CHECKSUM_BATCH:
             return
         last = rows[-1][:2]
+
+
+#: A header changed without its checksum (by hand, in the sqlite3 shell) loses the checksum, so
+#: its shape is checked instead of a CRC it no longer matches. The writer always writes both.
+_HEADER_CHANGED_TRIGGER = """
+CREATE TRIGGER IF NOT EXISTS records_header_unchecked AFTER UPDATE OF header ON records
+WHEN NEW.header IS NOT OLD.header AND NEW.header_crc IS OLD.header_crc
+BEGIN
+    UPDATE records SET header_crc = NULL WHERE id = NEW.id;
+END
+"""
+
+
+def _listing_has_header_crc(conn: sqlite3.Connection) -> bool:
+    return any(row[2] == "header_crc" for row in conn.execute("PRAGMA index_info(records_listing)"))
+
+
+def _add_header_checksums(conn: sqlite3.Connection) -> None:
+    """Give a database from before header checksums the column, its values, and a listing index with it.
+
+    Once per database: the column (NULL: headers checked by their shape, as before), then the
+    checksum of every header that has the shape the writer gives (a damaged one keeps NULL and
+    stays caught by the shape check) in short transactions, and last the covering index
+    rebuilt with the column, which marks the work done. Readers go on meanwhile.
+    """
+    if _listing_has_header_crc(conn):
+        return
+    with timeline.write_transaction(conn, begin=begin_immediate):
+        if _listing_has_header_crc(conn):
+            return  # another writer finished it while this one waited
+        if not any(row[1] == "header_crc" for row in conn.execute("PRAGMA table_info(records)")):
+            conn.execute("ALTER TABLE records ADD COLUMN header_crc INTEGER")
+    log.warning("adding checksums to the stored headers (once, after an upgrade)…")
+    last = 0
+    while True:
+        with timeline.write_transaction(conn, begin=begin_immediate):
+            rows = conn.execute(
+                "SELECT id, CAST(header AS BLOB) FROM records WHERE id > ? AND header_crc IS NULL "
+                "ORDER BY id LIMIT ?", (last, CHECKSUM_BATCH)).fetchall()
+            conn.executemany(
+                "UPDATE records SET header_crc = ? WHERE id = ? AND header_crc IS NULL",
+                [(checksum(header), record_id) for record_id, header in rows
+                 if HEADER_RE.fullmatch(header) is not None])
+        if len(rows) < CHECKSUM_BATCH:
+            break
+        last = rows[-1][0]
+    with timeline.write_transaction(conn, begin=begin_immediate):
+        if not _listing_has_header_crc(conn):
+            conn.execute("DROP INDEX IF EXISTS records_listing")
+            conn.execute("CREATE INDEX records_listing ON records "
+                         "(datestamp, identifier, deleted, id, header, header_crc)")
 
 
 #: The file header's start, and what bytes 18 and 19 (write and read format) say: 1 rollback, 2 WAL.

@@ -38,7 +38,8 @@ class Item(t.NamedTuple):
 _NARROW_PROBE = "INDEXED BY renditions_by_record"
 
 
-def _selection(f: ListFilter, with_xml: bool, narrow: bool = False, crc: bool = True) -> tuple[str, dict]:
+def _selection(f: ListFilter, with_xml: bool, narrow: bool = False,
+               checksums: tuple[bool, bool] = (True, True)) -> tuple[str, dict]:
     # Deleted records are listed in every format (header only); live ones where rendered.
     # CAST … AS BLOB hands the stored UTF-8 over as bytes: no decoding, no re-encoding.
     if f.set_spec:
@@ -54,11 +55,15 @@ def _selection(f: ListFilter, with_xml: bool, narrow: bool = False, crc: bool = 
         # records_listing covers every column read here: the wide rows are never touched.
         source = "records s"
         record, record_id = "s", "s.id"
-    # The columns of an Item, in order; a deleted record's page entry is its header alone.
-    # Then the rendition's checksum (integrity.py), not part of the Item.
-    columns = f"s.datestamp, s.identifier, CAST({record}.header AS BLOB), " + (
-        f"CASE WHEN {record}.deleted THEN NULL ELSE CAST(x.xml AS BLOB) END, "
-        + ("x.crc" if crc else "NULL") if with_xml else "NULL, NULL"
+    # A row: the datestamp, identifier and header of an Item, the header's checksum, the
+    # Item's metadata (a deleted record's page entry is its header alone), the rendition's
+    # checksum (integrity.py). A checksum the database has no column for is NULL.
+    header_crc, crc = checksums
+    columns = (
+        f"s.datestamp, s.identifier, CAST({record}.header AS BLOB), "
+        f"{f'{record}.header_crc' if header_crc else 'NULL'}, "
+        + (f"CASE WHEN {record}.deleted THEN NULL ELSE CAST(x.xml AS BLOB) END, {'x.crc' if crc else 'NULL'}"
+           if with_xml else "NULL, NULL")
     )
     sql = (
         f"SELECT {columns} FROM {source} "
@@ -157,7 +162,7 @@ def _fill(rows: t.Iterable[tuple[t.Any, ...]], limit: int, max_bytes: int) -> tu
     for row in rows:
         row = _served(row)  # the page is bounded by the bytes it sends
         taken.append(row)
-        size += len(row[2]) + (len(row[3]) if row[3] is not None else 0)
+        size += len(row[2]) + (len(row[4]) if row[4] is not None else 0)
         if size >= max_bytes and len(taken) >= MIN_ITEMS:
             return taken, True
     return taken, len(taken) == limit
@@ -165,36 +170,40 @@ def _fill(rows: t.Iterable[tuple[t.Any, ...]], limit: int, max_bytes: int) -> tu
 
 def _served(row: tuple[t.Any, ...]) -> tuple[t.Any, ...]:
     """A page row as it is served: a packed rendition (packing.py) replaced by its XML."""
-    xml = row[3]
+    xml = row[4]
     if xml is None or not packing.is_packed(xml):
         return row
-    datestamp, identifier, header, _, crc = row
-    return (datestamp, identifier, header, packing.unpack(identifier, xml), crc)
+    datestamp, identifier, header, header_crc, _, crc = row
+    return (datestamp, identifier, header, header_crc, packing.unpack(identifier, xml), crc)
 
 
 def _checked(rows: list[tuple[t.Any, ...]]) -> list[Item]:
     """The page's items, once every header and rendition is checked (integrity.DamagedRecord)."""
     integrity.check_rows(rows)
-    return [Item(datestamp, identifier, header, xml) for datestamp, identifier, header, xml, _ in rows]
+    return [Item(datestamp, identifier, header, xml) for datestamp, identifier, header, _, xml, _ in rows]
 
 
 def _execute_page(
     conn: sqlite3.Connection, f: ListFilter, with_xml: bool, low: tuple[str, ...], limit: int
 ) -> sqlite3.Cursor:
-    if not with_xml:
+    narrow = not with_xml
+    level = 0
+    while True:
         try:
-            return conn.execute(*_page_sql(f, False, low, limit, narrow=True))
+            return conn.execute(*_page_sql(f, with_xml, low, limit, narrow, _CHECKSUM_LEVELS[level]))
         except sqlite3.OperationalError as error:
-            # A database made before that index: the plain query gives the same rows.
-            if "no such index" not in str(error):
+            message = str(error)
+            if narrow and "no such index" in message:
+                narrow = False  # a database made before that index: the plain query gives the same rows
+            elif "no such column" in message and level + 1 < len(_CHECKSUM_LEVELS):
+                level += 1
+            else:
                 raise
-    try:
-        return conn.execute(*_page_sql(f, with_xml, low, limit))
-    except sqlite3.OperationalError as error:
-        # A database no writer has opened since checksums came: its renditions have none.
-        if "no such column" not in str(error):
-            raise
-        return conn.execute(*_page_sql(f, with_xml, low, limit, crc=False))
+
+
+#: The checksums a row may carry (header, rendition), newest first: a database no writer has
+#: opened since header checksums came (or, older, rendition checksums) lacks the column.
+_CHECKSUM_LEVELS = ((True, True), (False, True), (False, False))
 
 
 def _count_after(conn: sqlite3.Connection, f: ListFilter, position: tuple[str, str], most: int) -> int:
@@ -209,9 +218,9 @@ def _count_after(conn: sqlite3.Connection, f: ListFilter, position: tuple[str, s
 
 def _page_sql(
     f: ListFilter, with_xml: bool, low: tuple[str, ...], limit: int, narrow: bool = False,
-    crc: bool = True,
+    checksums: tuple[bool, bool] = (True, True),
 ) -> tuple[str, dict]:
-    sql, params = _selection(f, with_xml, narrow, crc)
+    sql, params = _selection(f, with_xml, narrow, checksums)
     sql += (
         " AND (s.datestamp, s.identifier) > (:low_datestamp, :low_identifier)"
         " ORDER BY s.datestamp, s.identifier LIMIT :limit"
@@ -243,28 +252,26 @@ def sample_identifier(conn: sqlite3.Connection) -> str | None:
 
 def get_record(conn: sqlite3.Connection, identifier: str, prefix: str) -> tuple[str, bool, str | None] | None:
     """Return (header, deleted, xml or None) for one record, or None if unknown."""
-    try:
-        row = conn.execute(
-            "SELECT r.header, r.deleted, CAST(x.xml AS BLOB), x.crc FROM records r "
-            "LEFT JOIN renditions x ON x.record_id = r.id AND x.prefix = ? WHERE r.identifier = ?",
-            (prefix, identifier),
-        ).fetchone()
-    except sqlite3.OperationalError as error:
-        if "no such column" not in str(error):  # a database from before checksums
-            raise
-        row = conn.execute(
-            "SELECT r.header, r.deleted, CAST(x.xml AS BLOB), NULL FROM records r "
-            "LEFT JOIN renditions x ON x.record_id = r.id AND x.prefix = ? WHERE r.identifier = ?",
-            (prefix, identifier),
-        ).fetchone()
+    for header_crc, crc in _CHECKSUM_LEVELS:
+        try:
+            row = conn.execute(
+                f"SELECT r.header, {'r.header_crc' if header_crc else 'NULL'}, r.deleted, "
+                f"CAST(x.xml AS BLOB), {'x.crc' if crc else 'NULL'} FROM records r "
+                "LEFT JOIN renditions x ON x.record_id = r.id AND x.prefix = ? WHERE r.identifier = ?",
+                (prefix, identifier),
+            ).fetchone()
+            break
+        except sqlite3.OperationalError as error:
+            if "no such column" not in str(error) or not crc:  # else a database from before checksums
+                raise
     if row is None:
         return None
-    integrity.check_header(identifier, row[0])
-    xml = row[2]
+    header, header_checksum, deleted, xml, checksum = row
+    integrity.check_header(identifier, header, header_checksum)
     if xml is not None:
         xml = packing.unpack(identifier, xml)
-        integrity.check_rendition(identifier, xml, row[3])
-    return (row[0], bool(row[1]), None if xml is None else xml.decode("utf-8"))
+        integrity.check_rendition(identifier, xml, checksum)
+    return (header, bool(deleted), None if xml is None else xml.decode("utf-8"))
 
 
 def formats_of(conn: sqlite3.Connection, identifier: str) -> list[str] | None:

@@ -11,8 +11,10 @@ CREATE TABLE IF NOT EXISTS issues (
     UNIQUE (journal_key, volume, number)
 );
 
--- One OAI item per article. `header` is its OAI header, ready to serve; `article` the
--- normalised article as JSON, from which every format is rendered again on reindex.
+-- One OAI item per article. `header` is its OAI header, ready to serve, and `header_crc` the
+-- CRC-32 of its UTF-8 bytes, checked when served (integrity.py), or NULL where unknown (the
+-- header's shape is checked instead); `article` the normalised article as JSON, from which
+-- every format is rendered again on reindex.
 -- A deleted record keeps its row (the header says status="deleted"); `withdrawn` marks one
 -- deleted by an admin, which ingest leaves deleted.
 CREATE TABLE IF NOT EXISTS records (
@@ -27,11 +29,14 @@ CREATE TABLE IF NOT EXISTS records (
     source_hash TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     article TEXT NOT NULL,
-    header TEXT NOT NULL
+    header TEXT NOT NULL,
+    header_crc INTEGER
 );
--- Covering index for list pages: a page walks this index alone (the header is in it) and
--- never reads the wide records rows, whose article JSON sits before the header.
-CREATE INDEX IF NOT EXISTS records_listing ON records (datestamp, identifier, deleted, id, header);
+-- Covering index for list pages: a page walks this index alone (the header and its checksum
+-- are in it) and never reads the wide records rows, whose article JSON sits before the header.
+-- A file made before header checksums gets the column and this index from
+-- db._add_header_checksums.
+CREATE INDEX IF NOT EXISTS records_listing ON records (datestamp, identifier, deleted, id, header, header_crc);
 CREATE INDEX IF NOT EXISTS records_by_issue ON records (issue_id);
 -- Superseded by records_listing; dropped from files made before it.
 DROP INDEX IF EXISTS records_by_datestamp;

@@ -68,10 +68,19 @@ def _structure_quick(conn: sqlite3.Connection, report: Report) -> None:
 
 
 def _records(conn: sqlite3.Connection, report: Report) -> None:
-    for identifier, header, article in conn.execute(
-            "SELECT identifier, CAST(header AS BLOB), CAST(article AS BLOB) FROM records"):
+    try:
+        rows = conn.execute(
+            "SELECT identifier, CAST(header AS BLOB), header_crc, CAST(article AS BLOB) FROM records")
+    except sqlite3.OperationalError as error:
+        if "no such column" not in str(error):  # else a database from before header checksums
+            raise
+        rows = conn.execute(
+            "SELECT identifier, CAST(header AS BLOB), NULL, CAST(article AS BLOB) FROM records")
+    for identifier, header, header_crc, article in rows:
         report.records += 1
-        if integrity.HEADER_RE.fullmatch(header) is None:
+        try:
+            integrity.check_header(identifier, header, header_crc)
+        except integrity.DamagedRecord:
             report.add(f"{identifier}: its header is damaged")
         try:
             json.loads(article)
