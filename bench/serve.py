@@ -57,23 +57,42 @@ def children(pid: int) -> list[int]:
 
 
 def cpu_seconds(pid: int, reaped: bool = False) -> float:
-    """Return the user+system CPU seconds of ``pid``, or of its children already reaped."""
+    """Return the user+system CPU seconds of ``pid``, or of its children already reaped.
+
+    A live process's time is the scheduler's own count of each of its threads' time on a CPU
+    (schedstat, in nanoseconds); stat's utime and stime add up to the same, but in whole clock
+    ticks of 10 ms: about ±5% of the 0.2 s a worker spends on one harvest of 10,000 records.
+    Where schedstat is missing, and for reaped children, the ticks.
+    """
+    if not reaped:
+        try:
+            return sum(int((task / "schedstat").read_text().split()[0])
+                       for task in Path(f"/proc/{pid}/task").iterdir()) / 1e9
+        except (OSError, ValueError, IndexError):
+            pass  # no schedstat here (or a thread ended while being read): the ticks
     fields = _proc_stat(pid)
     # utime, stime, cutime, cstime are fields 14-17 of stat: 11-14 after the name.
     own = fields[13:15] if reaped else fields[11:13]
     return sum(int(v) for v in own) / CLOCK_TICKS
 
 
-def peak_rss_kib(pid: int) -> int:
-    """Return the peak resident set (VmHWM) of ``pid`` in KiB, or 0 if it is gone."""
+def memory_kib(pid: int) -> tuple[int, int]:
+    """Return the peak resident set (VmHWM) of ``pid`` and its anonymous resident memory now (RssAnon), in KiB.
+
+    (0, 0) if it is gone. The resident set also counts the database file's pages a worker has
+    read through its memory map (OAI_MMAP_SIZE): shared file cache, not the worker's own
+    memory, which RssAnon is.
+    """
+    found = {"VmHWM:": 0, "RssAnon:": 0}
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
+                name = line.split(maxsplit=1)[0] if line.strip() else ""
+                if name in found:
+                    found[name] = int(line.split()[1])
     except OSError:
         pass
-    return 0
+    return found["VmHWM:"], found["RssAnon:"]
 
 
 @dataclass
@@ -88,6 +107,7 @@ class Gunicorn:
     proc: subprocess.Popen | None = None
     log: Path | None = None
     peak_kib: dict[int, int] = field(default_factory=dict)
+    peak_anon_kib: dict[int, int] = field(default_factory=dict)
     _sampler: threading.Thread | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -136,16 +156,25 @@ class Gunicorn:
         # Workers may be recycled (max_requests): keep every worker's peak while it lives.
         while not self._stop.wait(0.25):
             try:
-                for pid in self.workers_pids():
-                    self.peak_kib[pid] = max(self.peak_kib.get(pid, 0), peak_rss_kib(pid))
+                self._note_memory()
             except OSError:
                 continue
 
-    def peak_rss_mib(self) -> float:
-        """Return the largest peak RSS of any worker seen so far, in MiB."""
+    def _note_memory(self) -> None:
         for pid in self.workers_pids():
-            self.peak_kib[pid] = max(self.peak_kib.get(pid, 0), peak_rss_kib(pid))
+            peak, anon = memory_kib(pid)
+            self.peak_kib[pid] = max(self.peak_kib.get(pid, 0), peak)
+            self.peak_anon_kib[pid] = max(self.peak_anon_kib.get(pid, 0), anon)
+
+    def peak_rss_mib(self) -> float:
+        """Return the largest peak RSS of any worker seen so far, in MiB (mapped file pages included)."""
+        self._note_memory()
         return max(self.peak_kib.values(), default=0) / 1024
+
+    def peak_anon_mib(self) -> float:
+        """Return the largest anonymous resident memory of any worker seen so far (sampled), in MiB."""
+        self._note_memory()
+        return max(self.peak_anon_kib.values(), default=0) / 1024
 
     def stop(self) -> None:
         """Stop gunicorn (the master stops its workers)."""

@@ -151,6 +151,7 @@ def test_the_benchmark_runs_end_to_end(tmp_path: Path, files: list[Path]) -> Non
         assert run[name]["ListRecords"]["items"] == 45, name
         assert run[name]["ListIdentifiers"]["items"] == 45, name
         assert run[name]["peak_rss_mib"] > 0
+        assert 0 < run[name]["peak_anon_mib"] <= run[name]["peak_rss_mib"]
     assert "records_listing" in results["database"]["list_plan"][0]
     assert "| ListRecords oai_dc, full harvest |" in out.with_suffix(".md").read_text()
 
