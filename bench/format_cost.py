@@ -3,6 +3,7 @@
     python -m bench.format_cost ingest --corpus DIR --db NEW.sqlite3 --out R.json
     python -m bench.format_cost harvest --db DB --work DIR --runs 3 --out R.json
     python -m bench.format_cost inprocess --db DB [DB ...] --runs 3 --out R.json
+    python -m bench.format_cost compare --server NAME=TREE:DB [--server ...] [--env NAME:KEY=VALUE] --rounds 10 --out R.json
 
 ``ingest`` runs the CLI ingest (a fresh process, as bench.ingest_bench) with every journal of
 the corpus open access under CC BY-NC (``OAISERVER_OAI_JOURNALS``), so that every format has
@@ -10,8 +11,12 @@ its records; then it reports the file's bytes per record and, from SQLite's dbst
 how they divide between tables and indexes, and the stored bytes of each format.
 ``harvest`` serves the database with gunicorn (two workers, as bench.harvest_bench) and
 harvests ListRecords in each format from the first page to the last, ``--runs`` times, the
-order of the formats rotating from run to run; it reports records/s and the workers' CPU per
-100 records, per format, medians over the runs. ``inprocess`` does the same harvests through
+order of the formats rotating from run to run, after one harvest of each that is not counted
+(so that every run measures a warm server); it reports records/s and the workers' CPU per
+100 records, per format, medians over the runs. ``compare`` serves several trees (checkouts
+of two versions, say) or databases at once, and in each round harvests every format from
+each server in a shuffled order: on a shared machine whose speed drifts, the servers are
+measured side by side, so their medians compare. ``inprocess`` does the same harvests through
 the app's WSGI callable in this process (no gunicorn, no HTTP), each database in turn, format
 by format: our code's own CPU, comparable between databases on a busy machine.
 """
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import sqlite3
 import time
 from pathlib import Path
@@ -27,7 +33,7 @@ from pathlib import Path
 from bench.format_sizes import LICENCE
 from bench.harvest import full_harvest, next_query
 from bench.ingest_bench import _remove, run_ingest
-from bench.serve import Gunicorn, median
+from bench.serve import REPO, Gunicorn, median
 from oaiserver.ingest.parsing import parse_issue
 
 
@@ -81,15 +87,12 @@ def harvest(args: argparse.Namespace) -> dict:
     prefixes = [row[0] for row in conn.execute("SELECT DISTINCT prefix FROM renditions ORDER BY prefix")]
     conn.close()
     args.work.mkdir(parents=True, exist_ok=True)
-    server = Gunicorn("ours", "wsgi:app", {
-        "OAISERVER_DATABASE": str(Path(args.db).resolve()),
-        "OAISERVER_INSTANCE_PATH": str(args.work / "instance"),
-        "OAISERVER_SECRET_KEY": "benchmark-secret",
-        "OAISERVER_OAI_LOAD_DEMO": "false",
-    })
+    server = _server("ours", REPO, Path(args.db), args.work)
     server.start(args.work)
     runs: dict[str, list[dict]] = {p: [] for p in prefixes}
     try:
+        for prefix in prefixes:  # the warm-up: each worker's first pages read the file anew
+            full_harvest(server, "ListRecords", f"verb=ListRecords&metadataPrefix={prefix}")
         for run in range(args.runs):
             order = prefixes[run % len(prefixes):] + prefixes[:run % len(prefixes)]
             for prefix in order:
@@ -104,6 +107,56 @@ def harvest(args: argparse.Namespace) -> dict:
                             "cpu_ms_per_100": median([x["cpu_ms_per_100"] for x in r]), "runs": r}
                         for p, r in runs.items()},
             "load_average": os.getloadavg(), "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+def _server(name: str, root: Path, db: Path, work: Path, env: dict[str, str] | None = None) -> Gunicorn:
+    return Gunicorn(name, "wsgi:app", {
+        "OAISERVER_DATABASE": str(db.resolve()),
+        "OAISERVER_INSTANCE_PATH": str(work / f"instance-{name}"),
+        "OAISERVER_SECRET_KEY": "benchmark-secret",
+        "OAISERVER_OAI_LOAD_DEMO": "false",
+        **(env or {}),
+    }, root=root.resolve())
+
+
+def compare(args: argparse.Namespace) -> dict:
+    """Harvest every format from several servers side by side, round after round; CPU per 100 records."""
+    specs = {}
+    for spec in args.server:
+        name, _, rest = spec.partition("=")
+        tree, _, db = rest.partition(":")
+        specs[name] = (Path(tree), Path(db))
+    conn = sqlite3.connect(next(iter(specs.values()))[1])
+    prefixes = [row[0] for row in conn.execute("SELECT DISTINCT prefix FROM renditions ORDER BY prefix")]
+    conn.close()
+    args.work.mkdir(parents=True, exist_ok=True)
+    env: dict[str, dict[str, str]] = {}
+    for setting in args.env:
+        name, _, assignment = setting.partition(":")
+        key, _, value = assignment.partition("=")
+        env.setdefault(name, {})[key] = value
+    servers = {name: _server(name, tree, db, args.work, env.get(name)) for name, (tree, db) in specs.items()}
+    cpu: dict[str, dict[str, list[float]]] = {name: {p: [] for p in prefixes} for name in servers}
+    shuffle = random.Random(args.seed).shuffle
+    try:
+        for server in servers.values():
+            server.start(args.work)
+            for prefix in prefixes:  # the warm-up
+                full_harvest(server, "ListRecords", f"verb=ListRecords&metadataPrefix={prefix}")
+        for _ in range(args.rounds):
+            for prefix in prefixes:
+                order = list(servers)
+                shuffle(order)
+                for name in order:
+                    done = full_harvest(servers[name], "ListRecords", f"verb=ListRecords&metadataPrefix={prefix}")
+                    cpu[name][prefix].append(round(done.cpu_ms_per_100, 3))
+    finally:
+        for server in servers.values():
+            server.stop()
+    return {"servers": {name: f"{tree}:{db}" for name, (tree, db) in specs.items()}, "env": env,
+            "cpu_ms_per_100": {name: {p: median(v) for p, v in by.items()} for name, by in cpu.items()},
+            "runs": cpu, "rounds": args.rounds, "load_average": os.getloadavg(),
+            "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
 def in_process(args: argparse.Namespace) -> dict:
@@ -165,9 +218,17 @@ def main(argv: list[str] | None = None) -> None:
     three.add_argument("--db", type=Path, nargs="+", required=True)
     three.add_argument("--runs", type=int, default=3)
     three.add_argument("--out", type=Path)
+    four = sub.add_parser("compare")
+    four.add_argument("--server", action="append", required=True, metavar="NAME=TREE:DB")
+    four.add_argument("--env", action="append", default=[], metavar="NAME:KEY=VALUE",
+                      help="an environment variable for one server (a setting, say)")
+    four.add_argument("--work", type=Path, required=True)
+    four.add_argument("--rounds", type=int, default=10)
+    four.add_argument("--seed", type=int, default=1)
+    four.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    if args.command == "inprocess":
-        result = in_process(args)
+    if args.command in ("compare", "inprocess"):
+        result = compare(args) if args.command == "compare" else in_process(args)
         if args.out:
             args.out.write_text(json.dumps(result, indent=1) + "\n")
         print(json.dumps(result["cpu_ms_per_100"], indent=1), result["load_average"])

@@ -183,7 +183,6 @@ def measure_run(servers: dict[str, Gunicorn], queries: dict, run: int, args: arg
                     result[name][f"first:{verb}"], result[name][f"deep:{verb}"] = vars(first), vars(deep)
     for name in names:
         result[name]["peak_rss_mib"] = servers[name].peak_rss_mib()
-        result[name]["peak_anon_mib"] = servers[name].peak_anon_mib()
     return result
 
 

@@ -148,7 +148,6 @@ def run(args: argparse.Namespace) -> dict:
         elapsed = time.monotonic() - started
         unfinished = sum(thread.is_alive() for thread in threads)
         cpu, client_cpu, rss = server.cpu() - cpu_before, time.process_time() - client_before, server.peak_rss_mib()
-        anon = server.peak_anon_mib()
     finally:
         server.stop()
         if not args.keep:
@@ -165,7 +164,7 @@ def run(args: argparse.Namespace) -> dict:
         "p90_ms": round(percentile(lat, 90), 1), "p99_ms": round(percentile(lat, 99), 1),
         "max_ms": round(max(lat), 1), "harvests_started": tally.started, "harvests_complete": tally.complete,
         "errors": sum(tally.errors.values()), "error_kinds": dict(tally.errors),
-        "server_cpu_s": round(cpu, 1), "client_cpu_s": round(client_cpu, 1), "peak_worker_rss_mib": round(rss, 1), "peak_worker_anon_mib": round(anon, 1),
+        "server_cpu_s": round(cpu, 1), "client_cpu_s": round(client_cpu, 1), "peak_worker_rss_mib": round(rss, 1),
         "cpus": len(os.sched_getaffinity(0)), "python": platform.python_version(),
     }
 
@@ -192,7 +191,6 @@ def markdown(r: dict) -> str:
         f"| errors | {r['errors']}{' ' + json.dumps(r['error_kinds']) if r['errors'] else ''} |",
         f"| CPU: server workers / load client | {r['server_cpu_s']} s / {r['client_cpu_s']} s |",
         f"| peak RSS of one worker | {r['peak_worker_rss_mib']} MiB |",
-        f"| of it its own (anonymous) | {r.get('peak_worker_anon_mib', '–')} MiB |",
         "",
     ])
 

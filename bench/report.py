@@ -28,7 +28,6 @@ ROWS = [
     ("GetRecord p50", "GetRecord.median_ms", "ms", 2),
     ("GetRecord p99", "GetRecord.p99_ms", "ms", 2),
     ("Peak worker RSS", "peak_rss_mib", "MiB", 1),
-    ("  of it the worker's own (anonymous)", "peak_anon_mib", "MiB", 1),
     ("Slowest first byte, any list response", "any_list.max_first_byte_ms", "ms", 1),
 ]
 # Ratios computed inside each run, then the median over runs: (label, numerator, denominator).
@@ -66,9 +65,8 @@ def summarise(runs: list[dict]) -> dict:
         for _, path, _, _ in ROWS:
             values = [v for run in runs if (v := lookup(run, server, path)) is not None]
             if values:
-                # Peak memory only grows: the last run holds the peak of the whole benchmark.
-                medians.setdefault(server, {})[path] = (
-                    values[-1] if path in ("peak_rss_mib", "peak_anon_mib") else median(values))
+                # Peak RSS only grows: the last run holds the peak of the whole benchmark.
+                medians.setdefault(server, {})[path] = values[-1] if path == "peak_rss_mib" else median(values)
     # The slowest first byte of any list response our server sent, over all runs.
     slowest = [
         m["max_first_byte_ms"] for run in runs for key, m in run.get("ours", {}).items()

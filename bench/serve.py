@@ -76,38 +76,31 @@ def cpu_seconds(pid: int, reaped: bool = False) -> float:
     return sum(int(v) for v in own) / CLOCK_TICKS
 
 
-def memory_kib(pid: int) -> tuple[int, int]:
-    """Return the peak resident set (VmHWM) of ``pid`` and its anonymous resident memory now (RssAnon), in KiB.
-
-    (0, 0) if it is gone. The resident set also counts the database file's pages a worker has
-    read through its memory map (OAI_MMAP_SIZE): shared file cache, not the worker's own
-    memory, which RssAnon is.
-    """
-    found = {"VmHWM:": 0, "RssAnon:": 0}
+def peak_rss_kib(pid: int) -> int:
+    """Return the peak resident set (VmHWM) of ``pid`` in KiB, or 0 if it is gone."""
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                name = line.split(maxsplit=1)[0] if line.strip() else ""
-                if name in found:
-                    found[name] = int(line.split()[1])
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
     except OSError:
         pass
-    return found["VmHWM:"], found["RssAnon:"]
+    return 0
 
 
 @dataclass
 class Gunicorn:
-    """A gunicorn master with its workers, started from the repository root."""
+    """A gunicorn master with its workers, started from the repository root (or ``root``)."""
 
     name: str
     app: str
     env: dict[str, str]
     workers: int = 2
+    root: Path = REPO  # the tree whose code is served (another checkout, to compare two versions)
     port: int = 0
     proc: subprocess.Popen | None = None
     log: Path | None = None
     peak_kib: dict[int, int] = field(default_factory=dict)
-    peak_anon_kib: dict[int, int] = field(default_factory=dict)
     _sampler: threading.Thread | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -120,7 +113,7 @@ class Gunicorn:
         cmd = [sys.executable, "-m", "gunicorn", self.app, "-w", str(self.workers),
                "-b", f"127.0.0.1:{self.port}"]
         with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(cmd, env=env, cwd=self.root, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             try:
@@ -156,25 +149,16 @@ class Gunicorn:
         # Workers may be recycled (max_requests): keep every worker's peak while it lives.
         while not self._stop.wait(0.25):
             try:
-                self._note_memory()
+                for pid in self.workers_pids():
+                    self.peak_kib[pid] = max(self.peak_kib.get(pid, 0), peak_rss_kib(pid))
             except OSError:
                 continue
 
-    def _note_memory(self) -> None:
-        for pid in self.workers_pids():
-            peak, anon = memory_kib(pid)
-            self.peak_kib[pid] = max(self.peak_kib.get(pid, 0), peak)
-            self.peak_anon_kib[pid] = max(self.peak_anon_kib.get(pid, 0), anon)
-
     def peak_rss_mib(self) -> float:
-        """Return the largest peak RSS of any worker seen so far, in MiB (mapped file pages included)."""
-        self._note_memory()
+        """Return the largest peak RSS of any worker seen so far, in MiB."""
+        for pid in self.workers_pids():
+            self.peak_kib[pid] = max(self.peak_kib.get(pid, 0), peak_rss_kib(pid))
         return max(self.peak_kib.values(), default=0) / 1024
-
-    def peak_anon_mib(self) -> float:
-        """Return the largest anonymous resident memory of any worker seen so far (sampled), in MiB."""
-        self._note_memory()
-        return max(self.peak_anon_kib.values(), default=0) / 1024
 
     def stop(self) -> None:
         """Stop gunicorn (the master stops its workers)."""

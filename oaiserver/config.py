@@ -226,11 +226,6 @@ SETTINGS: tuple[Setting, ...] = (
             "pages", whole_number(1), default_note="4 MiB"),
     Setting("OAI_IDENTIFIERS_PAGE_SIZE", 500,
             "headers per ListIdentifiers page, and sets per ListSets page", whole_number(2)),
-    # Mapped reads skip a copy of every database page a response reads (decisions.md P7).
-    Setting("OAI_MMAP_SIZE", 1024 ** 3,
-            "bytes of the database file each serving connection reads through a memory map "
-            "(SQLite's mmap_size); 0 reads it with read calls", whole_number(0),
-            default_note="1 GiB"),
     Setting("OAI_TOKEN_TTL", 7 * 24 * 3600, "lifetime of a resumption token, in seconds",
             whole_number(1), default_note="7 days"),
     Setting("OAI_COMPRESSION", ["gzip", "deflate"],

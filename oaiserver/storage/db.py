@@ -298,16 +298,11 @@ def replica_file_problem(path: str | Path) -> str | None:
     return None
 
 
-def connect_reader(path: str | Path, mmap_size: int = 0) -> sqlite3.Connection:
-    """Open the database read-only for serving requests, the first ``mmap_size`` bytes memory-mapped."""
+def connect_reader(path: str | Path) -> sqlite3.Connection:
+    """Open the database read-only for serving requests."""
     uri = Path(path).resolve().as_uri() + "?mode=ro"
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     _configure(conn)
-    if mmap_size:
-        # SQLite reads pages in the map instead of copying each into its cache: less CPU per
-        # page of records under gunicorn. It stays correct when a writer grows the file (SQLite
-        # maps again) or a follower's file is replaced (a new inode: a new connection).
-        conn.execute(f"PRAGMA mmap_size = {int(mmap_size)}")
     # mode=ro covers this file only: also refuse writes anywhere and ATTACH (which could
     # create a new file), should a query ever carry foreign SQL.
     conn.execute("PRAGMA query_only = ON")
@@ -320,18 +315,17 @@ _readers = threading.local()
 
 
 def cached_reader(path: str | Path,
-                  before_open: t.Callable[[str | Path], None] | None = None,
-                  mmap_size: int = 0) -> sqlite3.Connection:
-    """Return this thread's read-only connection to ``path`` (connect_reader), opening it on first use.
+                  before_open: t.Callable[[str | Path], None] | None = None) -> sqlite3.Connection:
+    """Return this thread's read-only connection to ``path``, opening it on first use.
 
     Reused across requests (opening and closing one costs more than a small page). A
     database file replaced under the same name (a new replica copied over) is a new inode:
     the stale connection is closed and a new one opened on the new file. ``before_open`` runs
     only when a connection is about to be opened, and may refuse by raising.
     """
-    key = (str(path), mmap_size)
+    key = str(path)
     try:
-        stat = os.stat(key[0])
+        stat = os.stat(key)
         identity = (stat.st_dev, stat.st_ino)
     except OSError:
         identity = None
@@ -343,7 +337,7 @@ def cached_reader(path: str | Path,
         _readers.entry = None
     if before_open is not None:
         before_open(path)
-    conn = connect_reader(path, mmap_size)
+    conn = connect_reader(path)
     _readers.entry = (key, identity, conn)
     return conn
 

@@ -33,7 +33,7 @@ def answer(config: t.Mapping[str, t.Any], codec: TokenCodec,
     now (a follower behind the primary, or without a servable replica): the caller answers 503.
     """
     follower = config["OAI_ROLE"] == "follower"
-    conn = reader(config["DATABASE"], follower, config["OAI_MMAP_SIZE"])
+    conn = reader(config["DATABASE"], follower)
     # The request's own URL only when none is configured: werkzeug builds it on every access.
     base_url = config["OAI_BASE_URL"] or request.base_url
     context = verbs.Context(_repository(config, codec, base_url, request.script_root),
@@ -73,7 +73,7 @@ def _stylesheet(href: str, script_root: str) -> str | None:
 NO_REPLICA_RETRY_AFTER = 10
 
 
-def reader(path: str, follower: bool = False, mmap_size: int = 0) -> sqlite3.Connection:
+def reader(path: str, follower: bool = False) -> sqlite3.Connection:
     """This thread's read-only connection, reused across requests (db.cached_reader).
 
     A follower never creates the file, and opens it only once its header is in rollback mode
@@ -81,9 +81,9 @@ def reader(path: str, follower: bool = False, mmap_size: int = 0) -> sqlite3.Con
     :class:`Unavailable`.
     """
     if follower:
-        return db.cached_reader(path, before_open=_servable_replica, mmap_size=mmap_size)
+        return db.cached_reader(path, before_open=_servable_replica)
     try:
-        return db.cached_reader(path, mmap_size=mmap_size)
+        return db.cached_reader(path)
     except sqlite3.OperationalError:
         if os.path.exists(path):
             raise
@@ -91,7 +91,7 @@ def reader(path: str, follower: bool = False, mmap_size: int = 0) -> sqlite3.Con
     # the empty schema is the web app's only write, once. (Checked only when opening fails:
     # the hot path pays no extra stat.)
     db.connect_writer(path).close()
-    return db.cached_reader(path, mmap_size=mmap_size)
+    return db.cached_reader(path)
 
 
 def _servable_replica(path: str | Path) -> None:
