@@ -186,24 +186,36 @@ def _checked(rows: list[tuple[t.Any, ...]]) -> list[Item]:
 def _execute_page(
     conn: sqlite3.Connection, f: ListFilter, with_xml: bool, low: tuple[str, ...], limit: int
 ) -> sqlite3.Cursor:
-    narrow = not with_xml
-    level = 0
-    while True:
+    def execute(checksums: tuple[bool, bool]) -> sqlite3.Cursor:
+        if not with_xml:
+            try:
+                return conn.execute(*_page_sql(f, False, low, limit, True, checksums))
+            except sqlite3.OperationalError as error:
+                # A database made before that index: the plain query gives the same rows.
+                if "no such index" not in str(error):
+                    raise
+        return conn.execute(*_page_sql(f, with_xml, low, limit, False, checksums))
+
+    return with_checksums(execute)
+
+
+T = t.TypeVar("T")
+
+
+def with_checksums(run: t.Callable[[tuple[bool, bool]], T]) -> T:
+    """``run(checksums)`` with the checksum columns this database has: (header's, rendition's).
+
+    A database no writer has opened since header checksums came (or, older, since rendition
+    checksums came) lacks the column: its query fails with "no such column", and runs again
+    without it, the missing checksum read as NULL.
+    """
+    for checksums in ((True, True), (False, True)):
         try:
-            return conn.execute(*_page_sql(f, with_xml, low, limit, narrow, _CHECKSUM_LEVELS[level]))
+            return run(checksums)
         except sqlite3.OperationalError as error:
-            message = str(error)
-            if narrow and "no such index" in message:
-                narrow = False  # a database made before that index: the plain query gives the same rows
-            elif "no such column" in message and level + 1 < len(_CHECKSUM_LEVELS):
-                level += 1
-            else:
+            if "no such column" not in str(error):
                 raise
-
-
-#: The checksums a row may carry (header, rendition), newest first: a database no writer has
-#: opened since header checksums came (or, older, rendition checksums) lacks the column.
-_CHECKSUM_LEVELS = ((True, True), (False, True), (False, False))
+    return run((False, False))
 
 
 def _count_after(conn: sqlite3.Connection, f: ListFilter, position: tuple[str, str], most: int) -> int:
@@ -252,18 +264,12 @@ def sample_identifier(conn: sqlite3.Connection) -> str | None:
 
 def get_record(conn: sqlite3.Connection, identifier: str, prefix: str) -> tuple[str, bool, str | None] | None:
     """Return (header, deleted, xml or None) for one record, or None if unknown."""
-    for header_crc, crc in _CHECKSUM_LEVELS:
-        try:
-            row = conn.execute(
-                f"SELECT r.header, {'r.header_crc' if header_crc else 'NULL'}, r.deleted, "
-                f"CAST(x.xml AS BLOB), {'x.crc' if crc else 'NULL'} FROM records r "
-                "LEFT JOIN renditions x ON x.record_id = r.id AND x.prefix = ? WHERE r.identifier = ?",
-                (prefix, identifier),
-            ).fetchone()
-            break
-        except sqlite3.OperationalError as error:
-            if "no such column" not in str(error) or not crc:  # else a database from before checksums
-                raise
+    row = with_checksums(lambda checksums: conn.execute(
+        f"SELECT r.header, {'r.header_crc' if checksums[0] else 'NULL'}, r.deleted, "
+        f"CAST(x.xml AS BLOB), {'x.crc' if checksums[1] else 'NULL'} FROM records r "
+        "LEFT JOIN renditions x ON x.record_id = r.id AND x.prefix = ? WHERE r.identifier = ?",
+        (prefix, identifier),
+    ).fetchone())
     if row is None:
         return None
     header, header_checksum, deleted, xml, checksum = row

@@ -12,7 +12,7 @@ import sqlite3
 import typing as t
 from dataclasses import dataclass, field
 
-from oaiserver.storage import integrity, packing
+from oaiserver.storage import integrity, packing, queries
 
 #: Problems listed in full; beyond these only counted.
 MAX_LISTED = 20
@@ -68,14 +68,9 @@ def _structure_quick(conn: sqlite3.Connection, report: Report) -> None:
 
 
 def _records(conn: sqlite3.Connection, report: Report) -> None:
-    try:
-        rows = conn.execute(
-            "SELECT identifier, CAST(header AS BLOB), header_crc, CAST(article AS BLOB) FROM records")
-    except sqlite3.OperationalError as error:
-        if "no such column" not in str(error):  # else a database from before header checksums
-            raise
-        rows = conn.execute(
-            "SELECT identifier, CAST(header AS BLOB), NULL, CAST(article AS BLOB) FROM records")
+    rows = queries.with_checksums(lambda checksums: conn.execute(
+        f"SELECT identifier, CAST(header AS BLOB), {'header_crc' if checksums[0] else 'NULL'}, "
+        "CAST(article AS BLOB) FROM records"))
     for identifier, header, header_crc, article in rows:
         report.records += 1
         try:
