@@ -12,7 +12,7 @@ import pytest
 from metadata_formats import CrosswalkSettings
 from oaiserver.ingest.headers import render_header
 from oaiserver.ingest import Ingester
-from oaiserver.storage import db, integrity, packing, queries
+from oaiserver.storage import db, integrity, packing, queries, verify
 from tests.helpers.issues import A, issue
 from tests.helpers.oai import REPOSITORY_IDENTIFIER
 
@@ -160,6 +160,9 @@ def test_a_database_from_before_header_checksums_is_served_then_upgraded(tmp_pat
     assert queries.get_record(reader, f"oai:{REPOSITORY_IDENTIFIER}:1234-5679/U-1", "oai_dc") is not None
     with pytest.raises(integrity.DamagedRecord):
         queries.get_record(reader, damaged, "oai_dc")
+    # verify reads the old file too, and finds the damaged header by its shape.
+    assert [p for p in verify.verify(reader, quick=True).problems if "header" in p] == [
+        f"{damaged}: its header is damaged"]
     reader.close()
     monkeypatch.setattr(db, "CHECKSUM_BATCH", 3)  # several batches
     db.connect_writer(path).close()
