@@ -162,15 +162,14 @@ class Ingester:
         # SQLite rolled the whole group back (a full disk, an I/O error): the files saved
         # before this one in the group are not in either.
         self.writer.abandon_group()
-        lost: list[tuple[str, Counts | Exception]] = [(n, error if isinstance(c, Counts) else c) for n, c in done]
-        return [*lost, (name, error)]
+        return [*_failed(done, error), (name, error)]
 
     def _commit(self, done: list[tuple[str, Counts | Exception]]) -> list[tuple[str, Counts | Exception]]:
         """Commit the open group; the outcomes of its files (all of them the commit's error if it failed)."""
         try:
             self.writer.commit_group()
         except Exception as error:  # noqa: BLE001 - the group's files are not in: each reports why
-            return [(n, error if isinstance(c, Counts) else c) for n, c in done]
+            return _failed(done, error)
         return done
 
     def _schedule(self, read: t.Callable[[str, t.Any], bytes], name: str, path: t.Any,
@@ -224,6 +223,11 @@ class Ingester:
         return counts
 
 
+def _failed(done: list[tuple[str, Counts | Exception]], error: Exception) -> list[tuple[str, Counts | Exception]]:
+    """The outcomes of a group's files when the group is not in: ``error`` for each file saved in it."""
+    return [(name, error if isinstance(outcome, Counts) else outcome) for name, outcome in done]
+
+
 class _FileWork:
     """One file's work in its turn: preparing it (done by a worker, done here, or not needed), then saving it."""
 
@@ -236,6 +240,8 @@ class _FileWork:
         self.future = future
         self.dry_run = dry_run
         self.failure = failure  # reading the file failed
+        self._unchanged: Counts | None = None
+        self._checked = False  # whether _unchanged has been looked up, in this file's turn
 
     def __call__(self) -> Counts:
         """Prepare (unless known unchanged) and save the file; return its counts."""
@@ -249,14 +255,20 @@ class _FileWork:
         if self.future is not None:
             concurrent.futures.wait([self.future], timeout)
             return self.future.done()
-        return self.ingester.writer.known_unchanged(self.digest) is not None
+        return self._known_unchanged() is not None
+
+    def _known_unchanged(self) -> Counts | None:
+        # Looked up once, in this file's turn: a file earlier in the run may have changed this
+        # file's issue, and between wait and prepared only a commit can come, which changes no record.
+        if not self._checked:
+            self._unchanged, self._checked = self.ingester.writer.known_unchanged(self.digest), True
+        return self._unchanged
 
     def prepared(self) -> PreparedIssue | Counts:
         """The prepared issue, or the counts of a file known unchanged; raises what reading or parsing raised."""
         if self.failure is not None:
             raise self.failure
-        # In its turn: a file earlier in the run may have changed this file's issue.
-        unchanged = self.ingester.writer.known_unchanged(self.digest)
+        unchanged = self._known_unchanged()
         if unchanged is not None:
             return unchanged
         if self.future is not None:

@@ -439,12 +439,11 @@ class Writer:
             old, new = f"<datestamp>{started}</datestamp>", f"<datestamp>{committed}</datestamp>"
             # Counted afresh by the settle that follows (every touched record is a changed one).
             # (+datestamp: find the rows by id, not among all the records of that second.)
-            # The new header's checksum where the old one had one (db.CHECKSUM_FUNCTION; both
-            # sides of SET read the row as it was).
+            # And the new header's checksum (db.CHECKSUM_FUNCTION; both sides of SET read the
+            # row as it was).
             self.conn.execute(
                 "UPDATE records SET datestamp = ?, header = replace(header, ?, ?), "
-                f"header_crc = CASE WHEN header_crc IS NULL THEN NULL "
-                f"ELSE {db.CHECKSUM_FUNCTION}(replace(header, ?, ?)) END "
+                f"header_crc = {db.CHECKSUM_FUNCTION}(replace(header, ?, ?)) "
                 "WHERE id IN (SELECT value FROM json_each(?)) AND +datestamp = ?",
                 (committed, old, new, old, new, ids, started),
             )
