@@ -61,7 +61,9 @@ class Codec:
         self._preset = preset  # the loaded state points into these bytes: kept alive with it
         self._preset_size = len(preset)
         self._state_size = lib.LZ4_sizeofState()
-        self._compress_bound = lib.LZ4_compressBound
+        # The room for the block of any rendition packed here, passed as the output's capacity:
+        # LZ4 writes the same block whatever the capacity, as long as it fits.
+        self._bound = lib.LZ4_compressBound(CAPACITY)
         # The state with the dictionary loaded, copied for each packing (never used itself).
         self._loaded = ctypes.create_string_buffer(self._state_size)
         if not lib.LZ4_initStream(self._loaded, self._state_size):
@@ -80,18 +82,17 @@ class Codec:
         if len(head) > 60:
             raise ValueError("a head of at most 60 bytes")
         state_size, start = self._state_size, len(head) + 4
-        bound = self._compress_bound(len(data))
         buffer = getattr(_threads, "packing", None)
         if buffer is None:
             # A state, then the head and the block: room for the largest block of CAPACITY bytes.
-            buffer = _threads.packing = _Buffer(state_size + 64 + self._compress_bound(CAPACITY))
+            buffer = _threads.packing = _Buffer(state_size + 64 + self._bound)
         view = buffer.view
         view[state_size:state_size + start] = head + len(data).to_bytes(4, "little")
         # The state is at the buffer's start: LZ4_stream_t wants 8-byte alignment, which
         # the bytearray's allocation gives.
         ctypes.memmove(buffer.start, self._loaded, state_size)
         written = self._compress(buffer.start, data, ctypes.c_void_p(buffer.address + state_size + start),
-                                 len(data), bound, 1)
+                                 len(data), self._bound, 1)
         if written <= 0:
             raise ValueError("LZ4 compression failed")
         return view[state_size:state_size + start + written].tobytes()

@@ -113,7 +113,10 @@ def _packer(number: int) -> _Packer:
         codec = lz4_native.Codec(lib, preset) if lib is not None else None
     except OSError:  # LZ4 refused the state's memory: python-lz4's calls will do
         codec = None
-    return _Packer(MARKER + number.to_bytes(2, "big"), preset, codec)
+    head = MARKER + number.to_bytes(2, "big")
+    if codec is not None:
+        _DECOMPRESSORS[head] = codec.decompress
+    return _Packer(head, preset, codec)
 
 
 def _forget_loaded() -> None:
@@ -166,8 +169,6 @@ def _unpack(identifier: str, stored: bytes) -> bytes:
     except KeyError:
         raise DamagedRecord(f"database disk image is malformed: a rendition of {identifier} is packed "
                             f"with dictionary {number}, which this version of oaiserver does not have") from None
-    if packer.codec is not None:
-        _DECOMPRESSORS[packer.head] = packer.codec.decompress
     size = int.from_bytes(stored[3:7], "little")
     if len(stored) < 7 or size > MAX_UNPACKED:
         raise DamagedRecord(f"database disk image is malformed: a rendition of {identifier} is damaged")
