@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from bench.format_sizes import LICENCE
-from bench.harvest import full_harvest, next_query
+from bench.harvest import FullHarvest, full_harvest, next_query
 from bench.ingest_bench import _remove, run_ingest
 from bench.serve import REPO, Gunicorn, median
 from oaiserver.ingest.parsing import parse_issue
@@ -81,22 +81,39 @@ def ingest(args: argparse.Namespace) -> dict:
             "disk": disk_usage(args.db), "load_average": os.getloadavg()}
 
 
+def _prefixes(db: Path) -> list[str]:
+    """The formats the database holds renditions in."""
+    conn = sqlite3.connect(db)
+    try:
+        return [row[0] for row in conn.execute("SELECT DISTINCT prefix FROM renditions ORDER BY prefix")]
+    finally:
+        conn.close()
+
+
+def _harvest(server: Gunicorn, prefix: str) -> FullHarvest:
+    """One full ListRecords harvest in ``prefix``."""
+    return full_harvest(server, "ListRecords", f"verb=ListRecords&metadataPrefix={prefix}")
+
+
+def _warm_up(server: Gunicorn, prefixes: list[str]) -> None:
+    # One harvest of each format, not counted: a worker's first pages read the file anew.
+    for prefix in prefixes:
+        _harvest(server, prefix)
+
+
 def harvest(args: argparse.Namespace) -> dict:
     """Full ListRecords harvests in every format the database holds, ``runs`` times each."""
-    conn = sqlite3.connect(args.db)
-    prefixes = [row[0] for row in conn.execute("SELECT DISTINCT prefix FROM renditions ORDER BY prefix")]
-    conn.close()
+    prefixes = _prefixes(args.db)
     args.work.mkdir(parents=True, exist_ok=True)
     server = _server("ours", REPO, Path(args.db), args.work)
     server.start(args.work)
     runs: dict[str, list[dict]] = {p: [] for p in prefixes}
     try:
-        for prefix in prefixes:  # the warm-up: each worker's first pages read the file anew
-            full_harvest(server, "ListRecords", f"verb=ListRecords&metadataPrefix={prefix}")
+        _warm_up(server, prefixes)
         for run in range(args.runs):
             order = prefixes[run % len(prefixes):] + prefixes[:run % len(prefixes)]
             for prefix in order:
-                done = full_harvest(server, "ListRecords", f"verb=ListRecords&metadataPrefix={prefix}")
+                done = _harvest(server, prefix)
                 runs[prefix].append({"records": done.items, "mb": round(done.megabytes, 2),
                                      "records_per_second": round(done.items_per_second),
                                      "cpu_ms_per_100": round(done.cpu_ms_per_100, 3)})
@@ -126,9 +143,7 @@ def compare(args: argparse.Namespace) -> dict:
         name, _, rest = spec.partition("=")
         tree, _, db = rest.partition(":")
         specs[name] = (Path(tree), Path(db))
-    conn = sqlite3.connect(next(iter(specs.values()))[1])
-    prefixes = [row[0] for row in conn.execute("SELECT DISTINCT prefix FROM renditions ORDER BY prefix")]
-    conn.close()
+    prefixes = _prefixes(next(iter(specs.values()))[1])
     args.work.mkdir(parents=True, exist_ok=True)
     env: dict[str, dict[str, str]] = {}
     for setting in args.env:
@@ -141,14 +156,13 @@ def compare(args: argparse.Namespace) -> dict:
     try:
         for server in servers.values():
             server.start(args.work)
-            for prefix in prefixes:  # the warm-up
-                full_harvest(server, "ListRecords", f"verb=ListRecords&metadataPrefix={prefix}")
+            _warm_up(server, prefixes)
         for _ in range(args.rounds):
             for prefix in prefixes:
                 order = list(servers)
                 shuffle(order)
                 for name in order:
-                    done = full_harvest(servers[name], "ListRecords", f"verb=ListRecords&metadataPrefix={prefix}")
+                    done = _harvest(servers[name], prefix)
                     cpu[name][prefix].append(round(done.cpu_ms_per_100, 3))
     finally:
         for server in servers.values():
@@ -175,9 +189,7 @@ def in_process(args: argparse.Namespace) -> dict:
         os.environ["OAISERVER_OAI_LOAD_DEMO"] = "false"
         apps[str(db)] = create_app({"DATABASE": str(Path(db).resolve()), "SECRET_KEY": "benchmark-secret",
                                     "TESTING": False})
-    conn = sqlite3.connect(args.db[0])
-    prefixes = [row[0] for row in conn.execute("SELECT DISTINCT prefix FROM renditions ORDER BY prefix")]
-    conn.close()
+    prefixes = _prefixes(args.db[0])
 
     def call(app, query: str) -> bytes:  # type: ignore[no-untyped-def]
         environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/oai", "QUERY_STRING": query,
