@@ -16,7 +16,7 @@ from typing import Final
 from lxml import etree
 
 from oaiserver.model import AbstractBlock, Inline
-from oaiserver.ingest.normalise import WHITESPACE, ZWNJ, trim_text
+from oaiserver.ingest.normalise import WHITESPACE, ZWNJ, collapse_spaces, trim_text
 from oaiserver.ingest.xmlfile import per_thread
 from oaiserver.xmltext import has_illegal, strip_illegal
 
@@ -228,18 +228,8 @@ def _normalise_block(runs: list[_Run]) -> list[_Run]:
     """Collapse whitespace across runs, trim the block, merge runs with equal styles."""
     result: list[_Run] = []
     for text, styles in runs:
-        # collapse_spaces, inline (the runs are XML-clean already: _xml_clean).
-        words = text.split()
-        if words:
-            joined = " ".join(words)
-            if text[0].isspace():
-                joined = " " + joined
-            if text[-1].isspace():
-                joined += " "
-            text = joined
-        elif text:
-            text = " "
-        else:
+        text = collapse_spaces(text)  # the runs are XML-clean already (_xml_clean)
+        if not text:
             continue
         if text[0] == " " and (not result or result[-1][0][-1] == " "):
             text = text[1:]

@@ -61,11 +61,7 @@ class _Leaves:
 
     def text(self, name: str) -> str | None:
         """Return a cleaned one-line text leaf; HTML tags/entities in it are flattened (titles)."""
-        # _raw_text, inline: this runs ~70 times an article.
-        child = self.first.get(name)
-        if child is None:
-            return None
-        value = child.text if len(child) == 0 else "".join(child.itertext())
+        value = _raw_text(self.first.get(name))
         if not value:
             return None  # what trim_text makes of ""
         # Markup starts with "<" or "&": two memchr scans spare most values the regex.
