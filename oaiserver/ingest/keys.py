@@ -103,7 +103,19 @@ def article_key(
     title: str | None,
 ) -> str:
     """Return the article key: ``a_code``, else Yektaweb ``article-{site}-{id}``, else a hash."""
-    return publisher_id(web_url) or title_hash(journal_key, volume, number, first_page, title)
+    return key_for(publisher_id(web_url), journal_key, volume, number, first_page, title)
+
+
+def key_for(
+    platform_id: str | None,
+    journal_key: str,
+    volume: str | None,
+    number: str | None,
+    first_page: str | None,
+    title: str | None,
+) -> str:
+    """:func:`article_key` from the platform's id already found (:func:`publisher_id`, or None)."""
+    return platform_id or title_hash(journal_key, volume, number, first_page, title)
 
 
 def publisher_id(web_url: str | None) -> str | None:

@@ -197,10 +197,9 @@ def _article(el: etree._Element, number: int, journal: Journal, info: IssueInfo)
     language, inferred = resolve_language(leaves.raw("language"), journal.language)
     web_url = identifiers.web_url(clean_text(leaves.raw("web_url")))
     first_page = clean_number(leaves.raw("start_page"))
-    # identity.article_key, with the platform's id (two parses of the URL) found once.
+    # The platform's id (two parses of the URL) found once, for the key and for the Article.
     publisher_id = identity.publisher_id(web_url)
-    key = publisher_id or identity.title_hash(journal.key, info.volume, info.number, first_page,
-                                              title_en or title_fa)
+    key = identity.key_for(publisher_id, journal.key, info.volume, info.number, first_page, title_en or title_fa)
     return Article(
         journal=journal, issue=info, key=key, language=language, language_inferred=inferred,
         doi=identifiers.doi(clean_text(leaves.raw("article_id_doi"))), publisher_id=publisher_id,
