@@ -342,7 +342,9 @@ class Writer:
             return
         self._touched, self._stamped = [], {}
         self._lists = ListSizeKeeper(self.conn)
-        with _immediate(self.conn, commit=commit, delay=self.delay):
+        # db.begin_immediate waits for a writer outside the admin commands' lock.
+        with timeline.write_transaction(self.conn, changes_data=True, begin=db.begin_immediate,
+                                        delay=self.delay, commit=commit):
             datestamp = format_datestamp(self.clock())
             yield datestamp
             if commit:
@@ -386,9 +388,9 @@ class Writer:
         if group is None:
             return
         if not group.files:  # every file was known unchanged, or failed: nothing to commit
-            _rollback(self.conn)
+            timeline.rollback(self.conn)
             return
-        with _immediate(self.conn, commit=True, delay=self.delay, begun=True):
+        with timeline.write_transaction(self.conn, changes_data=True, begin=_begun, delay=self.delay):
             self._restamp(self._stamped)
             self._lists.settle()
 
@@ -396,7 +398,7 @@ class Writer:
         """Roll the open group back (nothing of its files is written)."""
         group, self._group = self._group, None
         if group is not None:
-            _rollback(self.conn)
+            timeline.rollback(self.conn)
 
     @contextlib.contextmanager
     def _in_group(self, commit: bool) -> t.Iterator[str]:
@@ -466,38 +468,5 @@ class _Group:
     files: int = 0
 
 
-class _immediate:
-    """BEGIN IMMEDIATE … COMMIT: take the write lock up front so readers never see half a file."""
-
-    def __init__(self, conn: t.Any, commit: bool = True, delay: int = 0, begun: bool = False) -> None:
-        self.conn = conn
-        self.commit = commit
-        self.delay = delay
-        self.begun = begun  # the transaction is open already (a group of files)
-
-    def __enter__(self) -> None:
-        if not self.begun:
-            db.begin_immediate(self.conn)  # waits for a writer outside the admin commands' lock
-
-    def __exit__(self, exc_type: t.Any, exc: t.Any, tb: t.Any) -> None:
-        if self.commit and not exc_type:
-            try:
-                timeline.committing(self.conn, changes_data=True, delay=self.delay)
-                self.conn.execute("COMMIT")
-            except BaseException:
-                _rollback(self.conn)
-                raise
-        else:
-            _rollback(self.conn)
-
-
-def _rollback(conn: sqlite3.Connection) -> None:
-    """Roll the open transaction back, if SQLite has not already; never hide the error that led here."""
-    # After some errors (a full disk, an I/O error) SQLite has already rolled the
-    # transaction back: a ROLLBACK would fail with "no transaction is active" and that
-    # message would replace the real cause. The cause is what propagates, always.
-    if conn.in_transaction:
-        try:
-            conn.execute("ROLLBACK")
-        except sqlite3.Error:
-            log.debug("ROLLBACK failed after an error", exc_info=True)
+def _begun(conn: sqlite3.Connection) -> None:
+    """Begin nothing: the group's transaction is open already."""

@@ -22,6 +22,7 @@ replicated change, which is how readers of a follower's file notice a commit at 
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 import sqlite3
 import typing as t
@@ -32,6 +33,8 @@ UNKNOWN_EPOCH = 0
 #: by NTP to milliseconds; this allows seconds) and the rounding of datestamps to whole seconds.
 CLOCK_TOLERANCE = 5
 _MAX_EPOCH = 2**31 - 1
+
+log = logging.getLogger(__name__)
 
 
 class Position(t.NamedTuple):
@@ -81,17 +84,35 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
 
 @contextlib.contextmanager
 def write_transaction(conn: sqlite3.Connection, changes_data: bool = False,
-                      begin: t.Callable[[sqlite3.Connection], None] = _begin_immediate) -> t.Iterator[None]:
-    """``begin`` (BEGIN IMMEDIATE) … :func:`committing` COMMIT, or ROLLBACK on an error (if SQLite has not rolled back itself)."""
+                      begin: t.Callable[[sqlite3.Connection], None] = _begin_immediate,
+                      delay: int | None = None, commit: bool = True) -> t.Iterator[None]:
+    """``begin`` (BEGIN IMMEDIATE) … :func:`committing` COMMIT; :func:`rollback` on an error, or when not ``commit`` (a dry run).
+
+    ``changes_data`` and ``delay`` are :func:`committing`'s.
+    """
     begin(conn)
     try:
         yield
-        committing(conn, changes_data)
+        if commit:
+            committing(conn, changes_data, delay)
+            conn.execute("COMMIT")
+            return
     except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
+        rollback(conn)
         raise
-    conn.execute("COMMIT")
+    rollback(conn)
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    """Roll the open transaction back, if SQLite has not already; never hide the error that led here."""
+    # After some errors (a full disk, an I/O error) SQLite has already rolled the
+    # transaction back: a ROLLBACK would fail with "no transaction is active" and that
+    # message would replace the real cause. The cause is what propagates, always.
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            log.debug("ROLLBACK failed after an error", exc_info=True)
 
 
 def beat(conn: sqlite3.Connection, now: float, delay: int) -> None:

@@ -12,8 +12,7 @@ import pytest
 
 from metadata_formats import CrosswalkSettings
 from oaiserver.ingest import Ingester
-from oaiserver.ingest.writer import _immediate
-from oaiserver.storage import db, list_sizes
+from oaiserver.storage import db, list_sizes, timeline
 from oaiserver.storage.lock import WriterBusy
 from tests.helpers.issues import A, issue
 from tests.helpers.oai import REPOSITORY_IDENTIFIER
@@ -103,7 +102,7 @@ def test_an_error_sqlite_rolled_back_by_itself_is_the_error_raised(tmp_path):
     follows must not replace the cause with "cannot rollback - no transaction is active"."""
     store = open_store(tmp_path / "oai.sqlite3")
     with pytest.raises(sqlite3.OperationalError, match="database or disk is full"):
-        with _immediate(store.conn):
+        with timeline.write_transaction(store.conn, changes_data=True, begin=db.begin_immediate):
             store.conn.execute("INSERT INTO sets (spec, name) VALUES ('x', 'X')")
             store.conn.execute("ROLLBACK")  # what SQLite does itself when a full disk stops a spill
             raise sqlite3.OperationalError("database or disk is full")
