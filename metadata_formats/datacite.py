@@ -15,7 +15,7 @@ from metadata_formats import bibliographic as b
 from metadata_formats import common as c
 from metadata_formats import datacite_kernel as kernel
 from metadata_formats import rights
-from oaiserver.xmltext import attributes, element, escape_attr, escape_safe_text, escape_text, leaf
+from oaiserver.xmltext import XML_LANG, attributes, element, escape_attr, escape_safe_text, escape_text, leaf
 
 if t.TYPE_CHECKING:
     from oaiserver.model import Article, IssueInfo, Journal
@@ -23,7 +23,6 @@ if t.TYPE_CHECKING:
 NAMESPACE = "http://datacite.org/schema/kernel-4"
 SCHEMA = "http://schema.datacite.org/meta/kernel-4/metadata.xsd"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
-XML_LANG = "xml:lang"
 SPDX_SCHEME = "https://spdx.org/licenses/"
 _ROOT_ATTRS = {"xmlns": NAMESPACE, "xmlns:xsi": XSI, "xsi:schemaLocation": f"{NAMESPACE} {SCHEMA}"}
 

@@ -15,7 +15,6 @@ from oaiserver.xmltext import attributes, escape_attr, escape_text
 if t.TYPE_CHECKING:
     from oaiserver.model import Article
 
-XML_LANG = "xml:lang"
 ORCID_SCHEME = {"nameIdentifierScheme": "ORCID", "schemeURI": "https://orcid.org"}
 
 

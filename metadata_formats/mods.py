@@ -12,7 +12,7 @@ from metadata_formats import CrosswalkSettings, MetadataFormat
 from metadata_formats import bibliographic as b
 from metadata_formats import common as c
 from metadata_formats import rights
-from oaiserver.xmltext import attributes, element, escape_safe_text, escape_text, leaf
+from oaiserver.xmltext import XML_LANG, attributes, element, escape_safe_text, escape_text, leaf
 
 if t.TYPE_CHECKING:
     from oaiserver.model import Article, IssueInfo, Journal
@@ -21,7 +21,6 @@ NAMESPACE = "http://www.loc.gov/mods/v3"
 SCHEMA = "http://www.loc.gov/standards/mods/v3/mods-3-8.xsd"
 XLINK = "http://www.w3.org/1999/xlink"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
-XML_LANG = "xml:lang"
 RECORD_ORIGIN = "Converted from the journal's ISC/Yektaweb issue XML"
 _AUTHOR_ROLE = element("role", leaf("roleTerm", "aut", {"type": "code", "authority": "marcrelator"}))
 
@@ -95,7 +94,7 @@ _SLOT_ATTRS = {slot: attributes(lang_attrs(slot)) for slot in c.SLOTS}
 
 def slot_attributes(slot: str) -> str:
     """:func:`lang_attrs`, written as attributes."""
-    return _SLOT_ATTRS.get(slot) or attributes(lang_attrs(slot))
+    return _SLOT_ATTRS[slot]
 
 
 def title_infos(titles: t.Iterable[tuple[str, str]]) -> str:

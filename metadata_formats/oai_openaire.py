@@ -15,7 +15,7 @@ from metadata_formats import bibliographic as b
 from metadata_formats import common as c
 from metadata_formats import datacite_kernel as kernel
 from metadata_formats import rights
-from oaiserver.xmltext import attributes, element, escape_attr, escape_safe_text, escape_text, leaf
+from oaiserver.xmltext import XML_LANG, attributes, element, escape_attr, escape_safe_text, escape_text, leaf
 
 if t.TYPE_CHECKING:
     from oaiserver.model import Article, IssueInfo, Journal
@@ -25,7 +25,6 @@ SCHEMA = "https://www.openaire.eu/schema/repo-lit/4.0/openaire.xsd"
 DATACITE = "http://datacite.org/schema/kernel-4"
 DC = "http://purl.org/dc/elements/1.1/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
-XML_LANG = "xml:lang"
 #: Published journal articles are the version of record (COAR version vocabulary).
 VERSION_OF_RECORD = ("http://purl.org/coar/version/c_970fb48d4fbd8a85", "VoR")
 _ROOT_ATTRS = {
