@@ -104,12 +104,6 @@ def type_text(article: Article, settings: CrosswalkSettings) -> str:
     return c.clean(article.type_en) or c.clean(article.type_fa) or b.resource_type(article, settings).label
 
 
-
-
-
-
-
-
 def language(article: Article) -> str:
     """The article's language as BCP 47 (``fa``), DataCite's ``xs:language``."""
     lang = b.article_language(article)
