@@ -1,9 +1,9 @@
 """What the formats cost: ingest, bytes on disk per record, and a full ListRecords harvest in every format.
 
     python -m bench.format_cost ingest --corpus DIR --db NEW.sqlite3 --out R.json
-    python -m bench.format_cost harvest --db DB --work DIR --runs 3 --out R.json
+    python -m bench.format_cost harvest --db DB --work DIR --runs 3 [--encoding gzip] --out R.json
     python -m bench.format_cost inprocess --db DB [DB ...] --runs 3 --out R.json
-    python -m bench.format_cost compare --server NAME=TREE:DB [--server ...] [--env NAME:KEY=VALUE] --rounds 10 --out R.json
+    python -m bench.format_cost compare --server NAME=TREE:DB [--server ...] [--env NAME:KEY=VALUE] --rounds 10 [--encoding gzip] --out R.json
 
 ``ingest`` runs the CLI ingest (a fresh process, as bench.ingest_bench) with every journal of
 the corpus open access under CC BY-NC (``OAISERVER_OAI_JOURNALS``), so that every format has
@@ -19,6 +19,8 @@ each server in a shuffled order: on a shared machine whose speed drifts, the ser
 measured side by side, so their medians compare. ``inprocess`` does the same harvests through
 the app's WSGI callable in this process (no gunicorn, no HTTP), each database in turn, format
 by format: our code's own CPU, comparable between databases on a busy machine.
+``--encoding gzip`` harvests as python-requests (and so Sickle) does, accepting gzip: the
+server then compresses every page, which is most of its work on a page.
 """
 from __future__ import annotations
 
@@ -90,15 +92,15 @@ def _prefixes(db: Path) -> list[str]:
         conn.close()
 
 
-def _harvest(server: Gunicorn, prefix: str) -> FullHarvest:
-    """One full ListRecords harvest in ``prefix``."""
-    return full_harvest(server, "ListRecords", f"verb=ListRecords&metadataPrefix={prefix}")
+def _harvest(server: Gunicorn, prefix: str, encoding: str = "identity") -> FullHarvest:
+    """One full ListRecords harvest in ``prefix``, asking for the content coding ``encoding``."""
+    return full_harvest(server, "ListRecords", f"verb=ListRecords&metadataPrefix={prefix}", encoding=encoding)
 
 
-def _warm_up(server: Gunicorn, prefixes: list[str]) -> None:
+def _warm_up(server: Gunicorn, prefixes: list[str], encoding: str = "identity") -> None:
     # One harvest of each format, not counted: a worker's first pages read the file anew.
     for prefix in prefixes:
-        _harvest(server, prefix)
+        _harvest(server, prefix, encoding)
 
 
 def harvest(args: argparse.Namespace) -> dict:
@@ -109,17 +111,17 @@ def harvest(args: argparse.Namespace) -> dict:
     server.start(args.work)
     runs: dict[str, list[dict]] = {p: [] for p in prefixes}
     try:
-        _warm_up(server, prefixes)
+        _warm_up(server, prefixes, args.encoding)
         for run in range(args.runs):
             order = prefixes[run % len(prefixes):] + prefixes[:run % len(prefixes)]
             for prefix in order:
-                done = _harvest(server, prefix)
+                done = _harvest(server, prefix, args.encoding)
                 runs[prefix].append({"records": done.items, "mb": round(done.megabytes, 2),
                                      "records_per_second": round(done.items_per_second),
                                      "cpu_ms_per_100": round(done.cpu_ms_per_100, 3)})
     finally:
         server.stop()
-    return {"formats": {p: {"records": r[0]["records"], "mb": r[0]["mb"],
+    return {"encoding": args.encoding, "formats": {p: {"records": r[0]["records"], "mb": r[0]["mb"],
                             "records_per_second": median([x["records_per_second"] for x in r]),
                             "cpu_ms_per_100": median([x["cpu_ms_per_100"] for x in r]), "runs": r}
                         for p, r in runs.items()},
@@ -156,18 +158,19 @@ def compare(args: argparse.Namespace) -> dict:
     try:
         for server in servers.values():
             server.start(args.work)
-            _warm_up(server, prefixes)
+            _warm_up(server, prefixes, args.encoding)
         for _ in range(args.rounds):
             for prefix in prefixes:
                 order = list(servers)
                 shuffle(order)
                 for name in order:
-                    done = _harvest(servers[name], prefix)
+                    done = _harvest(servers[name], prefix, args.encoding)
                     cpu[name][prefix].append(round(done.cpu_ms_per_100, 3))
     finally:
         for server in servers.values():
             server.stop()
     return {"servers": {name: f"{tree}:{db}" for name, (tree, db) in specs.items()}, "env": env,
+            "encoding": args.encoding,
             "cpu_ms_per_100": {name: {p: median(v) for p, v in by.items()} for name, by in cpu.items()},
             "runs": cpu, "rounds": args.rounds, "load_average": os.getloadavg(),
             "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
@@ -213,6 +216,11 @@ def in_process(args: argparse.Namespace) -> dict:
             "runs": results, "load_average": os.getloadavg()}
 
 
+#: The Accept-Encoding a harvest sends: none, or gzip as python-requests (and so Sickle) asks.
+ENCODINGS = ("identity", "gzip")
+ENCODING_HELP = "the Accept-Encoding the harvester sends (gzip: the server compresses every page)"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -225,6 +233,7 @@ def main(argv: list[str] | None = None) -> None:
     two.add_argument("--db", type=Path, required=True)
     two.add_argument("--work", type=Path, required=True)
     two.add_argument("--runs", type=int, default=3)
+    two.add_argument("--encoding", default="identity", choices=ENCODINGS, help=ENCODING_HELP)
     two.add_argument("--out", type=Path)
     three = sub.add_parser("inprocess")
     three.add_argument("--db", type=Path, nargs="+", required=True)
@@ -237,6 +246,7 @@ def main(argv: list[str] | None = None) -> None:
     four.add_argument("--work", type=Path, required=True)
     four.add_argument("--rounds", type=int, default=10)
     four.add_argument("--seed", type=int, default=1)
+    four.add_argument("--encoding", default="identity", choices=ENCODINGS, help=ENCODING_HELP)
     four.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     if args.command in ("compare", "inprocess"):

@@ -34,9 +34,10 @@ def next_query(verb: str, body: bytes) -> str | None:
     return f"verb={verb}&resumptionToken={urllib.parse.quote(token, safe='')}"
 
 
-def fetch(server: Gunicorn, query: str, capture: PageWriter | None = None) -> tuple[bytes, float, float]:
-    """GET one OAI page; return (body, seconds to first byte, seconds in all)."""
-    response = get(server.port, f"/oai?{query}")
+def fetch(server: Gunicorn, query: str, capture: PageWriter | None = None,
+          encoding: str = "identity") -> tuple[bytes, float, float]:
+    """GET one OAI page (asking for the content coding ``encoding``); return (body, seconds to first byte, seconds in all)."""
+    response = get(server.port, f"/oai?{query}", encoding)
     if response.status != 200:
         raise HarvestError(f"{server.name}: HTTP {response.status} for {query[:120]}")
     error = ERROR.search(response.body, 0, 2048)
@@ -75,8 +76,8 @@ class FullHarvest:
 
 
 def full_harvest(server: Gunicorn, verb: str, first: str, capture: PageWriter | None = None,
-                 max_pages: int = 1_000_000) -> FullHarvest:
-    """Follow the resumption tokens from ``first`` to the end of the list."""
+                 max_pages: int = 1_000_000, encoding: str = "identity") -> FullHarvest:
+    """Follow the resumption tokens from ``first`` to the end of the list (sizes are of the XML, decoded)."""
     marker = MARKERS[verb]
     items = pages = size = 0
     firsts: list[float] = []
@@ -87,7 +88,7 @@ def full_harvest(server: Gunicorn, verb: str, first: str, capture: PageWriter | 
     while query is not None:
         if pages >= max_pages:
             raise HarvestError(f"{server.name}: more than {max_pages} pages")
-        body, first_byte, _ = fetch(server, query, capture)
+        body, first_byte, _ = fetch(server, query, capture, encoding)
         items += body.count(marker)
         size += len(body)
         pages += 1

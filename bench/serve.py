@@ -5,6 +5,7 @@ repository root, so the same gunicorn settings apply to all three.
 """
 from __future__ import annotations
 
+import gzip
 import http.client
 import os
 import socket
@@ -172,16 +173,22 @@ class Gunicorn:
                 self.proc.wait(timeout=30)
 
 
-def get(port: int, path: str) -> Response:
-    """GET ``path`` on 127.0.0.1:``port``; a new connection, as gunicorn's sync workers close it."""
+def get(port: int, path: str, encoding: str = "identity") -> Response:
+    """GET ``path`` on 127.0.0.1:``port``; a new connection, as gunicorn's sync workers close it.
+
+    ``encoding`` is the Accept-Encoding sent ("gzip": as python-requests, and so Sickle, asks);
+    a gzip body is decoded after the clock stops.
+    """
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
     try:
         started = time.perf_counter()
-        conn.request("GET", path, headers={"Accept-Encoding": "identity"})
+        conn.request("GET", path, headers={"Accept-Encoding": encoding})
         response = conn.getresponse()
         first = time.perf_counter()
         body = response.read()
         done = time.perf_counter()
+        if response.getheader("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
         return Response(response.status, body, first - started, done - started)
     finally:
         conn.close()

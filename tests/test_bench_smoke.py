@@ -200,7 +200,7 @@ def test_a_full_harvest_records_its_slow_pages(monkeypatch) -> None:
     pages = {"first": (b"<record><resumptionToken>t2</resumptionToken>", 0.001),
              "verb=ListRecords&resumptionToken=t2": (b"<record><resumptionToken>t3</resumptionToken>", 0.2),
              "verb=ListRecords&resumptionToken=t3": (b"<record>", 0.002)}
-    monkeypatch.setattr(harvest, "fetch", lambda server, query, capture=None: (*pages[query], 0.0))
+    monkeypatch.setattr(harvest, "fetch", lambda server, query, capture=None, encoding="identity": (*pages[query], 0.0))
 
     class Server:
         name = "fake"
@@ -255,7 +255,10 @@ def test_codecs_report(files: list[Path], tmp_path: Path) -> None:
 
 
 def test_the_side_by_side_harvest_comparison_runs(files: list[Path], tmp_path: Path) -> None:
-    """bench.format_cost compare: two servers harvested in every format, round after round."""
+    """bench.format_cost compare: two servers harvested in every format, round after round.
+
+    The harvests accept gzip, as Sickle's do: the client decodes each page to find its token.
+    """
     from bench import format_cost
 
     database = tmp_path / "db" / "oai.sqlite3"
@@ -266,9 +269,9 @@ def test_the_side_by_side_harvest_comparison_runs(files: list[Path], tmp_path: P
     out = tmp_path / "compare.json"
     repo = Path(format_cost.__file__).resolve().parent.parent
     format_cost.main(["compare", "--server", f"a={repo}:{database}", "--server", f"b={repo}:{database}",
-                      "--work", str(tmp_path / "work"), "--rounds", "2", "--out", str(out)])
+                      "--work", str(tmp_path / "work"), "--rounds", "2", "--encoding", "gzip", "--out", str(out)])
     result = json.loads(out.read_text())
-    assert set(result["runs"]) == {"a", "b"}
+    assert set(result["runs"]) == {"a", "b"} and result["encoding"] == "gzip"
     for name in ("a", "b"):
         assert set(result["runs"][name]) >= {"oai_dc", "jats"}
         assert all(len(values) == 2 and min(values) > 0 for values in result["runs"][name].values())

@@ -5,11 +5,9 @@ which both hold a werkzeug request, so the two give the same bytes.
 """
 from __future__ import annotations
 
-import gzip
 import os
 import sqlite3
 import typing as t
-import zlib
 from pathlib import Path
 
 from werkzeug.datastructures import Accept
@@ -19,6 +17,7 @@ from oaiserver.protocol import datestamps, verbs
 from oaiserver.protocol.errors import Unavailable
 from oaiserver.protocol.tokens import TokenCodec
 from oaiserver.storage import db
+from oaiserver.web import compression
 
 __all__ = ["XML_TYPE", "answer", "end_request", "reader"]
 
@@ -110,10 +109,8 @@ def end_request(conn: sqlite3.Connection) -> None:
 def _encode(body: bytes, offered: t.Sequence[str], accepted: Accept) -> tuple[bytes, list[tuple[str, str]]]:
     """Compress an OAI response as the client accepts; return it with its HTTP headers."""
     coding = next((c for c in ("gzip", "deflate") if c in offered and accepted[c] > 0), None)
-    if coding == "gzip":
-        body = gzip.compress(body, compresslevel=5, mtime=0)
-    elif coding == "deflate":
-        body = zlib.compress(body, 5)
+    if coding is not None:
+        body = compression.compress(coding, body)
     headers = [("Content-Type", XML_TYPE), ("Content-Length", str(len(body)))]
     if coding:
         headers.append(("Content-Encoding", coding))
