@@ -7,6 +7,10 @@ without editing the file (docs/admin.md, "gunicorn").
 from __future__ import annotations
 
 import os
+import socket
+import typing as t
+
+from gunicorn.workers.gthread import ThreadWorker
 
 # Past this many workers one SQLite file on one disk gains little, and memory adds up;
 # raise it with GUNICORN_WORKERS on a big machine.
@@ -39,9 +43,59 @@ bind = [b.strip() for b in os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").spl
 # Measured on loopback (tests/integration/test_slow_clients.py): 50 slow-header sockets left
 # sync workers unavailable, and these settings answering every probe (docs/admin.md,
 # "Slow clients"). Behind nginx none of this matters: nginx buffers slow clients.
-worker_class = "gthread"
+
+
+def _nothing_unread(sock: socket.socket) -> bool:
+    """Whether the client has sent nothing this worker has not read (so closing cannot reset)."""
+    try:
+        return not sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)  # b"": the client closed
+    except BlockingIOError:
+        return True  # nothing waiting
+    except ValueError:
+        return False  # a TLS socket takes no flags: let gunicorn close it as it does
+    except OSError:
+        return True  # reset or gone: nothing left to protect
+
+
+class PromptCloseThreadWorker(ThreadWorker):
+    """gunicorn's gthread worker, except that the thread that answered a request closes its connection.
+
+    gunicorn 27 closes a connection after its response in the worker's main thread, by
+    half-closing it and then waiting until the client closes its side (up to 2 s). That guards
+    against a reset cutting the response short when unread request bytes remain, but while it
+    waits the main thread accepts nothing: one client that stops reading after its request
+    froze the worker for 2 s (tests/integration/test_slow_clients.py). Here the thread that
+    sent the response closes the connection straight after it: with nothing unread a plain close
+    sends the response whole, then FIN, as sync workers always do; otherwise gunicorn's waiting
+    close, in that thread. (It overrides two methods of gunicorn 27's ThreadWorker: setup.cfg
+    pins gunicorn 27.)
+    """
+
+    def handle(self, conn: t.Any) -> t.Any:
+        """Answer the connection's request; close it unless it stays open (keep-alive)."""
+        result = super().handle(conn)
+        if not result:  # done with (gunicorn's "defer" and keep-alive results are true)
+            conn.close(graceful=not _nothing_unread(conn.sock))
+        return result
+
+    def finish_request(self, conn: t.Any, fs: t.Any) -> None:
+        """Count a closed connection out; others as gunicorn does (kept alive, deferred, failed)."""
+        if not fs.cancelled() and fs.exception() is None and not fs.result():
+            self.nr_conns -= 1  # closed by handle()
+            return
+        super().finish_request(conn, fs)
+
+
+# Behind nginx, which buffers slow clients, GUNICORN_WORKER_CLASS=sync serves each list page
+# with ~0.5 ms less CPU (no hand-over between threads; BENCHMARKS.md); one thread per worker.
+WORKER_CLASSES = {"gthread": PromptCloseThreadWorker, "sync": "sync"}
+_worker_class_name = os.environ.get("GUNICORN_WORKER_CLASS", "").strip() or "gthread"
+if _worker_class_name not in WORKER_CLASSES:
+    raise SystemExit(f"GUNICORN_WORKER_CLASS={_worker_class_name!r}: use one of {', '.join(WORKER_CLASSES)}")
+worker_class = WORKER_CLASSES[_worker_class_name]
 workers = _env_int("GUNICORN_WORKERS", min(2 * _cpu_count() + 1, MAX_DEFAULT_WORKERS))
-threads = _env_int("GUNICORN_THREADS", 32)
+# (gunicorn makes a sync worker with more than one thread a gthread worker.)
+threads = 1 if worker_class == "sync" else _env_int("GUNICORN_THREADS", 32)
 # A worker takes no more connections than it has threads: one whose threads are all held by
 # slow clients stops accepting, and the next connection goes to a worker with a free thread
 # (otherwise it would wait in that worker's queue behind the slow ones).
