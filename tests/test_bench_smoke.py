@@ -275,3 +275,19 @@ def test_the_side_by_side_harvest_comparison_runs(files: list[Path], tmp_path: P
     for name in ("a", "b"):
         assert set(result["runs"][name]) >= {"oai_dc", "jats"}
         assert all(len(values) == 2 and min(values) > 0 for values in result["runs"][name].values())
+
+
+def test_the_worker_cost_benchmark_runs(files: list[Path], tmp_path: Path) -> None:
+    """bench.worker_cost: three answers under both worker classes, each measured in every round."""
+    from bench import worker_cost
+
+    database = tmp_path / "db" / "oai.sqlite3"
+    writer = Ingester(db.connect_writer(database), REPOSITORY, CrosswalkSettings())
+    writer.save_file(files[0].read_bytes())
+    writer.db.close()
+    out = tmp_path / "workers.json"
+    worker_cost.main(["--db", str(database), "--work", str(tmp_path / "work"), "--rounds", "1",
+                      "--requests", "4", "--out", str(out)])
+    result = json.loads(out.read_text())
+    assert set(result["runs"]) == {f"{a}-{w}" for a in ("tiny", "1mb", "identify") for w in ("gthread", "sync")}
+    assert all(len(values) == 1 and values[0] > 0 for values in result["runs"].values())
