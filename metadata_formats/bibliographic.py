@@ -12,14 +12,13 @@ from dataclasses import dataclass
 
 from metadata_formats import common as c
 from oaiserver import identifiers
-from metadata_formats import rights
 from metadata_formats.article_types import article_type
 from metadata_formats.oai_dc import inverted_name, plain_abstract
 from oaiserver.xmltext import escape_text
 
 if t.TYPE_CHECKING:
     from metadata_formats import CrosswalkSettings
-    from oaiserver.model import Article, Author, IssueInfo, Journal, PubDate
+    from oaiserver.model import Article, Author
 
 #: BCP 47 primary language -> (ISO 639-3, MARC code = ISO 639-2/B, English name).
 _LANGUAGES = {
@@ -147,49 +146,6 @@ def abstracts(article: Article) -> list[tuple[str, str]]:
 def _abstracts(article: Article) -> list[tuple[str, str]]:
     found = ((slot, plain_abstract(article, slot)) for slot in c.slot_order(article))
     return [(slot, text) for slot, text in found if text]
-
-
-def issue_issued(issue: IssueInfo) -> PubDate | None:
-    """The Gregorian publication date of ``issue`` (given, or converted from the Jalali one), or None."""
-    date = issue.pub_date
-    return date if date is not None and date.calendar == "gregorian" else None
-
-
-def issue_persian_date(issue: IssueInfo) -> PubDate | None:
-    """The Jalali publication date of ``issue`` as given, or None."""
-    date = issue.pub_date_persian
-    return date if date is not None and date.calendar == "persian" else None
-
-
-def titles_of_journal(journal: Journal, slots: tuple[str, str]) -> list[tuple[str, str]]:
-    """The journal's (slot, title) pairs, in the order ``slots`` (``common.journal_slot_order``)."""
-    found = ((slot, c.field(journal, "title", slot)) for slot in slots)
-    return [(slot, title) for slot, title in found if title]
-
-
-def title_of_journal(journal: Journal, slots: tuple[str, str]) -> tuple[str, str] | None:
-    """The journal's first (slot, title) in the order ``slots`` (``common.journal_slot_order``)."""
-    found = titles_of_journal(journal, slots)
-    return found[0] if found else None
-
-
-def publisher_of_journal(journal: Journal, settings: CrosswalkSettings,
-                         slots: tuple[str, str]) -> tuple[str, str | None] | None:
-    """(name, xml:lang): the configured publisher, else the journal title (first in the order ``slots``) with its language."""
-    configured = rights.journal_publisher(journal.key, settings)
-    if configured:
-        return configured, None
-    found = title_of_journal(journal, slots)
-    if found is None:
-        return None
-    slot, title = found
-    return title, slot
-
-
-def issns_of_journal(journal: Journal) -> list[tuple[str, str]]:
-    """The journal's valid ISSNs as ("print" | "electronic", ISSN), print first."""
-    pairs = (("print", journal.issn_print), ("electronic", journal.issn_electronic))
-    return [(kind, issn) for kind, issn in ((k, identifiers.valid_issn(v)) for k, v in pairs) if issn]
 
 
 def pages(article: Article) -> tuple[str | None, str | None]:

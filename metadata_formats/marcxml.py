@@ -12,6 +12,7 @@ from metadata_formats import CrosswalkSettings, MetadataFormat
 from metadata_formats import bibliographic as b
 from metadata_formats import common as c
 from metadata_formats import rights
+from metadata_formats import venue
 from oaiserver.xmltext import attributes, escape_safe_text, escape_text, leaf
 
 if t.TYPE_CHECKING:
@@ -121,11 +122,11 @@ class IssueParts(t.NamedTuple):
 def issue_parts(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings,
                 journal_slots: tuple[str, str]) -> IssueParts:
     """The issue-level parts of a record (``common.per_issue`` remembers them for the issue)."""
-    journal_title = b.title_of_journal(journal, journal_slots)
-    found_issns = dict(b.issns_of_journal(journal))
+    journal_title = venue.title_of_journal(journal, journal_slots)
+    found_issns = dict(venue.issns_of_journal(journal))
     volume, number = c.clean(issue.volume), c.clean(issue.number)
     numbers = ", ".join(f"{label} {value}" for label, value in (("Vol.", volume), ("no.", number)) if value)
-    issued = b.issue_issued(issue)
+    issued = venue.issue_issued(issue)
     if issued:
         numbers = f"{numbers} ({issued.year})" if numbers else str(issued.year)
     return IssueParts(
@@ -155,7 +156,7 @@ def fixed_prefix(issue: IssueInfo) -> str:
     "Date entered on file" is the issue date, not the day of rendering: a record rendered twice
     must come out the same (decisions.md D16).
     """
-    issued = b.issue_issued(issue)
+    issued = venue.issue_issued(issue)
     if issued:
         entered = f"{issued.year % 100:02d}{issued.month or 1:02d}{issued.day or 1:02d}"
         dates = f"s{issued.year:04d}    "
@@ -190,8 +191,8 @@ def title_fields(found: list[tuple[str, str]], has_main_entry: bool) -> str:
 def publication(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings,
                 journal_slots: tuple[str, str]) -> str:
     """264 _1: publisher and year."""
-    found = b.publisher_of_journal(journal, settings, journal_slots)
-    issued = b.issue_issued(issue)
+    found = venue.publisher_of_journal(journal, settings, journal_slots)
+    issued = venue.issue_issued(issue)
     return datafield("264", " ", "1", [("b", found[0] if found else None),
                                          ("c", f"{issued.year:04d}" if issued else None)])
 

@@ -16,6 +16,7 @@ from metadata_formats import CrosswalkSettings, MetadataFormat
 from metadata_formats import bibliographic as b
 from metadata_formats import common as c
 from metadata_formats import rights
+from metadata_formats import venue
 from metadata_formats.article_types import article_type
 from metadata_formats.jats.abstract import abstracts, keywords, styled
 from metadata_formats.jats.contribs import contrib_group
@@ -61,7 +62,7 @@ def issue_parts(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings,
 
     ``common.per_issue`` remembers them for the issue.
     """
-    if not b.issns_of_journal(journal):
+    if not venue.issns_of_journal(journal):
         return None
     permission_part = permissions(*permission_facts(journal, settings), article_lang)
     attrs = {"xmlns": JATS, "xmlns:xlink": XLINK, "xmlns:ali": ALI if permission_part else None}
@@ -96,7 +97,7 @@ def journal_meta(journal: Journal, article_lang: str, slots: tuple[str, str],
         if c.clean(value):
             parts.append(leaf("journal-id", c.clean(value), {"journal-id-type": index}))
     parts.append(journal_titles(journal, slots, article_lang))
-    parts += [leaf("issn", issn, {"publication-format": fmt}) for fmt, issn in b.issns_of_journal(journal)]
+    parts += [leaf("issn", issn, {"publication-format": fmt}) for fmt, issn in venue.issns_of_journal(journal)]
     if c.clean(publisher):
         parts.append(element("publisher", leaf("publisher-name", c.clean(publisher))))
     parts.append(self_uri(journal.web_url, JOURNAL_LINK_TITLE))
@@ -105,7 +106,7 @@ def journal_meta(journal: Journal, article_lang: str, slots: tuple[str, str],
 
 def publisher_id(journal: Journal, configured: str | None) -> str:
     """The configured slug if any, else the host of the journal's web_url, else the journal key."""
-    return c.clean(configured) or url_host(journal.web_url) or c.clean(journal.key) or b.issns_of_journal(journal)[0][1]
+    return c.clean(configured) or url_host(journal.web_url) or c.clean(journal.key) or venue.issns_of_journal(journal)[0][1]
 
 
 def url_host(url: str | None) -> str | None:
@@ -116,7 +117,7 @@ def url_host(url: str | None) -> str | None:
 
 def journal_titles(journal: Journal, slots: tuple[str, str], article_lang: str) -> str:
     """Title in the journal's language, the other as trans-title-group, then a real abbreviation."""
-    found = b.titles_of_journal(journal, slots)
+    found = venue.titles_of_journal(journal, slots)
     abbrev = abbreviation(journal)
     if not found and not abbrev:
         return ""
