@@ -47,7 +47,10 @@ class ResourceType:
 
 
 class Person(t.NamedTuple):
-    """One named author, in the one script the formats carry (Latin when there is a Latin name)."""
+    """One named author, in the one script the formats carry (Latin when there is a Latin name).
+
+    Every text is cleaned, then escaped as element content (``xmltext.escape_text``).
+    """
 
     # A NamedTuple, not a frozen dataclass: a few are made per article, and a frozen
     # dataclass's __init__ costs several times a tuple's.
@@ -106,26 +109,6 @@ def _titles(article: Article) -> list[tuple[str, str]]:
     return [(slot, title) for slot, title in found if title]
 
 
-def _people(article: Article) -> list[Person]:
-    # The authors that have a name, in byline order.
-    found = (person(author, parts) for author, parts in zip(article.authors, c.authors_name_parts(article)))
-    return [p for p in found if p]
-
-
-def person(author: Author, parts: dict[str, c.NameParts]) -> Person | None:
-    """The author's name in Latin script, else in Persian; None without any name part.
-
-    ``parts`` is ``common.name_parts(author)`` (worked out once per article: ``common.authors_name_parts``).
-    """
-    for slot in c.SLOTS:
-        family, given, suffix = parts[slot]
-        display = inverted_name(family, given, suffix)
-        if display:
-            affiliation = c.clean(author.affiliation_en) or c.clean(author.affiliation_fa)
-            return Person(display, family, given, slot, identifiers.orcid_uri(author.orcid), affiliation)
-    return None
-
-
 def people_markup(article: Article) -> list[Person]:
     """The authors that have a name, in byline order, every text escaped as element content (``xmltext.escape_text``), None kept None."""
     # Four formats write the same names: each is escaped once per article, not once per format.
@@ -133,9 +116,25 @@ def people_markup(article: Article) -> list[Person]:
 
 
 def _people_markup(article: Article) -> list[Person]:
-    return [Person(escape_text(p.display), p.family and escape_text(p.family), p.given and escape_text(p.given),
-                   p.lang, p.orcid and escape_text(p.orcid), p.affiliation and escape_text(p.affiliation))
-            for p in _people(article)]
+    found = (person(author, parts) for author, parts in zip(article.authors, c.authors_name_parts(article)))
+    return [p for p in found if p]
+
+
+def person(author: Author, parts: dict[str, c.NameParts]) -> Person | None:
+    """The author's name in Latin script, else in Persian, escaped as element content; None without any name part.
+
+    ``parts`` is ``common.name_parts(author)`` (worked out once per article: ``common.authors_name_parts``).
+    """
+    for slot in c.SLOTS:
+        family, given, suffix = parts[slot]
+        display = inverted_name(family, given, suffix)
+        if display:
+            # Escaped as it is built: only the escaped form is ever written.
+            affiliation = c.clean(author.affiliation_en) or c.clean(author.affiliation_fa)
+            orcid = identifiers.orcid_uri(author.orcid)
+            return Person(escape_text(display), family and escape_text(family), given and escape_text(given), slot,
+                          orcid and escape_text(orcid), affiliation and escape_text(affiliation))
+    return None
 
 
 def abstracts(article: Article) -> list[tuple[str, str]]:

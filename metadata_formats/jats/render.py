@@ -40,11 +40,16 @@ def render(article: Article, settings: CrosswalkSettings) -> str | None:
     if language != article.language:  # replace() copies 21 fields: only when it changes
         article = replace(article, language=language)
     issue = c.per_issue(article, settings, issue_parts, language, c.journal_slot_order(article))
-    if issue is None or not titles(article, c.slot_order(article)):
+    if issue is None:
+        return None
+    slots = c.slot_order(article)
+    found_titles = titles(article, slots)
+    if not found_titles:
         return None
     kind = article_type(article.type_en, article.type_fa, settings.article_types)
+    meta = article_meta(article, settings, issue, slots, found_titles)
     return (f'{issue.start}{escape_attr(kind)}" dtd-version="1.3" xml:lang="{escape_attr(language)}">'
-            f"<front>{issue.journal_meta}{article_meta(article, settings, issue)}</front></article>")
+            f"<front>{issue.journal_meta}{meta}</front></article>")
 
 
 class IssueParts(t.NamedTuple):
@@ -168,11 +173,12 @@ def self_uri(url: str | None, title: str) -> str:
 # --- article-meta ---------------------------------------------------------------------------
 
 
-def article_meta(article: Article, settings: CrosswalkSettings, issue: IssueParts) -> str:
-    """Return article-meta (``issue`` from :func:`issue_parts`), in content-model order."""
-    slots = c.slot_order(article)
+def article_meta(article: Article, settings: CrosswalkSettings, issue: IssueParts, slots: tuple[str, str],
+                 found_titles: list[tuple[str, str]]) -> str:
+    """Return article-meta in content-model order (``issue`` from :func:`issue_parts`, ``slots`` from
+    ``common.slot_order``, ``found_titles`` from :func:`titles`: the caller has them already)."""
     # A missing primary-language title promotes the other one to article-title, with its xml:lang.
-    found = [(slot, title_markup(article, slot, title)) for slot, title in titles(article, slots)]
+    found = [(slot, title_markup(article, slot, title)) for slot, title in found_titles]
     title_group = title_pair("article-title", found, article.language)
     # The landing page as bibliographic.landing_page gives it (remembered for the other formats).
     uri = b.landing_page(article)
