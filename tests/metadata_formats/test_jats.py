@@ -290,6 +290,24 @@ def test_article_type_overrides_from_settings() -> None:
     assert root.get("article-type") == "research-article"
 
 
+def test_article_type_overrides_are_merged_once_per_table() -> None:
+    from metadata_formats import article_types
+
+    overrides = {"pictorial essay": "other-essay", "Poem ": "other-poem"}
+    article_type("poem", None, overrides)
+    before = article_types._merged.cache_info().misses
+    # An equal table (another settings object built from the same configuration) reuses the merge.
+    assert article_type("Pictorial  Essay", None, dict(overrides)) == "other-essay"
+    assert article_type(None, "poem", overrides) == "other-poem"
+    assert article_types._merged.cache_info().misses == before
+
+
+def test_article_type_overrides_with_an_unhashable_value_still_apply() -> None:
+    # A label that cleans to nothing is skipped, whatever its value (a list from a JSON setting).
+    overrides = {"   ": ["research-article"], "poem": "other-poem"}
+    assert article_type("poem", None, overrides) == "other-poem"
+
+
 # --- contributors ----------------------------------------------------------------------------
 
 
