@@ -49,12 +49,13 @@ def datafield(tag: str, ind1: str, ind2: str, subfields: t.Sequence[Subfield],
     # tenth of its rendering. Same escaping, same bytes: the tag, the indicators and the codes
     # are constants of this module (digits, letters and spaces), which escape_attr leaves as
     # they are; only the values are text.
-    found = [(code, value) for code, value in subfields if value]
-    if not found:
+    # One pass over the subfields either way: a second list per datafield cost a tenth again.
+    if escape is None:
+        parts = "".join([f'<subfield code="{code}">{value}</subfield>' for code, value in subfields if value])
+    else:
+        parts = "".join([f'<subfield code="{code}">{escape(value)}</subfield>' for code, value in subfields if value])
+    if not parts:
         return ""
-    if escape is not None:
-        found = [(code, escape(value)) for code, value in found]
-    parts = "".join([f'<subfield code="{code}">{value}</subfield>' for code, value in found])
     return f'<datafield tag="{tag}" ind1="{ind1}" ind2="{ind2}">{parts}</datafield>'
 
 
