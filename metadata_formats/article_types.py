@@ -60,13 +60,22 @@ def article_type(
     """Return the JATS @article-type for a content type, trying English first, then Persian."""
     if not overrides:
         return _default_type(type_en, type_fa)
-    return _lookup(_with_overrides(overrides), type_en, type_fa)
+    try:
+        return _overridden_type(type_en, type_fa, tuple(overrides.items()))
+    except TypeError:  # an unhashable value (a list, from a JSON setting): merged as it comes, uncached
+        return _lookup(_with_overrides(overrides), type_en, type_fa)
 
 
 @functools.lru_cache(maxsize=1024)  # a journal has a handful of type labels; five formats ask
 def _default_type(type_en: str | None, type_fa: str | None) -> str:
     """:func:`article_type` with the built-in table only."""
     return _lookup(_DEFAULTS, type_en, type_fa)
+
+
+@functools.lru_cache(maxsize=1024)
+def _overridden_type(type_en: str | None, type_fa: str | None, overrides: tuple[tuple[str, str], ...]) -> str:
+    """:func:`article_type` with the built-in table and ``overrides`` (the configured table's items)."""
+    return _lookup(_merged(overrides), type_en, type_fa)
 
 
 def _lookup(table: t.Mapping[str, str], type_en: str | None, type_fa: str | None) -> str:
@@ -78,6 +87,14 @@ def _lookup(table: t.Mapping[str, str], type_en: str | None, type_fa: str | None
             if key in table:
                 return table[key]
     return FALLBACK
+
+
+# Keyed by the table's content, not the settings object: one entry per OAI_ARTICLE_TYPES in use
+# (a process has one), and the same labels can never map differently.
+@functools.lru_cache(maxsize=8)
+def _merged(overrides: tuple[tuple[str, str], ...]) -> t.Mapping[str, str]:
+    """:func:`_with_overrides`, once per table: five formats ask for every article."""
+    return _with_overrides(dict(overrides))
 
 
 def _with_overrides(overrides: t.Mapping[str, str]) -> dict[str, str]:

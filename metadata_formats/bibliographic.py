@@ -12,14 +12,13 @@ from dataclasses import dataclass
 
 from metadata_formats import common as c
 from oaiserver import identifiers
-from metadata_formats import rights
 from metadata_formats.article_types import article_type
 from metadata_formats.oai_dc import inverted_name, plain_abstract
 from oaiserver.xmltext import escape_text
 
 if t.TYPE_CHECKING:
     from metadata_formats import CrosswalkSettings
-    from oaiserver.model import Article, Author, IssueInfo, Journal, PubDate
+    from oaiserver.model import Article, Author
 
 #: BCP 47 primary language -> (ISO 639-3, MARC code = ISO 639-2/B, English name).
 _LANGUAGES = {
@@ -48,7 +47,10 @@ class ResourceType:
 
 
 class Person(t.NamedTuple):
-    """One named author, in the one script the formats carry (Latin when there is a Latin name)."""
+    """One named author, in the one script the formats carry (Latin when there is a Latin name).
+
+    Every text is cleaned, then escaped as element content (``xmltext.escape_text``).
+    """
 
     # A NamedTuple, not a frozen dataclass: a few are made per article, and a frozen
     # dataclass's __init__ costs several times a tuple's.
@@ -107,26 +109,6 @@ def _titles(article: Article) -> list[tuple[str, str]]:
     return [(slot, title) for slot, title in found if title]
 
 
-def _people(article: Article) -> list[Person]:
-    # The authors that have a name, in byline order.
-    found = (person(author, parts) for author, parts in zip(article.authors, c.authors_name_parts(article)))
-    return [p for p in found if p]
-
-
-def person(author: Author, parts: dict[str, c.NameParts]) -> Person | None:
-    """The author's name in Latin script, else in Persian; None without any name part.
-
-    ``parts`` is ``common.name_parts(author)`` (worked out once per article: ``common.authors_name_parts``).
-    """
-    for slot in c.SLOTS:
-        family, given, suffix = parts[slot]
-        display = inverted_name(family, given, suffix)
-        if display:
-            affiliation = c.clean(author.affiliation_en) or c.clean(author.affiliation_fa)
-            return Person(display, family, given, slot, identifiers.orcid_uri(author.orcid), affiliation)
-    return None
-
-
 def people_markup(article: Article) -> list[Person]:
     """The authors that have a name, in byline order, every text escaped as element content (``xmltext.escape_text``), None kept None."""
     # Four formats write the same names: each is escaped once per article, not once per format.
@@ -134,9 +116,25 @@ def people_markup(article: Article) -> list[Person]:
 
 
 def _people_markup(article: Article) -> list[Person]:
-    return [Person(escape_text(p.display), p.family and escape_text(p.family), p.given and escape_text(p.given),
-                   p.lang, p.orcid and escape_text(p.orcid), p.affiliation and escape_text(p.affiliation))
-            for p in _people(article)]
+    found = (person(author, parts) for author, parts in zip(article.authors, c.authors_name_parts(article)))
+    return [p for p in found if p]
+
+
+def person(author: Author, parts: dict[str, c.NameParts]) -> Person | None:
+    """The author's name in Latin script, else in Persian, escaped as element content; None without any name part.
+
+    ``parts`` is ``common.name_parts(author)`` (worked out once per article: ``common.authors_name_parts``).
+    """
+    for slot in c.SLOTS:
+        family, given, suffix = parts[slot]
+        display = inverted_name(family, given, suffix)
+        if display:
+            # Escaped as it is built: only the escaped form is ever written.
+            affiliation = c.clean(author.affiliation_en) or c.clean(author.affiliation_fa)
+            orcid = identifiers.orcid_uri(author.orcid)
+            return Person(escape_text(display), family and escape_text(family), given and escape_text(given), slot,
+                          orcid and escape_text(orcid), affiliation and escape_text(affiliation))
+    return None
 
 
 def abstracts(article: Article) -> list[tuple[str, str]]:
@@ -147,49 +145,6 @@ def abstracts(article: Article) -> list[tuple[str, str]]:
 def _abstracts(article: Article) -> list[tuple[str, str]]:
     found = ((slot, plain_abstract(article, slot)) for slot in c.slot_order(article))
     return [(slot, text) for slot, text in found if text]
-
-
-def issue_issued(issue: IssueInfo) -> PubDate | None:
-    """The Gregorian publication date of ``issue`` (given, or converted from the Jalali one), or None."""
-    date = issue.pub_date
-    return date if date is not None and date.calendar == "gregorian" else None
-
-
-def issue_persian_date(issue: IssueInfo) -> PubDate | None:
-    """The Jalali publication date of ``issue`` as given, or None."""
-    date = issue.pub_date_persian
-    return date if date is not None and date.calendar == "persian" else None
-
-
-def titles_of_journal(journal: Journal, slots: tuple[str, str]) -> list[tuple[str, str]]:
-    """The journal's (slot, title) pairs, in the order ``slots`` (``common.journal_slot_order``)."""
-    found = ((slot, c.field(journal, "title", slot)) for slot in slots)
-    return [(slot, title) for slot, title in found if title]
-
-
-def title_of_journal(journal: Journal, slots: tuple[str, str]) -> tuple[str, str] | None:
-    """The journal's first (slot, title) in the order ``slots`` (``common.journal_slot_order``)."""
-    found = titles_of_journal(journal, slots)
-    return found[0] if found else None
-
-
-def publisher_of_journal(journal: Journal, settings: CrosswalkSettings,
-                         slots: tuple[str, str]) -> tuple[str, str | None] | None:
-    """(name, xml:lang): the configured publisher, else the journal title (first in the order ``slots``) with its language."""
-    configured = rights.journal_publisher(journal.key, settings)
-    if configured:
-        return configured, None
-    found = title_of_journal(journal, slots)
-    if found is None:
-        return None
-    slot, title = found
-    return title, slot
-
-
-def issns_of_journal(journal: Journal) -> list[tuple[str, str]]:
-    """The journal's valid ISSNs as ("print" | "electronic", ISSN), print first."""
-    pairs = (("print", journal.issn_print), ("electronic", journal.issn_electronic))
-    return [(kind, issn) for kind, issn in ((k, identifiers.valid_issn(v)) for k, v in pairs) if issn]
 
 
 def pages(article: Article) -> tuple[str | None, str | None]:

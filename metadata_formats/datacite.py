@@ -15,6 +15,7 @@ from metadata_formats import bibliographic as b
 from metadata_formats import common as c
 from metadata_formats import datacite_kernel as kernel
 from metadata_formats import rights
+from metadata_formats import venue
 from oaiserver.xmltext import XML_LANG, attributes, element, escape_attr, escape_safe_text, escape_text, leaf
 
 if t.TYPE_CHECKING:
@@ -76,8 +77,8 @@ def issue_parts(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings,
 
     ``common.per_issue`` remembers them for the issue.
     """
-    found_publisher = b.publisher_of_journal(journal, settings, journal_slots)
-    issued = b.issue_issued(issue)
+    found_publisher = venue.publisher_of_journal(journal, settings, journal_slots)
+    issued = venue.issue_issued(issue)
     if not (found_publisher and issued):
         return None
     name, publisher_lang = found_publisher
@@ -123,7 +124,7 @@ def related_identifiers(journal: Journal) -> str:
     parts = [
         leaf("relatedIdentifier", issn,
              {"relatedIdentifierType": "ISSN" if kind == "print" else "EISSN", "relationType": "IsPublishedIn"})
-        for kind, issn in b.issns_of_journal(journal)
+        for kind, issn in venue.issns_of_journal(journal)
     ]
     return element("relatedIdentifiers", "".join(parts)) if parts else ""
 
@@ -162,10 +163,10 @@ def related_items(article: Article, head: str) -> str:
 
 def related_item_head(journal_: Journal, issue: IssueInfo, journal_slots: tuple[str, str]) -> str:
     """The relatedItem's ISSN, title, year, volume and issue: the same for every article of the issue."""
-    found_issns = dict(b.issns_of_journal(journal_))
+    found_issns = dict(venue.issns_of_journal(journal_))
     issn_kind = "electronic" if "electronic" in found_issns else "print"
-    issued = b.issue_issued(issue)
-    journal = b.title_of_journal(journal_, journal_slots)
+    issued = venue.issue_issued(issue)
+    journal = venue.title_of_journal(journal_, journal_slots)
     parts = []
     if found_issns:
         parts.append(leaf("relatedItemIdentifier", found_issns[issn_kind],

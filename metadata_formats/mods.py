@@ -12,6 +12,7 @@ from metadata_formats import CrosswalkSettings, MetadataFormat
 from metadata_formats import bibliographic as b
 from metadata_formats import common as c
 from metadata_formats import rights
+from metadata_formats import venue
 from oaiserver.xmltext import XML_LANG, attributes, element, escape_safe_text, escape_text, leaf
 
 if t.TYPE_CHECKING:
@@ -71,7 +72,7 @@ def issue_parts(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings,
         "xmlns": NAMESPACE, "xmlns:xlink": XLINK if conditions else None, "xmlns:xsi": XSI,
         "version": "3.8", "xsi:schemaLocation": f"{NAMESPACE} {SCHEMA}",
     }
-    issued = b.issue_issued(issue)
+    issued = venue.issue_issued(issue)
     numbers = (("volume", c.clean(issue.volume)), ("issue", c.clean(issue.number)))
     return IssueParts(
         start=f"<mods{attributes(attrs)}>",
@@ -139,11 +140,11 @@ def origin_info(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings,
                 journal_slots: tuple[str, str]) -> str:
     """Publisher and issue date: Gregorian (the key date), and the Jalali date as given."""
     parts = []
-    found = b.publisher_of_journal(journal, settings, journal_slots)
+    found = venue.publisher_of_journal(journal, settings, journal_slots)
     if found is not None:
         name, lang = found
         parts.append(leaf("publisher", name, lang_attrs(lang) if lang else None))
-    issued, persian = b.issue_issued(issue), b.issue_persian_date(issue)
+    issued, persian = venue.issue_issued(issue), venue.issue_persian_date(issue)
     if issued:
         parts.append(leaf("dateIssued", issued.iso(), {"encoding": "w3cdtf", "keyDate": "yes"}))
     if persian:
@@ -174,11 +175,11 @@ def subjects(article: Article) -> str:
 
 def host(journal: Journal, journal_slots: tuple[str, str]) -> str:
     """The journal: titles and ISSNs, in a ``relatedItem type="host"`` left open for the article's part."""
-    parts = [title_infos(b.titles_of_journal(journal, journal_slots))]
+    parts = [title_infos(venue.titles_of_journal(journal, journal_slots))]
     parts.append(element("originInfo", leaf("issuance", "continuing")))
     parts += [
         leaf("identifier", issn, {"type": "issn", "displayLabel": "print" if kind == "print" else "online"})
-        for kind, issn in b.issns_of_journal(journal)
+        for kind, issn in venue.issns_of_journal(journal)
     ]
     return '<relatedItem type="host">' + "".join(parts)
 

@@ -10,7 +10,7 @@ import typing as t
 
 from metadata_formats import CrosswalkSettings, MetadataFormat
 from metadata_formats import common as c
-from metadata_formats import rights
+from metadata_formats import rights, venue
 from oaiserver import identifiers
 from oaiserver.xmltext import (
     NS_DC, NS_OAI_DC, NS_XSI, OAI_DC_SCHEMA, XML_LANG, attributes, content, element, escape_attr, escape_safe_text,
@@ -38,6 +38,8 @@ Statement = tuple[str, str, str | None]
 _START = f"<oai_dc:dc{attributes(_ROOT_ATTRS)}>"
 #: decisions.md D12: always "article"; the free text says "review".
 _TYPES: tuple[Field, ...] = (("type", EU_REPO + "article", None), ("type", EU_REPO + "publishedVersion", None))
+#: ``venue.issns_of_journal`` kind -> the info:eu-repo alternative identifier scheme.
+_ISSN_SCHEMES = {"print": "pissn", "electronic": "eissn"}
 
 
 def render(article: Article, settings: CrosswalkSettings) -> str:
@@ -97,25 +99,24 @@ class IssueParts(t.NamedTuple):
 def issue_parts(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings,
                 journal_slots: tuple[str, str]) -> IssueParts:
     """The issue-level statements of a record (``common.per_issue`` remembers them for the issue)."""
-    gregorian = _gregorian(issue)
-    pairs = (("pissn", identifiers.valid_issn(journal.issn_print)),
-             ("eissn", identifiers.valid_issn(journal.issn_electronic)))
-    titles = {s: title for s in c.SLOTS if (title := c.field(journal, "title", s))}
+    gregorian = venue.issue_issued(issue)
+    pairs = [(_ISSN_SCHEMES[kind], issn) for kind, issn in venue.issns_of_journal(journal)]
+    publisher = venue.publisher_of_journal(journal, settings, journal_slots) or (None, None)
     return IssueParts(
         middle=statements([
-            _publisher(journal, settings, journal_slots),
+            ("publisher", *publisher),
             ("date", gregorian.iso() if gregorian else None, None),
             ("date", _embargo_end(journal, settings), None),
             *_TYPES,
         ]),
-        issns=statements([("source", issn, None) for _, issn in pairs if issn]),
+        issns=statements([("source", issn, None) for _, issn in pairs]),
         relations=statements([("relation", f"{EU_REPO}altIdentifier/{scheme}/{value}", None)
-                              for scheme, value in pairs if value]),
+                              for scheme, value in pairs]),
         # Never invented: the configuration only, the journal's own settings first.
         rights=statements([("rights", rights.journal_rights_statement(journal.key, settings), None),
                            ("rights", _licence_url(journal, settings), None)]),
         designation=issue_designation(issue, gregorian),
-        journal_titles=titles,
+        journal_titles=dict(venue.titles_of_journal(journal, c.SLOTS)),
     )
 
 
@@ -191,17 +192,6 @@ def _plain_abstract(article: Article, slot: str) -> str | None:
     return c.collapse(" ".join(p for p in pieces if p)) or None
 
 
-def _publisher(journal: Journal, settings: CrosswalkSettings, journal_slots: tuple[str, str]) -> Field:
-    """Configured publisher, else the journal title in the journal's own language (OJS fallback)."""
-    configured = rights.journal_publisher(journal.key, settings)
-    if configured:
-        return ("publisher", configured, None)
-    for slot in journal_slots:
-        if c.field(journal, "title", slot):
-            return ("publisher", c.field(journal, "title", slot), slot)
-    return ("publisher", None, None)
-
-
 def _embargo_end(journal: Journal, settings: CrosswalkSettings) -> str | None:
     """OpenAIRE v3's embargo end date term, for an embargoed journal."""
     access = rights.journal_access(journal.key, settings)
@@ -214,12 +204,6 @@ def _licence_url(journal: Journal, settings: CrosswalkSettings) -> str | None:
     """The configured licence URL."""
     found = rights.journal_licence(journal.key, settings)
     return found.url if found else None
-
-
-def _gregorian(issue: IssueInfo) -> PubDate | None:
-    """The issue's date if it is Gregorian, else None (a Jalali year never goes into dc:date)."""
-    date = issue.pub_date
-    return date if date is not None and date.calendar == "gregorian" else None
 
 
 def issue_designation(issue: IssueInfo, gregorian: PubDate | None) -> str | None:

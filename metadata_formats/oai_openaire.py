@@ -15,6 +15,7 @@ from metadata_formats import bibliographic as b
 from metadata_formats import common as c
 from metadata_formats import datacite_kernel as kernel
 from metadata_formats import rights
+from metadata_formats import venue
 from oaiserver.xmltext import XML_LANG, attributes, element, escape_attr, escape_safe_text, escape_text, leaf
 
 if t.TYPE_CHECKING:
@@ -87,8 +88,8 @@ def issue_parts(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings,
     access = rights.journal_access(journal.key, settings)
     if access is None:
         return None
-    found_publisher = b.publisher_of_journal(journal, settings, journal_slots)
-    title = b.title_of_journal(journal, journal_slots)
+    found_publisher = venue.publisher_of_journal(journal, settings, journal_slots)
+    title = venue.title_of_journal(journal, journal_slots)
     numbers = (("oaire:citationTitle", title[1] if title else None),
                ("oaire:citationVolume", c.clean(issue.volume)), ("oaire:citationIssue", c.clean(issue.number)))
     return IssueParts(
@@ -123,14 +124,14 @@ def related_identifiers(journal: Journal) -> str:
     parts = [
         leaf("datacite:relatedIdentifier", issn,
              {"relatedIdentifierType": "PISSN" if kind == "print" else "EISSN", "relationType": "IsPartOf"})
-        for kind, issn in b.issns_of_journal(journal)
+        for kind, issn in venue.issns_of_journal(journal)
     ]
     return element("datacite:relatedIdentifiers", "".join(parts)) if parts else ""
 
 
 def dates(issue: IssueInfo, access: rights.Access) -> str:
     """An embargo as Accepted (its start: the publication) and Available (its end); then Issued."""
-    issued = b.issue_issued(issue)
+    issued = venue.issue_issued(issue)
     parts = []
     if access.right == "embargoed":
         if issued:
@@ -165,7 +166,7 @@ def licence_condition(journal: Journal, issue: IssueInfo, settings: CrosswalkSet
     found = rights.journal_licence(journal.key, settings)
     if found is None or found.uri is None:
         return ""
-    issued = b.issue_issued(issue)
+    issued = venue.issue_issued(issue)
     start = issued.iso() if issued and issued.day else None  # a full date, or none at all
     return leaf("oaire:licenseCondition", found.label, {"startDate": start, "uri": found.uri})
 

@@ -16,6 +16,7 @@ from metadata_formats import CrosswalkSettings, MetadataFormat
 from metadata_formats import bibliographic as b
 from metadata_formats import common as c
 from metadata_formats import rights
+from metadata_formats import venue
 from metadata_formats.article_types import article_type
 from metadata_formats.jats.abstract import abstracts, keywords, styled
 from metadata_formats.jats.contribs import contrib_group
@@ -39,11 +40,16 @@ def render(article: Article, settings: CrosswalkSettings) -> str | None:
     if language != article.language:  # replace() copies 21 fields: only when it changes
         article = replace(article, language=language)
     issue = c.per_issue(article, settings, issue_parts, language, c.journal_slot_order(article))
-    if issue is None or not titles(article, c.slot_order(article)):
+    if issue is None:
+        return None
+    slots = c.slot_order(article)
+    found_titles = titles(article, slots)
+    if not found_titles:
         return None
     kind = article_type(article.type_en, article.type_fa, settings.article_types)
+    meta = article_meta(article, settings, issue, slots, found_titles)
     return (f'{issue.start}{escape_attr(kind)}" dtd-version="1.3" xml:lang="{escape_attr(language)}">'
-            f"<front>{issue.journal_meta}{article_meta(article, settings, issue)}</front></article>")
+            f"<front>{issue.journal_meta}{meta}</front></article>")
 
 
 class IssueParts(t.NamedTuple):
@@ -61,7 +67,7 @@ def issue_parts(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings,
 
     ``common.per_issue`` remembers them for the issue.
     """
-    if not b.issns_of_journal(journal):
+    if not venue.issns_of_journal(journal):
         return None
     permission_part = permissions(*permission_facts(journal, settings), article_lang)
     attrs = {"xmlns": JATS, "xmlns:xlink": XLINK, "xmlns:ali": ALI if permission_part else None}
@@ -96,7 +102,7 @@ def journal_meta(journal: Journal, article_lang: str, slots: tuple[str, str],
         if c.clean(value):
             parts.append(leaf("journal-id", c.clean(value), {"journal-id-type": index}))
     parts.append(journal_titles(journal, slots, article_lang))
-    parts += [leaf("issn", issn, {"publication-format": fmt}) for fmt, issn in b.issns_of_journal(journal)]
+    parts += [leaf("issn", issn, {"publication-format": fmt}) for fmt, issn in venue.issns_of_journal(journal)]
     if c.clean(publisher):
         parts.append(element("publisher", leaf("publisher-name", c.clean(publisher))))
     parts.append(self_uri(journal.web_url, JOURNAL_LINK_TITLE))
@@ -105,7 +111,7 @@ def journal_meta(journal: Journal, article_lang: str, slots: tuple[str, str],
 
 def publisher_id(journal: Journal, configured: str | None) -> str:
     """The configured slug if any, else the host of the journal's web_url, else the journal key."""
-    return c.clean(configured) or url_host(journal.web_url) or c.clean(journal.key) or b.issns_of_journal(journal)[0][1]
+    return c.clean(configured) or url_host(journal.web_url) or c.clean(journal.key) or venue.issns_of_journal(journal)[0][1]
 
 
 def url_host(url: str | None) -> str | None:
@@ -116,7 +122,7 @@ def url_host(url: str | None) -> str | None:
 
 def journal_titles(journal: Journal, slots: tuple[str, str], article_lang: str) -> str:
     """Title in the journal's language, the other as trans-title-group, then a real abbreviation."""
-    found = b.titles_of_journal(journal, slots)
+    found = venue.titles_of_journal(journal, slots)
     abbrev = abbreviation(journal)
     if not found and not abbrev:
         return ""
@@ -167,11 +173,12 @@ def self_uri(url: str | None, title: str) -> str:
 # --- article-meta ---------------------------------------------------------------------------
 
 
-def article_meta(article: Article, settings: CrosswalkSettings, issue: IssueParts) -> str:
-    """Return article-meta (``issue`` from :func:`issue_parts`), in content-model order."""
-    slots = c.slot_order(article)
+def article_meta(article: Article, settings: CrosswalkSettings, issue: IssueParts, slots: tuple[str, str],
+                 found_titles: list[tuple[str, str]]) -> str:
+    """Return article-meta in content-model order (``issue`` from :func:`issue_parts`, ``slots`` from
+    ``common.slot_order``, ``found_titles`` from :func:`titles`: the caller has them already)."""
     # A missing primary-language title promotes the other one to article-title, with its xml:lang.
-    found = [(slot, title_markup(article, slot, title)) for slot, title in titles(article, slots)]
+    found = [(slot, title_markup(article, slot, title)) for slot, title in found_titles]
     title_group = title_pair("article-title", found, article.language)
     # The landing page as bibliographic.landing_page gives it (remembered for the other formats).
     uri = b.landing_page(article)

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings as hsettings
 from lxml import etree
 
 import metadata_formats
-from metadata_formats import bibliographic
+from metadata_formats import venue
 from oaiserver.ingest.parsing import parse_issue
 from metadata_formats import CrosswalkSettings
 from metadata_formats.jats import render as jats
@@ -290,6 +290,24 @@ def test_article_type_overrides_from_settings() -> None:
     assert root.get("article-type") == "research-article"
 
 
+def test_article_type_overrides_are_merged_once_per_table() -> None:
+    from metadata_formats import article_types
+
+    overrides = {"pictorial essay": "other-essay", "Poem ": "other-poem"}
+    article_type("poem", None, overrides)
+    before = article_types._merged.cache_info().misses
+    # An equal table (another settings object built from the same configuration) reuses the merge.
+    assert article_type("Pictorial  Essay", None, dict(overrides)) == "other-essay"
+    assert article_type(None, "poem", overrides) == "other-poem"
+    assert article_types._merged.cache_info().misses == before
+
+
+def test_article_type_overrides_with_an_unhashable_value_still_apply() -> None:
+    # A label that cleans to nothing is skipped, whatever its value (a list from a JSON setting).
+    overrides = {"   ": ["research-article"], "poem": "other-poem"}
+    assert article_type("poem", None, overrides) == "other-poem"
+
+
 # --- contributors ----------------------------------------------------------------------------
 
 
@@ -428,7 +446,7 @@ def test_empty_keywords_are_skipped() -> None:
 @given(article=articles)
 def test_any_article_renders_a_valid_record_or_none(article) -> None:
     xml = jats.render(article, DEFAULT)
-    expressible = bibliographic.issns_of_journal(article.journal) and any(jats.titles(article, ("en", "fa")))
+    expressible = venue.issns_of_journal(article.journal) and any(jats.titles(article, ("en", "fa")))
     assert (xml is not None) == bool(expressible)
     if xml is None:
         return
