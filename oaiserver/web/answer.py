@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import typing as t
 from pathlib import Path
 
@@ -84,13 +85,19 @@ def reader(path: str, follower: bool = False) -> sqlite3.Connection:
     try:
         return db.cached_reader(path)
     except sqlite3.OperationalError:
-        if os.path.exists(path):
-            raise
+        pass
     # A fresh install serves an empty repository rather than failing every request; creating
     # the empty schema is the web app's only write, once. (Checked only when opening fails:
-    # the hot path pays no extra stat.)
-    db.connect_writer(path).close()
-    return db.cached_reader(path)
+    # the hot path pays no extra stat.) One thread creates it; a request that came in while
+    # another thread was creating the file (and so could not open it) waits and opens it then.
+    with _creating:
+        if not os.path.exists(path):
+            db.connect_writer(path).close()
+        return db.cached_reader(path)
+
+
+#: Held while this process creates a missing database (answer.reader).
+_creating = threading.Lock()
 
 
 def _servable_replica(path: str | Path) -> None:
