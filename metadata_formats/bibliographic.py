@@ -105,8 +105,7 @@ def titles(article: Article) -> list[tuple[str, str]]:
 
 
 def _titles(article: Article) -> list[tuple[str, str]]:
-    found = ((slot, c.field(article, "title", slot)) for slot in c.slot_order(article))
-    return [(slot, title) for slot, title in found if title]
+    return c.titles(article, c.slot_order(article))
 
 
 def people_markup(article: Article) -> list[Person]:

@@ -15,7 +15,7 @@ from oaiserver.xmltext import clean as clean
 from oaiserver.xmltext import escape_text
 
 if t.TYPE_CHECKING:
-    from oaiserver.model import Article, Author
+    from oaiserver.model import Article, Author, Journal
 
 #: The two text slots of the model: every bilingual field exists as ``<field>_en`` / ``<field>_fa``.
 SLOTS = ("en", "fa")
@@ -61,6 +61,12 @@ def primary_slot(article: Article) -> str:
             return lang
     # "ar"/"und": the non-Latin slot is the local-language one, if it has a title at all.
     return "fa" if clean(article.title_fa) else "en"
+
+
+def titles(obj: Article | Journal, slots: tuple[str, str]) -> list[tuple[str, str]]:
+    """The (slot, title) pairs of an article or a journal that has a title there, in the order ``slots``."""
+    found = ((slot, field(obj, "title", slot)) for slot in slots)
+    return [(slot, title) for slot, title in found if title]
 
 
 def slot_order(article: Article) -> tuple[str, str]:

@@ -175,7 +175,7 @@ def subjects(article: Article) -> str:
 
 def host(journal: Journal, journal_slots: tuple[str, str]) -> str:
     """The journal: titles and ISSNs, in a ``relatedItem type="host"`` left open for the article's part."""
-    parts = [title_infos(venue.titles_of_journal(journal, journal_slots))]
+    parts = [title_infos(c.titles(journal, journal_slots))]
     parts.append(element("originInfo", leaf("issuance", "continuing")))
     parts += [
         leaf("identifier", issn, {"type": "issn", "displayLabel": "print" if kind == "print" else "online"})

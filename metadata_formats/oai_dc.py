@@ -116,7 +116,7 @@ def issue_parts(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings,
         rights=statements([("rights", rights.journal_rights_statement(journal.key, settings), None),
                            ("rights", _licence_url(journal, settings), None)]),
         designation=issue_designation(issue, gregorian),
-        journal_titles=dict(venue.titles_of_journal(journal, c.SLOTS)),
+        journal_titles=dict(c.titles(journal, c.SLOTS)),
     )
 
 

@@ -30,15 +30,9 @@ def issue_persian_date(issue: IssueInfo) -> PubDate | None:
     return date if date is not None and date.calendar == "persian" else None
 
 
-def titles_of_journal(journal: Journal, slots: tuple[str, str]) -> list[tuple[str, str]]:
-    """The journal's (slot, title) pairs, in the order ``slots`` (``common.journal_slot_order``)."""
-    found = ((slot, c.field(journal, "title", slot)) for slot in slots)
-    return [(slot, title) for slot, title in found if title]
-
-
 def title_of_journal(journal: Journal, slots: tuple[str, str]) -> tuple[str, str] | None:
     """The journal's first (slot, title) in the order ``slots`` (``common.journal_slot_order``)."""
-    found = titles_of_journal(journal, slots)
+    found = c.titles(journal, slots)
     return found[0] if found else None
 
 

@@ -43,7 +43,7 @@ def render(article: Article, settings: CrosswalkSettings) -> str | None:
     if issue is None:
         return None
     slots = c.slot_order(article)
-    found_titles = titles(article, slots)
+    found_titles = b.titles(article)  # remembered: the four other formats read them too
     if not found_titles:
         return None
     kind = article_type(article.type_en, article.type_fa, settings.article_types)
@@ -81,12 +81,6 @@ def issue_parts(journal: Journal, issue: IssueInfo, settings: CrosswalkSettings,
     )
 
 
-def titles(obj: Article | Journal, slots: tuple[str, str]) -> list[tuple[str, str]]:
-    """Return the (slot, title) pairs present, in ``slots`` order."""
-    found = ((slot, c.field(obj, "title", slot)) for slot in slots)
-    return [(slot, title) for slot, title in found if title]
-
-
 # --- journal-meta ---------------------------------------------------------------------------
 
 
@@ -122,7 +116,7 @@ def url_host(url: str | None) -> str | None:
 
 def journal_titles(journal: Journal, slots: tuple[str, str], article_lang: str) -> str:
     """Title in the journal's language, the other as trans-title-group, then a real abbreviation."""
-    found = venue.titles_of_journal(journal, slots)
+    found = c.titles(journal, slots)
     abbrev = abbreviation(journal)
     if not found and not abbrev:
         return ""
@@ -176,7 +170,7 @@ def self_uri(url: str | None, title: str) -> str:
 def article_meta(article: Article, settings: CrosswalkSettings, issue: IssueParts, slots: tuple[str, str],
                  found_titles: list[tuple[str, str]]) -> str:
     """Return article-meta in content-model order (``issue`` from :func:`issue_parts`, ``slots`` from
-    ``common.slot_order``, ``found_titles`` from :func:`titles`: the caller has them already)."""
+    ``common.slot_order``, ``found_titles`` from ``bibliographic.titles``: the caller has them already)."""
     # A missing primary-language title promotes the other one to article-title, with its xml:lang.
     found = [(slot, title_markup(article, slot, title)) for slot, title in found_titles]
     title_group = title_pair("article-title", found, article.language)
