@@ -115,7 +115,7 @@ def end_request(conn: sqlite3.Connection) -> None:
 
 def _encode(body: bytes, offered: t.Sequence[str], accepted: Accept) -> tuple[bytes, list[tuple[str, str]]]:
     """Compress an OAI response as the client accepts; return it with its HTTP headers."""
-    coding = next((c for c in ("gzip", "deflate") if c in offered and accepted[c] > 0), None)
+    coding = next((c for c in compression.CODINGS if c in offered and accepted[c] > 0), None)
     if coding is not None:
         body = compression.compress(coding, body)
     headers = [("Content-Type", XML_TYPE), ("Content-Length", str(len(body)))]

@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - a platform without an isal wheel: the 
 
     LEVEL = 1
 
-#: The content codings this module makes, by their HTTP names.
+#: The content codings this module makes, by their HTTP names, in the order they are preferred.
 CODINGS: dict[str, t.Callable[[bytes], bytes]] = {
     # mtime=0: the same page compresses to the same bytes (caches and ETags may rely on it).
     "gzip": lambda body: _gzip.compress(body, compresslevel=LEVEL, mtime=0),
