@@ -128,14 +128,15 @@ def harvest(args: argparse.Namespace) -> dict:
             "load_average": os.getloadavg(), "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
-def _server(name: str, root: Path, db: Path, work: Path, env: dict[str, str] | None = None) -> Gunicorn:
-    return Gunicorn(name, "wsgi:app", {
+def _server(name: str, root: Path, db: Path, work: Path, env: dict[str, str] | None = None,
+            app: str = "wsgi:app", workers: int = 2) -> Gunicorn:
+    return Gunicorn(name, app, {
         "OAISERVER_DATABASE": str(db.resolve()),
         "OAISERVER_INSTANCE_PATH": str(work / f"instance-{name}"),
         "OAISERVER_SECRET_KEY": "benchmark-secret",
         "OAISERVER_OAI_LOAD_DEMO": "false",
         **(env or {}),
-    }, root=root.resolve())
+    }, workers=workers, root=root.resolve())
 
 
 def compare(args: argparse.Namespace) -> dict:

@@ -21,7 +21,7 @@ import typing as t
 from pathlib import Path
 
 from bench.format_cost import _server
-from bench.serve import Gunicorn, get, median
+from bench.serve import REPO, Gunicorn, get, median
 
 #: The fixed body of the page-sized answer: about a page of 100 JATS records.
 PAGE_BYTES = 1_050_000
@@ -54,8 +54,7 @@ def run(args: argparse.Namespace) -> dict:
     servers: dict[str, tuple[Gunicorn, str]] = {}
     for answer, app, path in ANSWERS:
         for worker, env in WORKERS.items():
-            server = _server(f"{answer}-{worker}", Path(__file__).resolve().parent.parent, args.db, args.work, env)
-            server.app, server.workers = app, 1
+            server = _server(f"{answer}-{worker}", REPO, args.db, args.work, env, app=app, workers=1)
             servers[server.name] = (server, path)
     runs: dict[str, list[float]] = {name: [] for name in servers}
     shuffle = random.Random(args.seed).shuffle
