@@ -254,6 +254,16 @@ def test_codecs_report(files: list[Path], tmp_path: Path) -> None:
         assert today["stored_bytes"] < entry["codecs"]["lz4, no dictionary"]["stored_bytes"] < entry["xml_bytes"]
 
 
+def _database(tmp_path: Path, files: list[Path]) -> Path:
+    """A database under ``tmp_path`` with ``files`` ingested (default settings)."""
+    database = tmp_path / "db" / "oai.sqlite3"
+    writer = Ingester(db.connect_writer(database), REPOSITORY, CrosswalkSettings())
+    for path in files:
+        writer.save_file(path.read_bytes())
+    writer.db.close()
+    return database
+
+
 def test_the_side_by_side_harvest_comparison_runs(files: list[Path], tmp_path: Path) -> None:
     """bench.format_cost compare: two servers harvested in every format, round after round.
 
@@ -261,11 +271,7 @@ def test_the_side_by_side_harvest_comparison_runs(files: list[Path], tmp_path: P
     """
     from bench import format_cost
 
-    database = tmp_path / "db" / "oai.sqlite3"
-    writer = Ingester(db.connect_writer(database), REPOSITORY, CrosswalkSettings())
-    for path in files:
-        writer.save_file(path.read_bytes())
-    writer.db.close()
+    database = _database(tmp_path, files)
     out = tmp_path / "compare.json"
     repo = Path(format_cost.__file__).resolve().parent.parent
     format_cost.main(["compare", "--server", f"a={repo}:{database}", "--server", f"b={repo}:{database}",
@@ -281,13 +287,23 @@ def test_the_worker_cost_benchmark_runs(files: list[Path], tmp_path: Path) -> No
     """bench.worker_cost: three answers under both worker classes, each measured in every round."""
     from bench import worker_cost
 
-    database = tmp_path / "db" / "oai.sqlite3"
-    writer = Ingester(db.connect_writer(database), REPOSITORY, CrosswalkSettings())
-    writer.save_file(files[0].read_bytes())
-    writer.db.close()
+    database = _database(tmp_path, files[:1])
     out = tmp_path / "workers.json"
     worker_cost.main(["--db", str(database), "--work", str(tmp_path / "work"), "--rounds", "1",
                       "--requests", "4", "--out", str(out)])
     result = json.loads(out.read_text())
     assert set(result["runs"]) == {f"{a}-{w}" for a in ("tiny", "1mb", "identify") for w in ("gthread", "sync")}
     assert all(len(values) == 1 and values[0] > 0 for values in result["runs"].values())
+
+
+def test_the_compression_benchmark_runs(files: list[Path], tmp_path: Path) -> None:
+    """bench.compression_cost: each format's first page, each coder's time and size."""
+    from bench import compression_cost
+
+    database = _database(tmp_path, files[:1])
+    out = tmp_path / "compression.json"
+    compression_cost.main(["--db", str(database), "--repeat", "1", "--out", str(out)])
+    result = json.loads(out.read_text())
+    assert {"oai_dc", "jats"} <= set(result)
+    for entry in result.values():
+        assert all(0 < entry[name]["bytes"] < entry["page_bytes"] for name, _ in compression_cost.CODERS)
