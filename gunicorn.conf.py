@@ -6,11 +6,19 @@ without editing the file (docs/admin.md, "gunicorn").
 """
 from __future__ import annotations
 
+import collections
+import errno
 import os
+import re
+import selectors
 import socket
+import time
 import typing as t
+from concurrent import futures
+from dataclasses import dataclass
+from functools import partial
 
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.gthread import DEFAULT_WORKER_DATA_TIMEOUT, TConn, ThreadWorker
 
 # Past this many workers one SQLite file on one disk gains little, and memory adds up;
 # raise it with GUNICORN_WORKERS on a big machine.
@@ -40,6 +48,8 @@ bind = [b.strip() for b in os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").spl
 # (one per worker) or a slow reader took the server away, and a worker silent for `timeout`
 # while writing to a slow reader was killed mid-page. A gthread worker's threads each hold one
 # connection while the worker itself stays responsive; a thread costs little while it waits.
+# The shipped worker (MainLoopWorker, below) keeps that protection but answers the requests
+# that arrive whole, nearly all of them, without the threads' cost.
 # Measured on loopback (tests/integration/test_slow_clients.py): 50 slow-header sockets left
 # sync workers unavailable, and these settings answering every probe (docs/admin.md,
 # "Slow clients"). Behind nginx none of this matters: nginx buffers slow clients.
@@ -86,9 +96,233 @@ class PromptCloseThreadWorker(ThreadWorker):
         super().finish_request(conn, fs)
 
 
-# Behind nginx, which buffers slow clients, GUNICORN_WORKER_CLASS=sync serves each list page
-# with ~0.5 ms less CPU (no hand-over between threads; BENCHMARKS.md); one thread per worker.
-WORKER_CLASSES = {"gthread": PromptCloseThreadWorker, "sync": "sync"}
+#: What a peek at a new connection reads: a request whose headers (and body) fit in it can be
+#: answered at once; anything longer goes to a thread, as in gunicorn's gthread worker.
+PEEK_BYTES = 64 * 1024
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*([0-9]{1,12})[ \t]*(?:\r\n|$)")
+
+
+def _whole_request(data: bytes) -> bool:
+    """Whether ``data`` holds a whole HTTP/1 request: the headers, and the body they announce."""
+    end = data.find(b"\r\n\r\n")
+    if end < 0 or data.startswith(b"PRI "):  # unfinished, or HTTP/2's preface
+        return False
+    head = data[:end].lower()
+    if b"\r\ntransfer-encoding:" in head or b"\r\nexpect:" in head:
+        return False  # a chunked body, or a client waiting for "100 Continue"
+    length = _CONTENT_LENGTH.search(head)
+    return length is None or end + 4 + int(length.group(1)) <= len(data)
+
+
+class _NoWaitSocket:
+    """A client socket that never makes the worker's main thread wait for its client.
+
+    A request answered in the main thread is read and written through this (MainLoopWorker).
+    Its reads take what has arrived; its sends give the kernel what it takes now, and keep the
+    rest in order for the event loop to send as the client reads. Everything else is the
+    socket's own.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self.kept: collections.deque[memoryview] = collections.deque()
+
+    def recv(self, size: int, flags: int = 0) -> bytes:
+        """What has arrived, up to ``size`` bytes; b"" (the end) if nothing has.
+
+        The request was whole when peeked at; a parser that still wants more (a client that
+        sent a bare blank line, say) sees the end of the data instead of stopping the worker.
+        """
+        try:
+            return self._sock.recv(size, flags | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return b""
+
+    def sendall(self, data: t.Any, flags: int = 0) -> None:
+        """Send what the socket takes now; keep the rest (and everything after it) for later."""
+        # Kept as a view of the caller's bytes: immutable, so the view stays valid.
+        view = memoryview(data if isinstance(data, bytes) else bytes(data)).cast("B")
+        if not self.kept:
+            try:
+                while view:
+                    view = view[self._sock.send(view, flags | socket.MSG_DONTWAIT):]
+                return
+            except BlockingIOError:
+                pass
+        self.kept.append(view)
+
+    def sendfile(self, file: t.Any, offset: int = 0, count: int | None = None) -> int:
+        """Send a file's bytes like any others (the app sends none today: this keeps it non-blocking)."""
+        file.seek(offset)
+        data = file.read() if count is None else file.read(count)
+        self.sendall(data)
+        return len(data)
+
+    def __getattr__(self, name: str) -> t.Any:
+        return getattr(self._sock, name)
+
+
+@dataclass
+class _Sending:
+    """A response the main loop is still sending: the bytes left, and what follows once they are sent."""
+
+    conn: t.Any
+    kept: collections.deque[memoryview]
+    keep_alive: t.Any  # what gunicorn's handle() returned
+    deadline: float
+
+    def send_some(self) -> bool:
+        """Send until the socket would block; return whether anything was sent."""
+        sent_any = False
+        try:
+            while self.kept:
+                view = self.kept[0]
+                sent = self.conn.sock.send(view)
+                sent_any = True
+                if sent < len(view):
+                    self.kept[0] = view[sent:]
+                else:
+                    self.kept.popleft()
+        except BlockingIOError:
+            pass
+        return sent_any
+
+
+class MainLoopWorker(PromptCloseThreadWorker):
+    """A threaded worker that answers whole requests in its main thread and writes from its event loop.
+
+    gunicorn's gthread worker hands every connection to a pool thread and back, which costs
+    CPU on each request (the hand-over, a selector made per connection, the two threads taking
+    turns at the GIL: BENCHMARKS.md). A harvester's request arrives whole in one packet, so
+    this worker peeks at a new connection: a whole request is answered here, in the main thread,
+    and what of the response the socket does not take at once is sent by the event loop as the
+    client reads, so a slow reader holds neither the main thread nor a pool thread. The pool
+    threads keep what needs waiting: a request still arriving (slow headers, a body to come),
+    TLS, and the waiting close of a connection with unread bytes. A connection that sends
+    nothing waits in the event loop, not in a thread. A client that reads nothing of its response
+    for `timeout` seconds is disconnected.
+    """
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sending: dict[t.Any, _Sending] = {}
+
+    def accept(self, listener: t.Any) -> None:
+        """Accept a connection; answer it here if its request is whole, else wait for it or hand it to a thread."""
+        try:
+            client_sock, client_addr = listener.accept()
+        except OSError as e:
+            if e.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        conn = TConn(self.cfg, client_sock, client_addr, listener.getsockname())  # non-blocking
+        if self.cfg.is_ssl:
+            self.enqueue_req(conn)  # the handshake, and all reading, blocks: a thread's work
+            return
+        self._on_bytes(conn, first=True)
+
+    def _on_first_bytes(self, conn: t.Any, client: t.Any) -> None:
+        """A connection that had sent nothing when accepted is readable now."""
+        self.poller.unregister(client)
+        self.pending_conns.remove(conn)
+        self._on_bytes(conn, first=False)
+
+    def _on_bytes(self, conn: t.Any, first: bool) -> None:
+        """Answer a whole request here; wait in the event loop for a first byte; hand anything else to a thread."""
+        try:
+            data = conn.sock.recv(PEEK_BYTES, socket.MSG_PEEK)
+        except BlockingIOError:
+            data = None  # nothing yet
+        except OSError:
+            data = b""  # reset: nothing to answer
+        if data == b"":
+            self.nr_conns -= 1  # closed, or reset, before a request
+            conn.close()
+        elif data is None and first:
+            # The request is on its way (the handshake wakes accept before the data lands).
+            # Wait for it here rather than in a thread, for as long as a thread would.
+            conn.timeout = time.monotonic() + DEFAULT_WORKER_DATA_TIMEOUT
+            self.pending_conns.append(conn)
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_first_bytes, conn))
+        elif data is not None and _whole_request(data):
+            self._answer_here(conn)
+        else:
+            # A thread reads the rest as it comes, as in gthread (it waits for a first byte
+            # itself in the rare case that the readable event brought none).
+            conn.data_ready = data is not None
+            self.enqueue_req(conn)
+
+    def _answer_here(self, conn: t.Any) -> None:
+        """Answer the connection's request in this thread; leave what the socket did not take to the event loop."""
+        sock = conn.sock
+        conn.sock = held = _NoWaitSocket(sock)
+        conn.data_ready = True  # read already: gunicorn's handle() must not wait for it
+        try:
+            keep_alive = ThreadWorker.handle(self, conn)  # gunicorn's reading and answering
+        finally:
+            conn.sock = sock
+            unreader = getattr(conn.parser, "unreader", None)
+            if getattr(unreader, "sock", None) is held:
+                unreader.sock = sock  # a kept-alive connection's next request is read as usual
+        if not held.kept:
+            self._after_response(conn, keep_alive)
+            return
+        sock.setblocking(False)
+        sending = self.sending[sock] = _Sending(conn, held.kept, keep_alive, time.monotonic() + self.cfg.timeout)
+        self.poller.register(sock, selectors.EVENT_WRITE, partial(self._on_writable, sending))
+
+    def _on_writable(self, sending: _Sending, sock: t.Any) -> None:
+        """Send more of a kept response; once it is all sent, finish the connection."""
+        try:
+            if sending.send_some():
+                sending.deadline = time.monotonic() + self.cfg.timeout
+        except OSError:  # the client went away
+            sending.kept.clear()
+            sending.keep_alive = False
+        if sending.kept:
+            return
+        self.poller.unregister(sock)
+        del self.sending[sock]
+        sock.setblocking(True)
+        self._after_response(sending.conn, sending.keep_alive)
+
+    def _after_response(self, conn: t.Any, keep_alive: t.Any) -> None:
+        """Close the connection, or keep it alive, once its whole response is with the kernel."""
+        if keep_alive:
+            done: futures.Future[t.Any] = futures.Future()
+            done.set_result(keep_alive)
+            ThreadWorker.finish_request(self, conn, done)  # back to the poller, as gunicorn does
+        elif _nothing_unread(conn.sock):
+            self.nr_conns -= 1
+            conn.close()
+        else:
+            # gunicorn's waiting close (up to 2 s) must not hold the main thread.
+            closing = self.tpool.submit(conn.close, graceful=True)
+            closing.add_done_callback(lambda _: self.method_queue.defer(self._count_out))
+
+    def _count_out(self) -> None:
+        """A connection closed by a pool thread no longer counts (main thread)."""
+        self.nr_conns -= 1
+
+    def murder_pending(self) -> None:
+        """Close connections that sent nothing in time (as gunicorn does) and readers stalled for `timeout` seconds."""
+        super().murder_pending()
+        now = time.monotonic()
+        for sock, sending in [(s, w) for s, w in self.sending.items() if w.deadline <= now]:
+            self.log.info("Disconnecting %s: it read nothing of its response for %s s",
+                          sending.conn.client, self.cfg.timeout)
+            self.poller.unregister(sock)
+            del self.sending[sock]
+            self.nr_conns -= 1
+            sending.conn.close()
+
+
+
+# "gthread" is the shipped worker (MainLoopWorker). Behind nginx, which buffers slow clients,
+# GUNICORN_WORKER_CLASS=sync is gunicorn's sync worker, one thread each; it costs a list page
+# about 0.1-0.3 ms less CPU still (BENCHMARKS.md).
+WORKER_CLASSES = {"gthread": MainLoopWorker, "sync": "sync"}
 _worker_class_name = os.environ.get("GUNICORN_WORKER_CLASS", "").strip() or "gthread"
 if _worker_class_name not in WORKER_CLASSES:
     raise SystemExit(f"GUNICORN_WORKER_CLASS={_worker_class_name!r}: use one of {', '.join(WORKER_CLASSES)}")
@@ -96,13 +330,14 @@ worker_class = WORKER_CLASSES[_worker_class_name]
 workers = _env_int("GUNICORN_WORKERS", min(2 * _cpu_count() + 1, MAX_DEFAULT_WORKERS))
 # (gunicorn makes a sync worker with more than one thread a gthread worker.)
 threads = 1 if worker_class == "sync" else _env_int("GUNICORN_THREADS", 32)
-# A worker takes no more connections than it has threads: one whose threads are all held by
-# slow clients stops accepting, and the next connection goes to a worker with a free thread
-# (otherwise it would wait in that worker's queue behind the slow ones).
+# A worker takes no more connections than it has threads: one whose connections are all held
+# by slow clients stops accepting, and the next connection goes to another worker (otherwise
+# it would wait in that worker's queue behind the slow ones).
 worker_connections = threads
 
-# A worker whose main loop is silent this long is killed and replaced. (With threads a long
-# response does not silence it: the worker keeps signalling while a thread writes.)
+# A worker whose main loop is silent this long is killed and replaced. A long response does
+# not silence it: the event loop (or a thread) writes it as the client reads. A client that
+# reads nothing of its response for this long is disconnected (MainLoopWorker).
 timeout = _env_int("GUNICORN_TIMEOUT", 30)
 # On restart (SIGHUP, deploy) workers get this long to finish the pages they are sending.
 graceful_timeout = 30

@@ -61,16 +61,17 @@ def gunicorn(env: t.Mapping[str, str], workers: int = 2) -> t.Iterator[str]:
 
 
 @contextlib.contextmanager
-def shipped_gunicorn(env: t.Mapping[str, str], log: Path, cwd: Path = REPO,
-                     path: str = "/oai") -> t.Iterator[tuple[str, subprocess.Popen]]:
+def shipped_gunicorn(env: t.Mapping[str, str], log: Path, cwd: Path = REPO, path: str = "/oai",
+                     conf: Path = REPO / "gunicorn.conf.py") -> t.Iterator[tuple[str, subprocess.Popen]]:
     """Serve `wsgi:app` with gunicorn.conf.py as shipped (only GUNICORN_BIND set); yield (URL of ``path``, process).
 
     `wsgi.py` is the one in ``cwd`` (the repository's by default); the output goes to ``log``.
+    ``conf``: another settings file (one that runs the shipped one and adds a hook, say).
     """
     port = free_port()
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(REPO / "gunicorn.conf.py"), "wsgi:app"],
+            [sys.executable, "-m", "gunicorn", "-c", str(conf), "wsgi:app"],
             env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"}, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}{path}"

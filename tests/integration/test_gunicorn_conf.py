@@ -32,7 +32,7 @@ def test_workers_build_the_app_and_are_not_recycled_by_default(monkeypatch):
 
 def test_threaded_workers_take_no_more_connections_than_threads(monkeypatch):
     settings = _settings(monkeypatch)
-    assert (settings["worker_class"].__name__, settings["threads"], settings["keepalive"]) == ("PromptCloseThreadWorker", 32, 0)
+    assert (settings["worker_class"].__name__, settings["threads"], settings["keepalive"]) == ("MainLoopWorker", 32, 0)
     assert issubclass(settings["worker_class"], ThreadWorker)
     assert settings["worker_connections"] == settings["threads"]
     settings = _settings(monkeypatch, GUNICORN_THREADS="64")
@@ -43,7 +43,7 @@ def test_sync_workers_behind_a_proxy(monkeypatch):
     """GUNICORN_WORKER_CLASS=sync: gunicorn's sync worker, one thread (more would make it gthread)."""
     settings = _settings(monkeypatch, GUNICORN_WORKER_CLASS="sync", GUNICORN_THREADS="8")
     assert (settings["worker_class"], settings["threads"]) == ("sync", 1)
-    assert _settings(monkeypatch, GUNICORN_WORKER_CLASS="gthread")["worker_class"].__name__ == "PromptCloseThreadWorker"
+    assert _settings(monkeypatch, GUNICORN_WORKER_CLASS="gthread")["worker_class"].__name__ == "MainLoopWorker"
     with pytest.raises(SystemExit, match="GUNICORN_WORKER_CLASS='gevent'"):
         _settings(monkeypatch, GUNICORN_WORKER_CLASS="gevent")
 

@@ -1,0 +1,167 @@
+"""The shipped worker (MainLoopWorker, gunicorn.conf.py): whole requests answered in the main thread.
+
+A request that has arrived whole is read and answered by the worker's main thread, and what the
+socket does not take at once is sent by its event loop; a request still arriving goes to a pool
+thread, as in gunicorn's gthread worker. These tests show each path taken, and that neither a
+client that stops reading nor one that sends a blank line can hold the main thread.
+"""
+from __future__ import annotations
+
+import http.client
+import runpy
+import socket
+import subprocess
+import sys
+import threading
+import time
+import typing as t
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.issues import A, write_issue
+from tests.helpers.oai import REPO
+from tests.helpers.servers import shipped_gunicorn
+from tests.integration.test_slow_clients import shipped_env
+
+pytestmark = pytest.mark.integration
+
+PROBE_TIMEOUT = 3.0
+
+
+def recording_conf(tmp_path: Path) -> tuple[Path, Path]:
+    """A settings file: the shipped one, plus a hook that records which thread answered each request."""
+    record = tmp_path / "threads.txt"
+    conf = tmp_path / "recording.conf.py"
+    conf.write_text(
+        "import runpy, threading\n"
+        f"globals().update(runpy.run_path({str(REPO / 'gunicorn.conf.py')!r}))\n"
+        "def post_request(worker, req, environ, resp):\n"
+        "    main = threading.current_thread() is threading.main_thread()\n"
+        f"    with open({str(record)!r}, 'a') as out:\n"
+        "        out.write(('main' if main else 'pool') + ' ' + req.query + '\\n')\n")
+    return conf, record
+
+
+def identify(base: str) -> bytes:
+    """GET Identify within PROBE_TIMEOUT; its body."""
+    with urllib.request.urlopen(base + "?verb=Identify", timeout=PROBE_TIMEOUT) as response:
+        return response.read()
+
+
+def test_whole_requests_in_the_main_thread_requests_in_pieces_in_a_pool_thread(tmp_path):
+    conf, record = recording_conf(tmp_path)
+    with shipped_gunicorn(shipped_env(tmp_path, GUNICORN_WORKERS="1"), tmp_path / "gunicorn.log", conf=conf) as (base, _):
+        assert b"<Identify>" in identify(base)
+        url = urllib.parse.urlsplit(base)
+        with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+            sock.sendall(b"GET /oai?verb=ListMetadataFormats HTTP/1.1\r\n")
+            time.sleep(0.3)  # peeked at, unfinished: a pool thread reads the rest as it comes
+            sock.sendall(b"Host: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200") and b"<ListMetadataFormats>" in answer
+    answered = record.read_text().splitlines()  # (the first ones: the start-up check's Identify)
+    assert answered[-2:] == ["main verb=Identify", "pool verb=ListMetadataFormats"]
+    assert set(answered[:-1]) == {"main verb=Identify"}
+
+
+def within(seconds: float, work: t.Callable[[], t.Any]) -> t.Any:
+    """Run ``work`` in a thread; its result, or a failure if it has not returned after ``seconds``."""
+    results: list[t.Any] = []
+    thread = threading.Thread(target=lambda: results.append(work()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert results, f"still waiting after {seconds} s"
+    return results[0]
+
+
+def test_reads_in_the_main_thread_never_wait():
+    """A parser that wants more than the peeked request gets the end of the data, not a wait."""
+    no_wait_socket = runpy.run_path(str(REPO / "gunicorn.conf.py"))["_NoWaitSocket"]
+    ours, client = socket.socketpair()
+    with ours, client:
+        client.sendall(b"GET / HTTP/1.1\r\n\r\n")
+        sock = no_wait_socket(ours)
+        assert within(2, lambda: sock.recv(8192)) == b"GET / HTTP/1.1\r\n\r\n"
+        assert within(2, lambda: sock.recv(8192)) == b""  # nothing more has arrived: the end, at once
+        assert ours.gettimeout() is None  # the socket itself still blocks, for the pool threads
+
+
+def test_sends_in_the_main_thread_never_wait():
+    """What the kernel does not take at once is kept, in order, for the event loop."""
+    no_wait_socket = runpy.run_path(str(REPO / "gunicorn.conf.py"))["_NoWaitSocket"]
+    ours, client = socket.socketpair()
+    with ours, client:
+        sock = no_wait_socket(ours)
+        first, second = b"a" * 8_000_000, b"b" * 10
+        within(2, lambda: (sock.sendall(first), sock.sendall(second)))
+        assert sock.kept and bytes(sock.kept[-1]) == second  # 8 MB: more than the socket takes
+        received = bytearray()
+
+        def read_all() -> None:
+            while len(received) < len(first) + len(second):
+                received.extend(client.recv(1 << 20))
+
+        reader = threading.Thread(target=read_all, daemon=True)
+        reader.start()
+        for view in sock.kept:  # what the event loop would send
+            ours.sendall(view)
+        reader.join(timeout=10)
+    assert received == first + second
+
+
+def big_page_instance(tmp_path: Path, **env: str) -> dict[str, str]:
+    """An instance holding one list page of ~17 MB (oai_dc), more than any socket buffer takes."""
+    issue = write_issue(tmp_path / "large.xml", [A(f"L-{i}", abstract="<p>" + "w" * 700_000 + "</p>")
+                                                 for i in range(24)])
+    env = shipped_env(tmp_path, OAISERVER_OAI_PAGE_MAX_BYTES=str(64 * 1024 * 1024), **env)
+    subprocess.run([sys.executable, "-m", "oaiserver.cli", "ingest", "--quiet", issue], env=env, check=True)
+    return env
+
+
+def test_a_reader_that_stops_holds_nothing_and_is_let_go(tmp_path):
+    """One worker: a client stops reading a 17 MB page; others are answered meanwhile, and it is let go after `timeout`."""
+    env = big_page_instance(tmp_path, GUNICORN_WORKERS="1", GUNICORN_TIMEOUT="2")
+    with shipped_gunicorn(env, tmp_path / "gunicorn.log") as (base, _):
+        url = urllib.parse.urlsplit(base)
+        stalled = socket.socket()
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
+        stalled.settimeout(15)
+        stalled.connect((url.hostname, url.port))
+        with stalled:
+            stalled.sendall(b"GET /oai?verb=ListRecords&metadataPrefix=oai_dc HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            b"Accept-Encoding: identity\r\nConnection: close\r\n\r\n")
+            time.sleep(0.5)  # the page is built, and the sockets' buffers are full
+            assert b"<Identify>" in identify(base)  # neither the main thread nor a pool thread is held
+            time.sleep(3.5)  # past the timeout of 2 s (checked once a second) with nothing read
+            received, started = 0, time.monotonic()
+            try:
+                while chunk := stalled.recv(1 << 20):
+                    received += len(chunk)
+            except ConnectionResetError:
+                pass
+            drained = time.monotonic() - started
+    assert 0 < received < 12_000_000  # what was in the buffers, then the end
+    assert drained < 10
+    assert "read nothing of its response for 2 s" in (tmp_path / "gunicorn.log").read_text()
+
+
+def test_kept_alive_connections_are_served(tmp_path):
+    """With keep-alive turned on (GUNICORN_CMD_ARGS), three requests on one connection are answered."""
+    # More connections than threads: gunicorn keeps none alive otherwise.
+    env = shipped_env(tmp_path, GUNICORN_WORKERS="1", GUNICORN_CMD_ARGS="--keep-alive 5 --worker-connections 64")
+    with shipped_gunicorn(env, tmp_path / "gunicorn.log") as (base, _):
+        url = urllib.parse.urlsplit(base)
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=PROBE_TIMEOUT)
+        sockets = []
+        for _ in range(3):
+            connection.request("GET", "/oai?verb=Identify")
+            response = connection.getresponse()
+            assert response.status == 200 and b"<Identify>" in response.read()
+            sockets.append(connection.sock)
+        connection.close()
+    assert sockets[0] is not None and sockets.count(sockets[0]) == 3
