@@ -1,6 +1,6 @@
 """What gunicorn's worker classes cost a request: worker CPU per answer, shipped gthread against sync.
 
-    python -m bench.worker_cost --db DB --work DIR --rounds 12 --requests 300 --out R.json
+    python -m bench.worker_cost --db DB --work DIR --rounds 12 --requests 300 [--tree NAME=TREE] --out R.json
 
 Serves three answers, each under the shipped ``gunicorn.conf.py`` twice (its threaded worker, and
 ``GUNICORN_WORKER_CLASS=sync``), one worker per server: a WSGI app that answers 5 bytes (what
@@ -8,7 +8,8 @@ gunicorn and a loopback connection cost by themselves), one that answers a fixed
 sending a list page of 100 JATS records costs), and oaiserver's Identify on ``DB``. In each round
 every server gets ``--requests`` requests, one after another on new connections (as harvesters
 send them), the servers in a shuffled order; the result is each server's median over the rounds
-of the worker's CPU per request, in microseconds.
+of the worker's CPU per request, in microseconds. ``--tree NAME=TREE`` also measures the shipped
+worker of another checkout (an older version, say) as ``<answer>-NAME``.
 """
 from __future__ import annotations
 
@@ -52,9 +53,11 @@ def run(args: argparse.Namespace) -> dict:
     """Measure every answer under both worker classes; worker CPU µs per request."""
     args.work.mkdir(parents=True, exist_ok=True)
     servers: dict[str, tuple[Gunicorn, str]] = {}
+    trees = [(worker, REPO, env) for worker, env in WORKERS.items()]
+    trees += [(name, Path(tree), {}) for name, tree in (spec.split("=", 1) for spec in args.tree)]
     for answer, app, path in ANSWERS:
-        for worker, env in WORKERS.items():
-            server = _server(f"{answer}-{worker}", REPO, args.db, args.work, env, app=app, workers=1)
+        for worker, root, env in trees:
+            server = _server(f"{answer}-{worker}", root, args.db, args.work, env, app=app, workers=1)
             servers[server.name] = (server, path)
     runs: dict[str, list[float]] = {name: [] for name in servers}
     shuffle = random.Random(args.seed).shuffle
@@ -88,6 +91,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tree", action="append", default=[], metavar="NAME=TREE",
+                        help="also the shipped worker of another checkout")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     result = run(args)

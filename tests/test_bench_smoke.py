@@ -284,15 +284,16 @@ def test_the_side_by_side_harvest_comparison_runs(files: list[Path], tmp_path: P
 
 
 def test_the_worker_cost_benchmark_runs(files: list[Path], tmp_path: Path) -> None:
-    """bench.worker_cost: three answers under both worker classes, each measured in every round."""
+    """bench.worker_cost: three answers under both worker classes and another tree's, each measured in every round."""
     from bench import worker_cost
+    from bench.serve import REPO
 
     database = _database(tmp_path, files[:1])
     out = tmp_path / "workers.json"
     worker_cost.main(["--db", str(database), "--work", str(tmp_path / "work"), "--rounds", "1",
-                      "--requests", "4", "--out", str(out)])
+                      "--requests", "4", "--tree", f"other={REPO}", "--out", str(out)])
     result = json.loads(out.read_text())
-    assert set(result["runs"]) == {f"{a}-{w}" for a in ("tiny", "1mb", "identify") for w in ("gthread", "sync")}
+    assert set(result["runs"]) == {f"{a}-{w}" for a in ("tiny", "1mb", "identify") for w in ("gthread", "sync", "other")}
     assert all(len(values) == 1 and values[0] > 0 for values in result["runs"].values())
 
 
