@@ -263,7 +263,7 @@ class MainLoopWorker(PromptCloseThreadWorker):
         finally:
             conn.sock = sock
             unreader = getattr(conn.parser, "unreader", None)
-            if getattr(unreader, "sock", None) is held:
+            if unreader is not None and getattr(unreader, "sock", None) is held:
                 unreader.sock = sock  # a kept-alive connection's next request is read as usual
         if not held.kept:
             self._after_response(conn, keep_alive)
