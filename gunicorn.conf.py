@@ -199,8 +199,8 @@ class MainLoopWorker(PromptCloseThreadWorker):
     client reads, so a slow reader holds neither the main thread nor a pool thread. The pool
     threads keep what needs waiting: a request still arriving (slow headers, a body to come),
     TLS, and the waiting close of a connection with unread bytes. A connection that sends
-    nothing waits in the event loop, not in a thread. A client that reads nothing of its response
-    for `timeout` seconds is disconnected.
+    nothing waits in the event loop, not in a thread. A client that reads nothing of a response
+    the event loop is sending for `timeout` seconds is disconnected.
     """
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
@@ -316,7 +316,6 @@ class MainLoopWorker(PromptCloseThreadWorker):
             del self.sending[sock]
             self.nr_conns -= 1
             sending.conn.close()
-
 
 
 # "gthread" is the shipped worker (MainLoopWorker). Behind nginx, which buffers slow clients,
