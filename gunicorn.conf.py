@@ -10,6 +10,7 @@ import collections
 import errno
 import os
 import re
+import select
 import selectors
 import socket
 import time
@@ -206,6 +207,22 @@ class MainLoopWorker(PromptCloseThreadWorker):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self.sending: dict[t.Any, _Sending] = {}
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        """Listen (or stop) as gunicorn does, but woken alone: one new connection wakes one worker.
+
+        Every worker waits on the same listening sockets; without EPOLLEXCLUSIVE (Linux 4.5+) each
+        connection wakes them all, and all but one find nothing to accept: a turn of the event
+        loop each, for nothing (BENCHMARKS.md).
+        """
+        was = self._accepting
+        super().set_accept_enabled(enabled)
+        epoll = getattr(self.poller, "_selector", None)  # the select.epoll of an EpollSelector
+        if not enabled or was or not isinstance(epoll, select.epoll) or not hasattr(select, "EPOLLEXCLUSIVE"):
+            return
+        for listener in self.sockets:
+            epoll.unregister(listener.fileno())  # an exclusive wait cannot be set by modifying one
+            epoll.register(listener.fileno(), select.EPOLLIN | select.EPOLLEXCLUSIVE)
 
     def accept(self, listener: t.Any) -> None:
         """Accept a connection; answer it here if its request is whole, else wait for it or hand it to a thread."""

@@ -8,7 +8,9 @@ client that stops reading nor one that sends a blank line can hold the main thre
 from __future__ import annotations
 
 import http.client
+import os
 import runpy
+import select
 import socket
 import subprocess
 import sys
@@ -165,3 +167,29 @@ def test_kept_alive_connections_are_served(tmp_path):
             sockets.append(connection.sock)
         connection.close()
     assert sockets[0] is not None and sockets.count(sockets[0]) == 3
+
+
+def epoll_masks(pid: int) -> list[int]:
+    """The event masks of everything the process's epoll instances watch (Linux /proc fdinfo)."""
+    masks = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            if os.readlink(fd) != "anon_inode:[eventpoll]":
+                continue
+            info = (Path(f"/proc/{pid}/fdinfo") / fd.name).read_text()
+        except OSError:
+            continue  # closed meanwhile
+        masks += [int(line.split("events:")[1].split()[0], 16) for line in info.splitlines() if line.startswith("tfd:")]
+    return masks
+
+
+@pytest.mark.skipif(not hasattr(select, "EPOLLEXCLUSIVE"), reason="Linux's epoll only")
+def test_a_new_connection_wakes_one_worker(tmp_path):
+    """Each worker waits on the listening socket with EPOLLEXCLUSIVE, so a connection wakes one of them, not all."""
+    with shipped_gunicorn(shipped_env(tmp_path, GUNICORN_WORKERS="2"), tmp_path / "gunicorn.log") as (base, proc):
+        assert b"<Identify>" in identify(base)
+        workers = [int(pid) for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        assert len(workers) == 2
+        for pid in workers:
+            exclusive = [mask for mask in epoll_masks(pid) if mask & select.EPOLLEXCLUSIVE]
+            assert exclusive and all(mask & select.EPOLLIN for mask in exclusive), (pid, epoll_masks(pid))
