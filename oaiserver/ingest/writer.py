@@ -231,7 +231,8 @@ class Writer:
             # The source changed in a way no format shows: keep the datestamp.
             writes.quiet.append((source_hash, article_json, issue_id, row[0]))
             return "unchanged"
-        header = render_header(identifier, datestamp, [s.spec for s in rendered.sets], False)
+        specs = [info.spec for info in rendered.sets]
+        header = render_header(identifier, datestamp, specs, False)
         values = (identifier, datestamp, 0, 0, issue_id, prepared.journal_key, prepared.article_key,
                   source_hash, rendered.content_hash, article_json, header, checksum(header))
         if row is None:
@@ -241,10 +242,9 @@ class Writer:
             record_id = row[0]
             writes.updated.append((*values, record_id))
         writes.renditions.extend(
-            (record_id, prefix, data, crc) for prefix, (data, crc) in rendered.renditions.items())
-        writes.members.extend((info.spec, datestamp, identifier, record_id) for info in rendered.sets)
-        writes.listed[record_id] = list_sizes.lists_of(False, [info.spec for info in rendered.sets],
-                                                       rendered.renditions)
+            [(record_id, prefix, data, crc) for prefix, (data, crc) in rendered.renditions.items()])
+        writes.members.extend([(spec, datestamp, identifier, record_id) for spec in specs])
+        writes.listed[record_id] = list_sizes.lists_of(False, specs, rendered.renditions)
         for info in rendered.sets:
             writes.sets[info.spec] = (info.spec, info.name, info.description)
         return "added" if row is None else "updated"

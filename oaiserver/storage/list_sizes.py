@@ -246,11 +246,20 @@ class ListSizeKeeper:
             unknown = [i for i in self.changed if i not in known]
             if unknown:
                 self._count(1, unknown)
-            # The records of an issue are mostly in the same lists: counted by their lists first.
-            alike = collections.Counter([known[i] for i in self.changed if i in known])
+            # Most records are rendered in the same formats: their sets are counted by formats
+            # first (Counter.update counts in C), and each count is spread over the formats once.
+            scopes_by_kinds: dict[tuple[str, ...], collections.Counter[str]] = {}
+            for i in self.changed:
+                lists = known.get(i)
+                if lists is not None:
+                    scopes, kinds = lists
+                    counter = scopes_by_kinds.get(kinds)
+                    if counter is None:
+                        counter = scopes_by_kinds[kinds] = collections.Counter()
+                    counter.update(scopes)
             sizes: dict[tuple[str, str], int] = {}
-            for (scopes, kinds), records in alike.items():
-                for scope in scopes:
+            for kinds, counter in scopes_by_kinds.items():
+                for scope, records in counter.items():
                     for kind in kinds:
                         sizes[scope, kind] = sizes.get((scope, kind), 0) + records
             if sizes:
