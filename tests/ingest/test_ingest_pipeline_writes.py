@@ -21,6 +21,7 @@ from oaiserver import cli
 from oaiserver.storage import db, list_sizes, packing
 from oaiserver.ingest import Counts, Ingester, IngestError, parse_issue, pipeline, writes
 from tests.helpers.issues import A, issue
+from tests.helpers.list_sizes import records_read_back
 
 REPOSITORY = "oaiserver.localhost"
 BASE = f"oai:{REPOSITORY}:1234-5679/"
@@ -190,15 +191,7 @@ def test_the_writer_counts_what_it_wrote_without_reading_it_back(tmp_path: Path,
     scratch, also with a file that fails in the group and after a withdrawal and a restore.
     """
     monkeypatch.setattr(pipeline, "GROUP_SECONDS", 3600)  # one group, whatever the machine's speed
-    read_back: list[int] = []
-    real_count = list_sizes.ListSizeKeeper._count
-
-    def counting(keeper: list_sizes.ListSizeKeeper, sign: int, ids: list[int]) -> None:
-        if sign > 0:
-            read_back.extend(ids)
-        real_count(keeper, sign, ids)
-
-    monkeypatch.setattr(list_sizes.ListSizeKeeper, "_count", counting)
+    read_back = records_read_back(monkeypatch)
     files = [
         issue([A("A-1"), A("A-2"), A("A-3")], number="1"),
         issue([A("B-1"), A("B-2", subject="Nursing")], number="2"),

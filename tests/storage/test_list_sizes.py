@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oaiserver.storage import db, list_sizes
+from tests.helpers.list_sizes import records_read_back
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # The schema as the code at 7daa00f made it: eleven triggers assembled in Python.
@@ -242,15 +243,7 @@ def test_records_said_written_are_counted_by_the_rule_without_reading_them_back(
     conn = new_database()
     fill(conn)  # records counted by the triggers before
     keeper = list_sizes.ListSizeKeeper(conn)
-    read_back: list[int] = []
-    real_count = list_sizes.ListSizeKeeper._count
-
-    def counting(self: list_sizes.ListSizeKeeper, sign: int, ids: list[int]) -> None:
-        if sign > 0:
-            read_back.extend(ids)
-        real_count(self, sign, ids)
-
-    monkeypatch.setattr(list_sizes.ListSizeKeeper, "_count", counting)
+    read_back = records_read_back(monkeypatch)
     datestamp = DATES[2]
     conn.execute("BEGIN IMMEDIATE")
     for number in range(10, 22):
