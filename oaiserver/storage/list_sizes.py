@@ -189,9 +189,10 @@ class ListSizeKeeper:
     The items of an existing record are taken away before its first change, and the items of
     every changed or new record are added back, as they then are, by :meth:`settle`, right
     before the commit: a few set-based statements per transaction instead of two trigger
-    statements per changed row. Meanwhile the triggers are held (a row in list_size_hold,
-    never committed). Whatever changes a record's datestamp, deletion, renditions or sets
-    must say so here first.
+    statements per changed row. A record whose writer said what it wrote (:meth:`written`)
+    is added back without being read again. Meanwhile the triggers are held (a row in
+    list_size_hold, never committed). Whatever changes a record's datestamp, deletion,
+    renditions or sets must say so here first.
     """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
