@@ -10,6 +10,7 @@ takes None, padding and characters XML cannot carry.
 """
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -99,6 +100,7 @@ def orcid_check_digit(base_digits: str) -> str:
     return "X" if result == 10 else str(result)
 
 
+@functools.lru_cache(maxsize=1024)  # each author's, asked by several formats in a row
 def orcid_uri(value: str | None) -> str | None:
     """Return ``https://orcid.org/<id>`` for a stored ORCID iD (bare or as that URL), else None."""
     text = clean(value)

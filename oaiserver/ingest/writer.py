@@ -22,6 +22,7 @@ from oaiserver.protocol.datestamps import format_datestamp
 from oaiserver.ingest.headers import render_header
 from oaiserver.ingest.prepare import Prepared, PreparedIssue
 from oaiserver.ingest.writes import RecordWrites
+from oaiserver.storage import list_sizes
 from oaiserver.storage.list_sizes import ListSizeKeeper
 from oaiserver.storage import db, timeline
 from oaiserver.storage.integrity import checksum
@@ -230,7 +231,8 @@ class Writer:
             # The source changed in a way no format shows: keep the datestamp.
             writes.quiet.append((source_hash, article_json, issue_id, row[0]))
             return "unchanged"
-        header = render_header(identifier, datestamp, [s.spec for s in rendered.sets], False)
+        specs = [info.spec for info in rendered.sets]
+        header = render_header(identifier, datestamp, specs, False)
         values = (identifier, datestamp, 0, 0, issue_id, prepared.journal_key, prepared.article_key,
                   source_hash, rendered.content_hash, article_json, header, checksum(header))
         if row is None:
@@ -240,8 +242,9 @@ class Writer:
             record_id = row[0]
             writes.updated.append((*values, record_id))
         writes.renditions.extend(
-            (record_id, prefix, data, crc) for prefix, (data, crc) in rendered.renditions.items())
-        writes.members.extend((info.spec, datestamp, identifier, record_id) for info in rendered.sets)
+            [(record_id, prefix, data, crc) for prefix, (data, crc) in rendered.renditions.items()])
+        writes.members.extend([(spec, datestamp, identifier, record_id) for spec in specs])
+        writes.listed[record_id] = list_sizes.lists_of(False, specs, rendered.renditions)
         for info in rendered.sets:
             writes.sets[info.spec] = (info.spec, info.name, info.description)
         return "added" if row is None else "updated"
@@ -269,6 +272,7 @@ class Writer:
         self.conn.execute(
             "UPDATE record_sets SET datestamp = ? WHERE record_id = ?", (datestamp, record_id)
         )
+        self._lists.written(record_id, list_sizes.lists_of(True, specs, ()))
         self._touched.append(record_id)
 
     def withdraw(self, identifier: str) -> str:
@@ -348,8 +352,7 @@ class Writer:
             datestamp = format_datestamp(self.clock())
             yield datestamp
             if commit:
-                self._restamp({datestamp: self._touched})
-                self._lists.settle()
+                self._lists.settle(self._restamp({datestamp: self._touched}))
 
     # ------------------------------------------------------------------ groups of files
 
@@ -391,8 +394,7 @@ class Writer:
             timeline.rollback(self.conn)
             return
         with timeline.write_transaction(self.conn, changes_data=True, begin=_begun, delay=self.delay):
-            self._restamp(self._stamped)
-            self._lists.settle()
+            self._lists.settle(self._restamp(self._stamped))
 
     def abandon_group(self) -> None:
         """Roll the open group back (nothing of its files is written)."""
@@ -405,7 +407,7 @@ class Writer:
         # One file of a group: a savepoint, so that a failing (or dry-run) file leaves the
         # others of its group as they were, and the list-size bookkeeping with it.
         assert self._group is not None
-        lists = (dict(self._lists.changed), self._lists.held)
+        lists = self._lists.mark()
         self._touched = []
         datestamp = format_datestamp(self.clock())
         self.conn.execute("SAVEPOINT file")
@@ -417,7 +419,7 @@ class Writer:
             if self.conn.in_transaction:  # else SQLite rolled the whole group back itself
                 self.conn.execute("ROLLBACK TO file")
                 self.conn.execute("RELEASE file")
-            self._lists.changed, self._lists.held = lists
+            self._lists.back_to(lists)
             if not isinstance(error, _DryRun):
                 raise
             return
@@ -425,8 +427,8 @@ class Writer:
         self._stamped.setdefault(datestamp, []).extend(self._touched)
         self._group.files += 1
 
-    def _restamp(self, stamped: dict[str, list[int]]) -> None:
-        """Give the records this transaction changed the time of its commit, not of its start.
+    def _restamp(self, stamped: dict[str, list[int]]) -> str:
+        """Give the records this transaction changed the time of its commit, not of its start; return that datestamp.
 
         ``stamped`` holds the records by the datestamp they were written with. A harvest that
         did not see them (it read before the commit) has a responseDate no later than the
@@ -454,6 +456,8 @@ class Writer:
                 "WHERE record_id IN (SELECT value FROM json_each(?)) AND datestamp = ?",
                 (committed, ids, started),
             )
+        # Every record changed (each is in ``stamped``) and its set memberships now carry it.
+        return committed
 
 
 class _DryRun(Exception):

@@ -13,7 +13,7 @@ import sqlite3
 import typing as t
 from dataclasses import dataclass, field
 
-from oaiserver.storage.list_sizes import ListSizeKeeper
+from oaiserver.storage.list_sizes import Lists, ListSizeKeeper
 from oaiserver.storage.packing import is_packed
 
 #: Parameters per statement: SQLite allows 32,766 since 3.32, 999 before.
@@ -40,6 +40,8 @@ class RecordWrites:
     renditions: list[tuple[int, str, bytes, int]] = field(default_factory=list)  # (record_id, prefix, stored, crc)
     members: list[tuple[str, str, str, int]] = field(default_factory=list)  # record_sets rows
     sets: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)  # spec -> row, last wins
+    # The lists (list_sizes.lists_of) of each record inserted or updated, for the keeper.
+    listed: dict[int, Lists] = field(default_factory=dict)
 
     def write(self, conn: sqlite3.Connection, lists: ListSizeKeeper) -> list[int]:
         """Write everything in order; return the ids of the records that got new output."""
@@ -76,6 +78,8 @@ class RecordWrites:
             "WHERE name IS NOT excluded.name OR description IS NOT excluded.description",
             list(self.sets.values()),
         )
+        for record_id, lists_of_record in self.listed.items():
+            lists.written(record_id, lists_of_record)
         return changed + added
 
 

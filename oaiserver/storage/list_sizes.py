@@ -18,6 +18,7 @@ which holds the triggers and counts the records it changes set-based; :func:`rec
 """
 from __future__ import annotations
 
+import collections
 import functools
 import importlib.resources
 import json
@@ -188,19 +189,25 @@ class ListSizeKeeper:
     The items of an existing record are taken away before its first change, and the items of
     every changed or new record are added back, as they then are, by :meth:`settle`, right
     before the commit: a few set-based statements per transaction instead of two trigger
-    statements per changed row. Meanwhile the triggers are held (a row in list_size_hold,
-    never committed). Whatever changes a record's datestamp, deletion, renditions or sets
-    must say so here first.
+    statements per changed row. A record whose writer said what it wrote (:meth:`written`)
+    is added back without being read again. Meanwhile the triggers are held (a row in
+    list_size_hold, never committed). Whatever changes a record's datestamp, deletion,
+    renditions or sets must say so here first.
     """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.changed: dict[int, None] = {}  # ordered set of record ids
         self.held = False
+        # The lists of changed records as their writer wrote them (:meth:`written`), by id.
+        self.known: dict[int, Lists] = {}
 
     def before_change(self, ids: t.Iterable[int]) -> None:
         """Take away the items of existing records about to change (once per transaction)."""
-        fresh = [i for i in dict.fromkeys(ids) if i not in self.changed]
+        ids = dict.fromkeys(ids)
+        for i in ids:  # whatever was said of them no longer holds
+            self.known.pop(i, None)
+        fresh = [i for i in ids if i not in self.changed]
         if not fresh:
             return
         self._hold()
@@ -212,11 +219,55 @@ class ListSizeKeeper:
         self._hold()
         self.changed.update(dict.fromkeys(ids))
 
-    def settle(self) -> None:
-        """Add back the items of every record noted, and release the triggers."""
+    def written(self, record_id: int, lists: Lists) -> None:
+        """Say which lists a record just noted (:meth:`before_change`, :meth:`added`) is in as written: :func:`lists_of`.
+
+        :meth:`settle` given the datestamp then counts it without reading it back, unless
+        :meth:`before_change` hears of it again first.
+        """
+        self.known[record_id] = lists
+
+    def mark(self) -> tuple[dict[int, None], bool, dict[int, Lists]]:
+        """What the keeper holds now, for :meth:`back_to` (a savepoint rolled back)."""
+        return dict(self.changed), self.held, dict(self.known)
+
+    def back_to(self, mark: tuple[dict[int, None], bool, dict[int, Lists]]) -> None:
+        """Forget what was noted since :meth:`mark` gave ``mark``."""
+        self.changed, self.held, self.known = mark
+
+    def settle(self, datestamp: str | None = None) -> None:
+        """Add back the items of every record noted, and release the triggers.
+
+        ``datestamp``: the one every noted record and its set memberships now carry (the
+        ingest writer stamps all it changed with its commit's); the records whose lists were
+        said (:meth:`written`) are then counted here, the others read back.
+        """
         if self.changed:
-            self._count(1, list(self.changed))
+            known = self.known if datestamp is not None else {}
+            unknown = [i for i in self.changed if i not in known]
+            if unknown:
+                self._count(1, unknown)
+            # Most records are rendered in the same formats: their sets are counted by formats
+            # first (Counter.update counts in C), and each count is spread over the formats once.
+            scopes_by_kinds: dict[tuple[str, ...], collections.Counter[str]] = {}
+            for i in self.changed:
+                lists = known.get(i)
+                if lists is not None:
+                    scopes, kinds = lists
+                    counter = scopes_by_kinds.get(kinds)
+                    if counter is None:
+                        counter = scopes_by_kinds[kinds] = collections.Counter()
+                    counter.update(scopes)
+            sizes: dict[tuple[str, str], int] = {}
+            for kinds, counter in scopes_by_kinds.items():
+                for scope, records in counter.items():
+                    for kind in kinds:
+                        sizes[scope, kind] = sizes.get((scope, kind), 0) + records
+            if sizes:
+                # In key order, as the statement of _count adds its rows.
+                self.conn.executemany(_ADD_SIZE, [(s, p, datestamp, n) for (s, p), n in sorted(sizes.items())])
             self.changed = {}
+        self.known = {}
         if self.held:
             self.conn.execute("DELETE FROM list_size_hold")
             self.held = False
@@ -228,6 +279,22 @@ class ListSizeKeeper:
 
     def _count(self, sign: int, ids: list[int]) -> None:
         self.conn.execute(_keeper_statement(sign), {"ids": json.dumps(ids)})
+
+
+#: A record's lists: it is an item of (set_spec, prefix) for each set_spec of the first and prefix of the second.
+Lists = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def lists_of(deleted: bool, set_specs: t.Iterable[str], prefixes: t.Iterable[str]) -> Lists:
+    """The lists a record is an item of, by the rule (``ITEMS`` in Python).
+
+    ``set_specs``: the sets it belongs to; ``prefixes``: the formats it is rendered in.
+    """
+    return ("", *set_specs), ("",) if deleted else tuple(prefixes)
+
+
+_ADD_SIZE = ("INSERT INTO list_sizes (set_spec, prefix, datestamp, n) VALUES (?, ?, ?, ?) "
+             "ON CONFLICT (set_spec, prefix, datestamp) DO UPDATE SET n = n + excluded.n")
 
 
 @functools.lru_cache(maxsize=2)

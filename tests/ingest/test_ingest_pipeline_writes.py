@@ -19,8 +19,9 @@ import pytest
 from metadata_formats import CrosswalkSettings
 from oaiserver import cli
 from oaiserver.storage import db, list_sizes, packing
-from oaiserver.ingest import Counts, Ingester, parse_issue, pipeline, writes
+from oaiserver.ingest import Counts, Ingester, IngestError, parse_issue, pipeline, writes
 from tests.helpers.issues import A, issue
+from tests.helpers.list_sizes import records_read_back
 
 REPOSITORY = "oaiserver.localhost"
 BASE = f"oai:{REPOSITORY}:1234-5679/"
@@ -179,6 +180,47 @@ def test_the_worker_pipeline_writes_what_a_serial_ingest_writes(tmp_path: Path, 
         dumps.append(dump(store.conn))
         store.db.close()
     assert dumps[0] == dumps[1]
+
+
+def test_the_writer_counts_what_it_wrote_without_reading_it_back(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records added, changed, deleted and back again in one group of files: counted as written, exactly.
+
+    The keeper counts the records the writer says it wrote (list_sizes.lists_of) at the
+    commit's datestamp, instead of reading them back: the counts are those of a count from
+    scratch, also with a file that fails in the group and after a withdrawal and a restore.
+    """
+    monkeypatch.setattr(pipeline, "GROUP_SECONDS", 3600)  # one group, whatever the machine's speed
+    read_back = records_read_back(monkeypatch)
+    files = [
+        issue([A("A-1"), A("A-2"), A("A-3")], number="1"),
+        issue([A("B-1"), A("B-2", subject="Nursing")], number="2"),
+        issue([A("A-1", title="Retitled"), A("A-3"), A("A-4")], number="1"),
+        b"<not-an-issue",
+        issue([A("B-1"), A("B-2", subject="Basic Sciences")], number="2"),
+        issue([A("C-1")], number="3"),
+        issue([A("A-2"), A("A-4")], number="1"),
+        issue([A("C-1", content_type="Review Article")], number="3"),
+    ]
+    assert len(files) >= pipeline.MIN_FILES_FOR_WORKERS  # prepared by workers, saved in one group
+    inputs = [(f"file{n}", data) for n, data in enumerate(files)]
+    store = open_store(tmp_path / "oai.sqlite3")
+    outcomes: list[Counts | type[Exception]] = []
+    for _name, work in store.ingest_files(inputs, lambda name, data: data, count=len(inputs), workers=2):
+        try:
+            outcomes.append(work())
+        except IngestError as error:
+            outcomes.append(type(error))
+    assert outcomes == [
+        Counts(added=3), Counts(added=2), Counts(added=1, updated=1, unchanged=1, deleted=1), IngestError,
+        Counts(updated=1, unchanged=1), Counts(added=1), Counts(updated=1, unchanged=1, deleted=2),
+        Counts(updated=1),
+    ]
+    assert_exact(store.conn)
+    assert store.withdraw(BASE + "A-4") == "withdrawn"
+    assert store.restore(BASE + "A-4") == "restored"
+    assert_exact(store.conn)
+    assert read_back == []
 
 
 def test_bulk_ingest_relaxes_sync_only_while_it_runs(store: Ingester, tmp_path: Path) -> None:

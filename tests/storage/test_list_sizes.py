@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oaiserver.storage import db, list_sizes
+from tests.helpers.list_sizes import records_read_back
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # The schema as the code at 7daa00f made it: eleven triggers assembled in Python.
@@ -230,6 +231,37 @@ def through_keeper(conn: sqlite3.Connection, ops: list[tuple[t.Any, ...]]) -> No
         conn.execute("ROLLBACK")
         return
     conn.execute("COMMIT")
+
+
+def test_records_said_written_are_counted_by_the_rule_without_reading_them_back(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """ListSizeKeeper.written + settle(datestamp): the rule's counts, from what the writer said (lists_of).
+
+    Live records with no, one or two formats and none to all sets, deleted ones; and one said
+    written, then changed again unsaid, which is read back instead.
+    """
+    conn = new_database()
+    fill(conn)  # records counted by the triggers before
+    keeper = list_sizes.ListSizeKeeper(conn)
+    read_back = records_read_back(monkeypatch)
+    datestamp = DATES[2]
+    conn.execute("BEGIN IMMEDIATE")
+    for number in range(10, 22):
+        deleted = number % 5 == 0
+        prefixes, specs = PREFIXES[: number % 3], SPECS[: number % 4]
+        keeper.added([number])
+        insert_record(conn, f"oai:x:{number}", datestamp, deleted=deleted, record_id=number)
+        for prefix in prefixes:
+            conn.execute("INSERT INTO renditions (record_id, prefix, xml) VALUES (?, ?, '<x/>')", (number, prefix))
+        for spec in specs:
+            conn.execute("INSERT INTO record_sets VALUES (?, ?, ?, ?)", (spec, datestamp, f"oai:x:{number}", number))
+        keeper.written(number, list_sizes.lists_of(deleted, specs, prefixes))
+    keeper.before_change([12])  # changed again after it was said (a format more): no longer known
+    conn.execute("INSERT INTO renditions (record_id, prefix, xml) VALUES (12, 'jats', '<x/>')")
+    keeper.settle(datestamp)
+    conn.execute("COMMIT")
+    assert_exact(conn)
+    assert read_back == [12]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
