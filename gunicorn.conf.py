@@ -338,9 +338,9 @@ class MainLoopWorker(PromptCloseThreadWorker):
             sending.conn.close()
 
 
-# "gthread" is the shipped worker (MainLoopWorker). Behind nginx, which buffers slow clients,
-# GUNICORN_WORKER_CLASS=sync is gunicorn's sync worker, one thread each; it costs a list page
-# about 0.1-0.3 ms less CPU still (BENCHMARKS.md).
+# "gthread" is the shipped worker (MainLoopWorker). GUNICORN_WORKER_CLASS=sync is gunicorn's
+# sync worker, one thread each, for deployments behind nginx (which buffers slow clients); it
+# costs no less CPU than MainLoopWorker (BENCHMARKS.md).
 WORKER_CLASSES = {"gthread": MainLoopWorker, "sync": "sync"}
 _worker_class_name = os.environ.get("GUNICORN_WORKER_CLASS", "").strip() or "gthread"
 if _worker_class_name not in WORKER_CLASSES:
