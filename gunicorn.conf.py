@@ -173,7 +173,10 @@ _MAX_BUFFERS = 1024
 
 
 def send_kept(sock: socket.socket, kept: collections.deque[memoryview]) -> bool:
-    """Send kept buffers in order, several a call, until the socket would block; whether anything was sent."""
+    """Send kept buffers in order, several a call, until the socket would block; whether anything was sent.
+
+    Raises OSError (a reset, a broken pipe) when the client has gone.
+    """
     sent_any = False
     try:
         while kept:
@@ -284,7 +287,11 @@ class MainLoopWorker(PromptCloseThreadWorker):
             unreader = getattr(conn.parser, "unreader", None)
             if unreader is not None and getattr(unreader, "sock", None) is held:
                 unreader.sock = sock  # a kept-alive connection's next request is read as usual
-        send_kept(sock, held.kept)
+        try:
+            send_kept(sock, held.kept)
+        except OSError:  # the client went away (reset, or closed) while its answer was made
+            held.kept.clear()
+            keep_alive = False
         if not held.kept:
             self._after_response(conn, keep_alive)
             return

@@ -12,6 +12,7 @@ import os
 import runpy
 import select
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -201,3 +202,19 @@ def test_a_new_connection_wakes_one_worker(tmp_path):
             time.sleep(0.1)
     assert len(workers) == 2 and all(exclusive.values()), masks
     assert all(mask & select.EPOLLIN for found in exclusive.values() for mask in found)
+
+
+def test_a_client_gone_before_its_answer_is_sent_costs_nothing_else(tmp_path):
+    """A client that resets while its 17 MB page is being built: the worker lives on and answers the next."""
+    env = big_page_instance(tmp_path, GUNICORN_WORKERS="1")
+    with shipped_gunicorn(env, tmp_path / "gunicorn.log") as (base, proc):
+        url = urllib.parse.urlsplit(base)
+        workers = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        for _ in range(3):
+            with socket.create_connection((url.hostname, url.port), timeout=10) as gone:
+                gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = reset
+                gone.sendall(b"GET /oai?verb=ListRecords&metadataPrefix=oai_dc HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                time.sleep(0.01)  # read by the worker, which is building the page
+            time.sleep(0.3)
+            assert b"<Identify>" in identify(base)
+        assert Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split() == workers  # none replaced
