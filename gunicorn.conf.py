@@ -3,6 +3,10 @@
 gunicorn also reads this file by itself when started from this folder. Command-line options
 and GUNICORN_CMD_ARGS override it; the GUNICORN_* variables below change the defaults
 without editing the file (docs/admin.md, "gunicorn").
+
+It also holds the worker class the settings name (MainLoopWorker). gunicorn's master imports
+it from here, so it imports nothing of oaiserver: a module the master had imported would be
+handed to every worker it forks, unchanged by a reload (SIGHUP) after an upgrade.
 """
 from __future__ import annotations
 
@@ -132,8 +136,9 @@ class _NoWaitSocket:
     def recv(self, size: int, flags: int = 0) -> bytes:
         """What has arrived, up to ``size`` bytes; b"" (the end) if nothing has.
 
-        The request was whole when peeked at; a parser that still wants more (a client that
-        sent a bare blank line, say) sees the end of the data instead of stopping the worker.
+        The request was whole when peeked at; should gunicorn's parser still want more (were it
+        ever to read a request's end differently from the peek), it sees the end of the data
+        instead of stopping the worker.
         """
         try:
             return self._sock.recv(size, flags | socket.MSG_DONTWAIT)
