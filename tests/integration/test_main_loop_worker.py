@@ -170,7 +170,33 @@ def test_kept_alive_connections_are_served(tmp_path):
             assert response.status == 200 and b"<Identify>" in response.read()
             sockets.append(connection.sock)
         connection.close()
+        # A kept-alive connection whose next request arrives in pieces: read by a pool thread,
+        # from the socket itself (not the main thread's no-wait reads, which would see an end).
+        with socket.create_connection((url.hostname, url.port), timeout=PROBE_TIMEOUT) as sock:
+            sock.sendall(b"GET /oai?verb=Identify HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            first = read_response(sock)
+            sock.sendall(b"GET /oai?verb=ListMetadataFormats HTTP/1.1\r\n")
+            time.sleep(0.3)
+            sock.sendall(b"Host: 127.0.0.1\r\n\r\n")
+            second = read_response(sock)
     assert sockets[0] is not None and sockets.count(sockets[0]) == 3
+    assert b"<Identify>" in first and b"<ListMetadataFormats>" in second
+
+
+def read_response(sock: socket.socket) -> bytes:
+    """One HTTP response with a Content-Length, read off a connection that stays open."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"closed after {data!r}"
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "closed mid-body"
+        body += chunk
+    return head + b"\r\n\r\n" + body
 
 
 def epoll_masks(pid: int) -> list[int]:
