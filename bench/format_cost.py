@@ -3,7 +3,7 @@
     python -m bench.format_cost ingest --corpus DIR --db NEW.sqlite3 --out R.json
     python -m bench.format_cost harvest --db DB --work DIR --runs 3 [--encoding gzip] --out R.json
     python -m bench.format_cost inprocess --db DB [DB ...] --runs 3 --out R.json
-    python -m bench.format_cost compare --server NAME=TREE:DB [--server ...] [--env NAME:KEY=VALUE] --rounds 10 [--encoding gzip] --out R.json
+    python -m bench.format_cost compare --server NAME=TREE:DB [--server ...] [--env NAME:KEY=VALUE] [--workers NAME=N] [--prefix P] --rounds 10 [--encoding gzip] --out R.json
 
 ``ingest`` runs the CLI ingest (a fresh process, as bench.ingest_bench) with every journal of
 the corpus open access under CC BY-NC (``OAISERVER_OAI_JOURNALS``), so that every format has
@@ -146,14 +146,16 @@ def compare(args: argparse.Namespace) -> dict:
         name, _, rest = spec.partition("=")
         tree, _, db = rest.partition(":")
         specs[name] = (Path(tree), Path(db))
-    prefixes = _prefixes(next(iter(specs.values()))[1])
+    prefixes = args.prefix or _prefixes(next(iter(specs.values()))[1])
+    workers = {name: int(count) for name, _, count in (spec.partition("=") for spec in args.workers)}
     args.work.mkdir(parents=True, exist_ok=True)
     env: dict[str, dict[str, str]] = {}
     for setting in args.env:
         name, _, assignment = setting.partition(":")
         key, _, value = assignment.partition("=")
         env.setdefault(name, {})[key] = value
-    servers = {name: _server(name, tree, db, args.work, env.get(name)) for name, (tree, db) in specs.items()}
+    servers = {name: _server(name, tree, db, args.work, env.get(name), workers=workers.get(name, 2))
+               for name, (tree, db) in specs.items()}
     cpu: dict[str, dict[str, list[float]]] = {name: {p: [] for p in prefixes} for name in servers}
     shuffle = random.Random(args.seed).shuffle
     try:
@@ -171,6 +173,7 @@ def compare(args: argparse.Namespace) -> dict:
         for server in servers.values():
             server.stop()
     return {"servers": {name: f"{tree}:{db}" for name, (tree, db) in specs.items()}, "env": env,
+            "workers": {name: server.workers for name, server in servers.items()},
             "encoding": args.encoding,
             "cpu_ms_per_100": {name: {p: median(v) for p, v in by.items()} for name, by in cpu.items()},
             "runs": cpu, "rounds": args.rounds, "load_average": os.getloadavg(),
@@ -244,6 +247,10 @@ def main(argv: list[str] | None = None) -> None:
     four.add_argument("--server", action="append", required=True, metavar="NAME=TREE:DB")
     four.add_argument("--env", action="append", default=[], metavar="NAME:KEY=VALUE",
                       help="an environment variable for one server (a setting, say)")
+    four.add_argument("--workers", action="append", default=[], metavar="NAME=N",
+                      help="gunicorn workers of one server (2 unless given)")
+    four.add_argument("--prefix", action="append", default=[], metavar="PREFIX",
+                      help="harvest only this format (repeatable; every format the database holds by default)")
     four.add_argument("--work", type=Path, required=True)
     four.add_argument("--rounds", type=int, default=10)
     four.add_argument("--seed", type=int, default=1)

@@ -283,6 +283,21 @@ def test_the_side_by_side_harvest_comparison_runs(files: list[Path], tmp_path: P
         assert all(len(values) == 2 and min(values) > 0 for values in result["runs"][name].values())
 
 
+def test_the_comparison_takes_worker_counts_and_formats(files: list[Path], tmp_path: Path) -> None:
+    """bench.format_cost compare --workers NAME=N --prefix P: one server with one worker, one format harvested."""
+    from bench import format_cost
+
+    database = _database(tmp_path, files[:1])
+    out = tmp_path / "compare.json"
+    repo = Path(format_cost.__file__).resolve().parent.parent
+    format_cost.main(["compare", "--server", f"one={repo}:{database}", "--server", f"two={repo}:{database}",
+                      "--workers", "one=1", "--prefix", "jats", "--work", str(tmp_path / "work"),
+                      "--rounds", "1", "--out", str(out)])
+    result = json.loads(out.read_text())
+    assert result["workers"] == {"one": 1, "two": 2}
+    assert {name: set(by) for name, by in result["runs"].items()} == {"one": {"jats"}, "two": {"jats"}}
+
+
 def test_the_worker_cost_benchmark_runs(files: list[Path], tmp_path: Path) -> None:
     """bench.worker_cost: three answers under both worker classes and another tree's, each measured in every round."""
     from bench import worker_cost
