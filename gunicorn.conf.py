@@ -152,13 +152,6 @@ class _NoWaitSocket:
         if view:
             self.kept.append(view)
 
-    def sendfile(self, file: t.Any, offset: int = 0, count: int | None = None) -> int:
-        """Send a file's bytes like any others (the app sends none today: this keeps it non-blocking)."""
-        file.seek(offset)
-        data = file.read() if count is None else file.read(count)
-        self.sendall(data)
-        return len(data)
-
     def __getattr__(self, name: str) -> t.Any:
         return getattr(self._sock, name)
 
@@ -300,7 +293,7 @@ class MainLoopWorker(PromptCloseThreadWorker):
         if not held.kept:
             self._after_response(conn, keep_alive)
             return
-        sock.setblocking(False)
+        # The socket stays blocking for gunicorn's code: send_kept's sends never wait anyway.
         sending = self.sending[sock] = _Sending(conn, held.kept, keep_alive, time.monotonic() + self.cfg.timeout)
         self.poller.register(sock, selectors.EVENT_WRITE, partial(self._on_writable, sending))
 
@@ -316,7 +309,6 @@ class MainLoopWorker(PromptCloseThreadWorker):
             return
         self.poller.unregister(sock)
         del self.sending[sock]
-        sock.setblocking(True)
         self._after_response(sending.conn, sending.keep_alive)
 
     def _after_response(self, conn: t.Any, keep_alive: t.Any) -> None:
@@ -340,6 +332,8 @@ class MainLoopWorker(PromptCloseThreadWorker):
     def murder_pending(self) -> None:
         """Close connections that sent nothing in time (as gunicorn does) and readers stalled for `timeout` seconds."""
         super().murder_pending()
+        if not self.sending:  # the common case, once per turn of the loop
+            return
         now = time.monotonic()
         for sock, sending in [(s, w) for s, w in self.sending.items() if w.deadline <= now]:
             self.log.info("Disconnecting %s: it read nothing of its response for %s s",
@@ -372,6 +366,10 @@ worker_connections = threads
 timeout = _env_int("GUNICORN_TIMEOUT", 30)
 # On restart (SIGHUP, deploy) workers get this long to finish the pages they are sending.
 graceful_timeout = 30
+# A response is written through the socket's send calls, never sendfile(): MainLoopWorker keeps
+# a response's bytes to send them in order when the socket takes them, which a sendfile() on
+# the socket itself would jump. (The app sends no files; a file would be read and written.)
+sendfile = False
 # No keep-alive: a connection is closed after its response (as sync workers did), so an idle
 # connection never holds a worker's connection slot; a connection that sends nothing within
 # gunicorn's 5 s is closed too.
