@@ -16,6 +16,7 @@ from pathlib import Path
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from tests.helpers.issues import A, write_issue
 from tests.helpers.oai import REPO
 
 START_TIMEOUT = 30
@@ -83,6 +84,43 @@ def shipped_gunicorn(env: t.Mapping[str, str], log: Path, cwd: Path = REPO, path
         yield base, proc
     finally:
         stop_process(proc, grace=40)
+
+
+def shipped_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a shipped deployment: only the instance folder and the key are set.
+
+    And no visibility delay: the tests harvest what they have just ingested.
+    """
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("GUNICORN_", "OAISERVER_"))}
+    env.update(OAISERVER_INSTANCE_PATH=str(tmp_path / "instance"), OAISERVER_SECRET_KEY="slow-clients-test",
+               GUNICORN_ACCESSLOG="off", OAISERVER_OAI_VISIBILITY_DELAY="0", **extra)
+    return env
+
+
+def big_page_instance(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A shipped environment (``extra`` added) whose instance holds one list page of ~17 MB (oai_dc).
+
+    More than any socket buffer takes: its sending outlasts the client's reading.
+    """
+    issue = write_issue(tmp_path / "large.xml", [A(f"L-{i}", abstract="<p>" + "w" * 700_000 + "</p>")
+                                                 for i in range(24)])
+    env = shipped_env(tmp_path, OAISERVER_OAI_PAGE_MAX_BYTES=str(64 * 1024 * 1024), **extra)
+    subprocess.run([sys.executable, "-m", "oaiserver.cli", "ingest", "--quiet", issue], env=env, check=True)
+    return env
+
+
+def small_window_socket(address: tuple[str, int], timeout: float) -> socket.socket:
+    """A connection to ``address`` with a small receive window (32 KiB), so the server's sends fill it."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)  # before connect: the window
+    sock.settimeout(timeout)
+    sock.connect(address)
+    return sock
+
+
+def content_length(head: bytes) -> int:
+    """The Content-Length of an HTTP response head (status line and headers)."""
+    return next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
 
 
 def stop_process(proc: subprocess.Popen, grace: float = 10, kill: bool = False) -> None:

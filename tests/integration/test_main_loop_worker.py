@@ -3,7 +3,8 @@
 A request that has arrived whole is read and answered by the worker's main thread, and what the
 socket does not take at once is sent by its event loop; a request still arriving goes to a pool
 thread, as in gunicorn's gthread worker. These tests show each path taken, and that neither a
-client that stops reading nor one that sends a blank line can hold the main thread.
+client that stops reading nor one that resets, nor a parser wanting more than has arrived, can
+hold the main thread or take the worker down.
 """
 from __future__ import annotations
 
@@ -13,8 +14,6 @@ import runpy
 import select
 import socket
 import struct
-import subprocess
-import sys
 import threading
 import time
 import typing as t
@@ -24,10 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.issues import A, write_issue
 from tests.helpers.oai import REPO
-from tests.helpers.servers import shipped_gunicorn
-from tests.integration.test_slow_clients import shipped_env
+from tests.helpers.servers import big_page_instance, content_length, shipped_env, shipped_gunicorn, small_window_socket
 
 pytestmark = pytest.mark.integration
 
@@ -120,25 +117,12 @@ def test_sends_in_the_main_thread_never_wait():
     assert received == head + body
 
 
-def big_page_instance(tmp_path: Path, **env: str) -> dict[str, str]:
-    """An instance holding one list page of ~17 MB (oai_dc), more than any socket buffer takes."""
-    issue = write_issue(tmp_path / "large.xml", [A(f"L-{i}", abstract="<p>" + "w" * 700_000 + "</p>")
-                                                 for i in range(24)])
-    env = shipped_env(tmp_path, OAISERVER_OAI_PAGE_MAX_BYTES=str(64 * 1024 * 1024), **env)
-    subprocess.run([sys.executable, "-m", "oaiserver.cli", "ingest", "--quiet", issue], env=env, check=True)
-    return env
-
-
 def test_a_reader_that_stops_holds_nothing_and_is_let_go(tmp_path):
     """One worker: a client stops reading a 17 MB page; others are answered meanwhile, and it is let go after `timeout`."""
     env = big_page_instance(tmp_path, GUNICORN_WORKERS="1", GUNICORN_TIMEOUT="2")
     with shipped_gunicorn(env, tmp_path / "gunicorn.log") as (base, _):
         url = urllib.parse.urlsplit(base)
-        stalled = socket.socket()
-        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
-        stalled.settimeout(15)
-        stalled.connect((url.hostname, url.port))
-        with stalled:
+        with small_window_socket((url.hostname, url.port), 15) as stalled:
             stalled.sendall(b"GET /oai?verb=ListRecords&metadataPrefix=oai_dc HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                             b"Accept-Encoding: identity\r\nConnection: close\r\n\r\n")
             time.sleep(0.5)  # the page is built, and the sockets' buffers are full
@@ -191,8 +175,7 @@ def read_response(sock: socket.socket) -> bytes:
         assert chunk, f"closed after {data!r}"
         data += chunk
     head, body = data.split(b"\r\n\r\n", 1)
-    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
-    while len(body) < length:
+    while len(body) < content_length(head):
         chunk = sock.recv(65536)
         assert chunk, "closed mid-body"
         body += chunk

@@ -6,21 +6,16 @@ bounded in time and in requests, and stops by itself.
 """
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
-from tests.helpers.issues import A, write_issue
-from tests.helpers.servers import shipped_gunicorn
+from tests.helpers.servers import big_page_instance, content_length, shipped_env, shipped_gunicorn, small_window_socket
 
 pytestmark = pytest.mark.integration
 
@@ -29,17 +24,6 @@ PROBES = 100
 PROBE_TIMEOUT = 3.0  # seconds: a probe not answered by then counts as unavailable
 ALLOWED_FAILURES = 1  # at least 99% of the probes answered
 TRICKLE_EVERY = 1.0  # seconds between two bytes of a slow header
-
-
-def shipped_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The environment of a shipped deployment: only the instance folder and the key are set.
-
-    And no visibility delay: the tests harvest what they have just ingested.
-    """
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("GUNICORN_", "OAISERVER_"))}
-    env.update(OAISERVER_INSTANCE_PATH=str(tmp_path / "instance"), OAISERVER_SECRET_KEY="slow-clients-test",
-               GUNICORN_ACCESSLOG="off", OAISERVER_OAI_VISIBILITY_DELAY="0", **extra)
-    return env
 
 
 @dataclass
@@ -110,10 +94,7 @@ def test_available_with_50_slow_header_sockets(tmp_path):
 
 def read_slowly(address: tuple[str, int], path: str, rate: int, limit: float) -> tuple[int, int]:
     """GET ``path`` through a small receive window at about ``rate`` bytes/s; return (Content-Length, body bytes)."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)  # before connect: a small window
-    sock.settimeout(limit)
-    sock.connect(address)
+    sock = small_window_socket(address, limit)
     try:
         sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: identity\r\n"
                      "Connection: close\r\n\r\n".encode())
@@ -121,8 +102,7 @@ def read_slowly(address: tuple[str, int], path: str, rate: int, limit: float) ->
         while b"\r\n\r\n" not in data:
             data += sock.recv(65536)
         head, body = data.split(b"\r\n\r\n", 1)
-        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                      if line.lower().startswith(b"content-length:"))
+        length = content_length(head)
         received, chunk, deadline = len(body), 16 * 1024, time.monotonic() + limit
         while received < length and time.monotonic() < deadline:
             part = sock.recv(chunk)
@@ -137,10 +117,7 @@ def read_slowly(address: tuple[str, int], path: str, rate: int, limit: float) ->
 
 def test_a_slow_reader_gets_the_whole_page(tmp_path):
     """A page read more slowly than the worker timeout allows is still sent whole (no worker killed)."""
-    issue = write_issue(tmp_path / "large.xml", [A(f"L-{i}", abstract="<p>" + "w" * 700_000 + "</p>")
-                                                 for i in range(24)])
-    env = shipped_env(tmp_path, GUNICORN_TIMEOUT="3", OAISERVER_OAI_PAGE_MAX_BYTES=str(64 * 1024 * 1024))
-    subprocess.run([sys.executable, "-m", "oaiserver.cli", "ingest", "--quiet", issue], env=env, check=True)
+    env = big_page_instance(tmp_path, GUNICORN_TIMEOUT="3")
     with shipped_gunicorn(env, tmp_path / "gunicorn.log") as (base, _proc):
         url = urllib.parse.urlsplit(base)
         # ~17 MB at 2.5 MB/s: about 7 s, more than twice the worker timeout of 3 s.
@@ -188,5 +165,4 @@ def test_an_unread_body_does_not_cut_the_answer_short(tmp_path):
                 answer += chunk
     head, _, rest = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413")
-    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
-    assert len(rest) == length
+    assert len(rest) == content_length(head)
