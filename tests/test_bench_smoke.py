@@ -283,6 +283,21 @@ def test_the_side_by_side_harvest_comparison_runs(files: list[Path], tmp_path: P
         assert all(len(values) == 2 and min(values) > 0 for values in result["runs"][name].values())
 
 
+def test_the_in_process_harvests_run(files: list[Path], tmp_path: Path, monkeypatch) -> None:
+    """bench.format_cost inprocess: every format through the WSGI callable; the calls alone cost less than with the client's part."""
+    from bench import format_cost
+
+    monkeypatch.setenv("OAISERVER_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("OAISERVER_OAI_LOAD_DEMO", "false")  # inprocess sets it: restored after the test
+    database = _database(tmp_path, files[:1])
+    out = tmp_path / "inprocess.json"
+    format_cost.main(["inprocess", "--db", str(database), "--runs", "1", "--out", str(out)])
+    result = json.loads(out.read_text())
+    assert set(result["app_ms_per_100"]) == set(result["cpu_ms_per_100"]) >= {"oai_dc", "jats"}
+    for prefix, by_db in result["app_ms_per_100"].items():
+        assert 0 < by_db[str(database)] <= result["cpu_ms_per_100"][prefix][str(database)]
+
+
 def test_the_comparison_takes_worker_counts_and_formats(files: list[Path], tmp_path: Path) -> None:
     """bench.format_cost compare --workers NAME=N --prefix P: one server with one worker, one format harvested."""
     from bench import format_cost
