@@ -48,6 +48,11 @@ def test_sync_workers_behind_a_proxy(monkeypatch):
         _settings(monkeypatch, GUNICORN_WORKER_CLASS="gevent")
 
 
+def test_responses_are_never_sent_by_sendfile(monkeypatch):
+    """MainLoopWorker keeps a response's bytes to send them in order: a sendfile() on the socket would jump them."""
+    assert _settings(monkeypatch)["sendfile"] is False
+
+
 def test_recycling_can_be_turned_on(monkeypatch):
     settings = _settings(monkeypatch, GUNICORN_MAX_REQUESTS="5000", GUNICORN_WORKERS="3")
     assert (settings["max_requests"], settings["max_requests_jitter"]) == (5000, 500)
