@@ -338,3 +338,23 @@ def test_the_compression_benchmark_runs(files: list[Path], tmp_path: Path) -> No
     assert {"oai_dc", "jats"} <= set(result)
     for entry in result.values():
         assert all(0 < entry[name]["bytes"] < entry["page_bytes"] for name, _ in compression_cost.CODERS)
+
+
+def test_the_page_cost_breakdown_runs(files: list[Path], tmp_path: Path, monkeypatch) -> None:
+    """bench.page_cost: every page of a harvest made stage by stage; the stages add up to the whole WSGI call."""
+    from bench import page_cost
+
+    monkeypatch.setenv("OAISERVER_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("OAISERVER_OAI_LOAD_DEMO", "false")  # page_cost sets it: restored after the test
+    monkeypatch.setenv("OAISERVER_OAI_PAGE_SIZE", "10")
+    database = _database(tmp_path, files)
+    out = tmp_path / "stages.json"
+    page_cost.main(["--db", str(database), "--prefix", "jats", "--prefix", "oai_dc", "--repeat", "1",
+                    "--out", str(out)])
+    result = json.loads(out.read_text())
+    assert set(result["formats"]) == {"jats", "oai_dc"}
+    for found in result["formats"].values():
+        assert (found["pages"], found["records"]) == (5, 45)  # 10, 10, 10, 10 and 5 records
+        assert list(found["ms_per_page"]) == list(page_cost.STAGES)
+        assert all(ms > 0 for ms in found["ms_per_page"].values())
+        assert sum(found["added_ms_per_page"].values()) == pytest.approx(found["ms_per_page"]["wsgi"], abs=0.01)
