@@ -350,7 +350,7 @@ def test_the_page_cost_breakdown_runs(files: list[Path], tmp_path: Path, monkeyp
     database = _database(tmp_path, files)
     out = tmp_path / "stages.json"
     page_cost.main(["--db", str(database), "--prefix", "jats", "--prefix", "oai_dc", "--repeat", "1",
-                    "--out", str(out)])
+                    "--pause", "1", "--out", str(out)])
     result = json.loads(out.read_text())
     assert set(result["formats"]) == {"jats", "oai_dc"}
     for found in result["formats"].values():
@@ -358,3 +358,4 @@ def test_the_page_cost_breakdown_runs(files: list[Path], tmp_path: Path, monkeyp
         assert list(found["ms_per_page"]) == list(page_cost.STAGES)
         assert all(ms > 0 for ms in found["ms_per_page"].values())
         assert sum(found["added_ms_per_page"].values()) == pytest.approx(found["ms_per_page"]["wsgi"], abs=0.01)
+        assert list(found["wsgi_after_pause"]) == ["1"] and found["wsgi_after_pause"]["1"] > 0
