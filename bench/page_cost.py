@@ -12,9 +12,9 @@ going one stage further along the path a request takes:
   the envelope and the one join of the page's parts);
 - ``wsgi``: the app's WSGI callable (werkzeug's request, the fast route, the HTTP headers).
 
-Each figure is the best of ``--repeat`` passes over all the pages, in ms of CPU per page
-(``process_time``), and so per 100 records at the default page size. What a stage adds is its
-figure less the one before it. The page queries are the requests of one real harvest, made
+Each figure is the best of ``--repeat`` passes over all the pages, the stages taking turns
+within each pass, in ms of CPU per page (``process_time``), and so per 100 records at the
+default page size. What a stage adds is its figure less the one before it. The page queries are the requests of one real harvest, made
 first through the WSGI callable.
 
 ``--pause MS`` also times the WSGI calls with the process asleep for MS milliseconds before
@@ -50,14 +50,18 @@ def _call(app: t.Any, query: str) -> bytes:
     return b"".join(app.wsgi_app(_environ(query), lambda status, headers, exc_info=None: None))
 
 
-def _best(run: t.Callable[[], None], repeat: int, pages: int) -> float:
-    """The fastest of ``repeat`` runs, in ms of CPU per page."""
-    best = float("inf")
+def _best(runs: t.Mapping[str, t.Callable[[], None]], repeat: int, pages: int) -> dict[str, float]:
+    """Each run's fastest of ``repeat`` passes, in ms of CPU per page.
+
+    The runs take turns within each pass, so that a machine whose speed drifts slows them alike.
+    """
+    best = {name: float("inf") for name in runs}
     for _ in range(repeat):
-        started = time.process_time()
-        run()
-        best = min(best, time.process_time() - started)
-    return round(best * 1000 / pages, 3)
+        for name, run in runs.items():
+            started = time.process_time()
+            run()
+            best[name] = min(best[name], time.process_time() - started)
+    return {name: round(seconds * 1000 / pages, 3) for name, seconds in best.items()}
 
 
 def stages(app: t.Any, prefix: str, repeat: int, pauses: t.Sequence[float] = ()) -> dict[str, t.Any]:
@@ -127,7 +131,7 @@ def stages(app: t.Any, prefix: str, repeat: int, pauses: t.Sequence[float] = ())
     # Pages walked by position and requests made from tokens must be the same pages.
     if len(starts) != len(requests):
         raise RuntimeError(f"{prefix}: {len(starts)} pages by position, {len(requests)} by token")
-    figures = {stage: _best(runs[stage], repeat, len(requests)) for stage in STAGES}
+    figures = _best(runs, repeat, len(requests))
     added = {stage: round(figures[stage] - (figures[STAGES[i - 1]] if i else 0.0), 3)
              for i, stage in enumerate(STAGES)}
     return {"pages": len(requests), "records": records, "ms_per_page": figures, "added_ms_per_page": added,
