@@ -14,8 +14,9 @@ going one stage further along the path a request takes:
 
 Each figure is the best of ``--repeat`` passes over all the pages, the stages taking turns
 within each pass, in ms of CPU per page (``process_time``), and so per 100 records at the
-default page size. What a stage adds is its figure less the one before it. The page queries are the requests of one real harvest, made
-first through the WSGI callable.
+default page size. What a stage adds is its figure less the one before it (noise can make
+it negative). The page queries are the requests of one real harvest, made first through
+the WSGI callable.
 
 ``--pause MS`` also times the WSGI calls with the process asleep for MS milliseconds before
 each (``wsgi_after_pause``), as a server waits while its harvester reads the page before:
