@@ -29,12 +29,12 @@ import argparse
 import io
 import json
 import os
-import sqlite3
 import time
 import typing as t
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from bench.format_cost import _prefixes
 from bench.harvest import next_query
 from oaiserver.storage import queries
 
@@ -153,9 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     from oaiserver import create_app
 
     app = create_app({"DATABASE": str(args.db.resolve()), "SECRET_KEY": "benchmark-secret", "TESTING": False})
-    with sqlite3.connect(args.db) as conn:
-        prefixes = args.prefix or [row[0] for row in conn.execute(
-            "SELECT DISTINCT prefix FROM renditions ORDER BY prefix")]
+    prefixes = args.prefix or _prefixes(args.db)
     result = {"db": str(args.db), "formats": {p: stages(app, p, args.repeat, args.pause) for p in prefixes},
               "load_average": os.getloadavg(), "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     for prefix, found in result["formats"].items():
