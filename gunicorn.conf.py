@@ -358,6 +358,8 @@ class MainLoopWorker(PromptCloseThreadWorker):
         super().murder_pending()
         if not self.sending:  # the common case, once per turn of the loop
             return
+        if not self.cfg.timeout:
+            return  # timeout 0 is gunicorn's "no timeout": a reader is never let go (as a gthread thread waits)
         now = time.monotonic()
         for sock, sending in [(s, w) for s, w in self.sending.items() if w.deadline <= now]:
             self.log.info("Disconnecting %s: it read nothing of its response for %s s",
@@ -386,7 +388,7 @@ worker_connections = threads
 
 # A worker whose main loop is silent this long is killed and replaced. A long response does
 # not silence it: the event loop (or a thread) writes it as the client reads. A client that
-# reads nothing of its response for this long is disconnected (MainLoopWorker).
+# reads nothing of its response for this long is disconnected (MainLoopWorker). 0: neither.
 timeout = _env_int("GUNICORN_TIMEOUT", 30)
 # On restart (SIGHUP, deploy) workers get this long to finish the pages they are sending.
 graceful_timeout = 30

@@ -127,6 +127,17 @@ def test_a_slow_reader_gets_the_whole_page(tmp_path):
     assert received == length, f"cut off after {received} of {length} bytes"
 
 
+def test_no_timeout_lets_a_reader_take_its_time(tmp_path):
+    """GUNICORN_TIMEOUT=0 (gunicorn's "no timeout"): a page sent by the event loop is not cut off either."""
+    env = big_page_instance(tmp_path, GUNICORN_TIMEOUT="0", GUNICORN_WORKERS="1")
+    with shipped_gunicorn(env, tmp_path / "gunicorn.log") as (base, _proc):
+        url = urllib.parse.urlsplit(base)
+        # ~17 MB at 5 MB/s: several turns of the worker's loop (it checks for stalled readers each second).
+        length, received = read_slowly((url.hostname, url.port), "/oai?verb=ListRecords&metadataPrefix=oai_dc",
+                                        rate=5_000_000, limit=60)
+    assert received == length, f"cut off after {received} of {length} bytes"
+
+
 def test_readers_that_stop_do_not_stall_their_worker(tmp_path):
     """One worker; three clients send a request, then neither read nor close: others are still answered.
 
