@@ -117,7 +117,11 @@ def _whole_request(data: bytes) -> bool:
     if b"\r\ntransfer-encoding:" in head or b"\r\nexpect:" in head:
         return False  # a chunked body, or a client waiting for "100 Continue"
     length = _CONTENT_LENGTH.search(head)
-    return length is None or end + 4 + int(length.group(1)) <= len(data)
+    if length is None:
+        # No body, unless the header is there in a form not read here (13 digits and more,
+        # leading zeros included): then a thread reads the body as it comes, as gunicorn does.
+        return b"\r\ncontent-length:" not in head
+    return end + 4 + int(length.group(1)) <= len(data)
 
 
 class _NoWaitSocket:
