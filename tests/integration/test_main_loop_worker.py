@@ -325,3 +325,20 @@ def test_a_body_announced_in_a_form_the_peek_does_not_read_is_waited_for(tmp_pat
             while chunk := sock.recv(65536):
                 answer += chunk
     assert answer.startswith(b"HTTP/1.1 200") and b"<Identify>" in answer
+
+
+def test_workers_answering_in_the_main_thread_are_recycled(tmp_path):
+    """GUNICORN_MAX_REQUESTS=3: requests answered in the main thread count, and the worker is replaced after them."""
+    conf, record = recording_conf(tmp_path)
+    env = shipped_env(tmp_path, GUNICORN_WORKERS="1", GUNICORN_MAX_REQUESTS="3")
+    with shipped_gunicorn(env, tmp_path / "gunicorn.log", conf=conf) as (base, proc):
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        seen = set()
+        for _ in range(7):
+            # (waits while the next worker boots: a request meanwhile waits in the listen queue)
+            with urllib.request.urlopen(base + "?verb=Identify", timeout=30) as response:
+                assert b"<Identify>" in response.read()
+            seen.add(children.read_text())
+    assert set(record.read_text().split()) == {"main", "verb=Identify"}
+    assert len(seen) >= 2, seen  # (one of the 3 requests of the first worker: the start-up check)
+    assert "Autorestarting worker after current request." in (tmp_path / "gunicorn.log").read_text()
