@@ -117,7 +117,11 @@ def _whole_request(data: bytes) -> bool:
     if b"\r\ntransfer-encoding:" in head or b"\r\nexpect:" in head:
         return False  # a chunked body, or a client waiting for "100 Continue"
     length = _CONTENT_LENGTH.search(head)
-    return length is None or end + 4 + int(length.group(1)) <= len(data)
+    if length is None:
+        # No body, unless the header is there in a form not read here (13 digits and more,
+        # leading zeros included): then a thread reads the body as it comes, as gunicorn does.
+        return b"\r\ncontent-length:" not in head
+    return end + 4 + int(length.group(1)) <= len(data)
 
 
 class _NoWaitSocket:
@@ -126,12 +130,14 @@ class _NoWaitSocket:
     A request answered in the main thread is read and written through this (MainLoopWorker).
     Its reads take what has arrived; what is written is kept, in order, and sent once the
     response is complete (``send_kept``): the head and the body in one call where gunicorn
-    makes two. Everything else is the socket's own.
+    makes two. gunicorn's closing it is noted, and done once the response is sent (MainLoopWorker).
+    Everything else is the socket's own.
     """
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
         self.kept: collections.deque[memoryview] = collections.deque()
+        self.closing = False
 
     def recv(self, size: int, flags: int = 0) -> bytes:
         """What has arrived, up to ``size`` bytes; b"" (the end) if nothing has.
@@ -151,6 +157,26 @@ class _NoWaitSocket:
         view = memoryview(data if isinstance(data, bytes) else bytes(data)).cast("B")
         if view:
             self.kept.append(view)
+
+    def shutdown(self, how: int) -> None:
+        """Note that gunicorn is done with the connection: it is closed once the kept response is sent.
+
+        gunicorn closes a connection itself (half-close, then close) when the app fails after
+        its response has begun: its iterable raises midway, or its close() raises. gthread has
+        sent what was produced by then; closing here would throw the kept bytes away instead,
+        even a whole response.
+        """
+        self.closing = True
+
+    def close(self) -> None:
+        """Note that gunicorn is done with the connection (see shutdown)."""
+        self.closing = True
+
+    def settimeout(self, timeout: float | None) -> None:
+        """Ignored: a socket with a timeout waits for its client before any recv, whatever the flags.
+
+        (gunicorn's waiting close sets one before it drains the connection.)
+        """
 
     def __getattr__(self, name: str) -> t.Any:
         return getattr(self._sock, name)
@@ -285,6 +311,8 @@ class MainLoopWorker(PromptCloseThreadWorker):
             unreader = getattr(conn.parser, "unreader", None)
             if unreader is not None and getattr(unreader, "sock", None) is held:
                 unreader.sock = sock  # a kept-alive connection's next request is read as usual
+        if held.closing:
+            keep_alive = False  # gunicorn closed it: what it kept is sent, then the connection closed
         try:
             send_kept(sock, held.kept)
         except OSError:  # the client went away (reset, or closed) while its answer was made
@@ -334,6 +362,8 @@ class MainLoopWorker(PromptCloseThreadWorker):
         super().murder_pending()
         if not self.sending:  # the common case, once per turn of the loop
             return
+        if not self.cfg.timeout:
+            return  # timeout 0 is gunicorn's "no timeout": a reader is never let go (as a gthread thread waits)
         now = time.monotonic()
         for sock, sending in [(s, w) for s, w in self.sending.items() if w.deadline <= now]:
             self.log.info("Disconnecting %s: it read nothing of its response for %s s",
@@ -362,7 +392,7 @@ worker_connections = threads
 
 # A worker whose main loop is silent this long is killed and replaced. A long response does
 # not silence it: the event loop (or a thread) writes it as the client reads. A client that
-# reads nothing of its response for this long is disconnected (MainLoopWorker).
+# reads nothing of its response for this long is disconnected (MainLoopWorker). 0: neither.
 timeout = _env_int("GUNICORN_TIMEOUT", 30)
 # On restart (SIGHUP, deploy) workers get this long to finish the pages they are sending.
 graceful_timeout = 30

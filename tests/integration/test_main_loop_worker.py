@@ -22,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from gunicorn import util as gunicorn_util
 
 from tests.helpers.oai import REPO
 from tests.helpers.servers import big_page_instance, content_length, shipped_env, shipped_gunicorn, small_window_socket
@@ -89,6 +90,21 @@ def test_reads_in_the_main_thread_never_wait():
         assert within(2, lambda: sock.recv(8192)) == b"GET / HTTP/1.1\r\n\r\n"
         assert within(2, lambda: sock.recv(8192)) == b""  # nothing more has arrived: the end, at once
         assert ours.gettimeout() is None  # the socket itself still blocks, for the pool threads
+
+
+def test_gunicorn_closing_in_the_main_thread_waits_for_nothing_and_loses_nothing():
+    """gunicorn's waiting close (after an app failed mid-response) returns at once; the kept bytes are then sent, then the end."""
+    conf = runpy.run_path(str(REPO / "gunicorn.conf.py"))
+    ours, client = socket.socketpair()
+    with ours, client:
+        sock = conf["_NoWaitSocket"](ours)
+        sock.sendall(b"HTTP/1.1 200 OK\r\n\r\nok")
+        within(1.5, lambda: gunicorn_util.close_graceful(sock))  # it would wait 2 s for the client to close
+        assert sock.closing and ours.fileno() >= 0  # noted, not done
+        conf["send_kept"](ours, sock.kept)
+        ours.shutdown(socket.SHUT_WR)
+        client.settimeout(5)
+        assert client.recv(100) == b"HTTP/1.1 200 OK\r\n\r\nok"
 
 
 def test_sends_in_the_main_thread_never_wait():
@@ -227,3 +243,102 @@ def test_a_client_gone_before_its_answer_is_sent_costs_nothing_else(tmp_path):
             time.sleep(0.3)
             assert b"<Identify>" in identify(base)
         assert Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split() == workers  # none replaced
+
+
+FAILING_APP = '''
+class Failing:
+    """A response iterable that fails: midway (an exception among its parts), or in close()."""
+
+    def __init__(self, parts, close_fails=False):
+        self.parts, self.close_fails = parts, close_fails
+
+    def __iter__(self):
+        for part in self.parts:
+            if isinstance(part, Exception):
+                raise part
+            yield part
+
+    def close(self):
+        if self.close_fails:
+            raise RuntimeError("close failed")
+
+
+def app(environ, start_response):
+    if environ["PATH_INFO"] == "/midway":
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2000000")])
+        return Failing([b"a" * 1_000_000, RuntimeError("midway")])
+    if environ["PATH_INFO"] == "/close-fails":
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return Failing([b"ok"], close_fails=True)
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+'''
+
+
+def get_until_closed(address: tuple[str, int], path: str) -> bytes:
+    """GET ``path`` on a new connection; all the server sent until it closed."""
+    with socket.create_connection(address, timeout=10) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        answer = b""
+        while chunk := sock.recv(1 << 20):
+            answer += chunk
+    return answer
+
+
+def test_what_an_app_produced_before_failing_is_sent(tmp_path):
+    """An app that fails once its response has begun: what it produced is sent, then the connection closed.
+
+    As gunicorn's gthread worker does: a response whose iterable's close() raises arrives whole,
+    one that raises midway arrives cut short (its Content-Length tells). The main thread used to
+    let gunicorn close the connection before sending what it had kept: the client got nothing.
+    """
+    (tmp_path / "wsgi.py").write_text(FAILING_APP)
+    env = shipped_env(tmp_path, GUNICORN_WORKERS="1")
+    with shipped_gunicorn(env, tmp_path / "gunicorn.log", cwd=tmp_path, path="/") as (base, proc):
+        url = urllib.parse.urlsplit(base)
+        address = (url.hostname, url.port)
+        workers = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        whole = get_until_closed(address, "/close-fails")
+        cut = get_until_closed(address, "/midway")
+        assert get_until_closed(address, "/").endswith(b"\r\n\r\nok")
+        assert Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split() == workers
+    assert whole.startswith(b"HTTP/1.1 200 OK\r\n") and whole.endswith(b"\r\n\r\nok")
+    head, _, body = cut.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and body == b"a" * 1_000_000
+    assert "close failed" in (tmp_path / "gunicorn.log").read_text()
+
+
+def test_a_body_announced_in_a_form_the_peek_does_not_read_is_waited_for(tmp_path):
+    """A Content-Length of 13 digits (leading zeros are valid) whose body comes later: the body is read, not taken as empty.
+
+    The peek reads lengths of up to 12 digits; it took a longer one for no body at all, and the
+    main thread answered the request without it (a thread waits for it, as in gthread).
+    """
+    with shipped_gunicorn(shipped_env(tmp_path, GUNICORN_WORKERS="1"), tmp_path / "gunicorn.log") as (base, _):
+        url = urllib.parse.urlsplit(base)
+        with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+            sock.sendall(b"POST /oai HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                         b"Content-Length: 0000000000013\r\n\r\n")
+            time.sleep(0.3)  # peeked at: the headers alone
+            sock.sendall(b"verb=Identify")
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200") and b"<Identify>" in answer
+
+
+def test_workers_answering_in_the_main_thread_are_recycled(tmp_path):
+    """GUNICORN_MAX_REQUESTS=3: requests answered in the main thread count, and the worker is replaced after them."""
+    conf, record = recording_conf(tmp_path)
+    env = shipped_env(tmp_path, GUNICORN_WORKERS="1", GUNICORN_MAX_REQUESTS="3")
+    with shipped_gunicorn(env, tmp_path / "gunicorn.log", conf=conf) as (base, proc):
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        seen = set()
+        for _ in range(7):
+            # (waits while the next worker boots: a request meanwhile waits in the listen queue)
+            with urllib.request.urlopen(base + "?verb=Identify", timeout=30) as response:
+                assert b"<Identify>" in response.read()
+            seen.add(children.read_text())
+    assert set(record.read_text().split()) == {"main", "verb=Identify"}
+    assert len(seen) >= 2, seen  # (one of the 3 requests of the first worker: the start-up check)
+    assert "Autorestarting worker after current request." in (tmp_path / "gunicorn.log").read_text()

@@ -6,6 +6,7 @@ bounded in time and in requests, and stops by itself.
 """
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 import time
@@ -92,8 +93,12 @@ def test_available_with_50_slow_header_sockets(tmp_path):
     assert sent == PROBES and answered >= PROBES - ALLOWED_FAILURES, problems
 
 
-def read_slowly(address: tuple[str, int], path: str, rate: int, limit: float) -> tuple[int, int]:
-    """GET ``path`` through a small receive window at about ``rate`` bytes/s; return (Content-Length, body bytes)."""
+def read_slowly(address: tuple[str, int], path: str, rate: int, limit: float,
+                started: threading.Event | None = None) -> tuple[int, int]:
+    """GET ``path`` through a small receive window at about ``rate`` bytes/s; return (Content-Length, body bytes).
+
+    ``started`` is set once the response's head has arrived.
+    """
     sock = small_window_socket(address, limit)
     try:
         sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: identity\r\n"
@@ -103,6 +108,8 @@ def read_slowly(address: tuple[str, int], path: str, rate: int, limit: float) ->
             data += sock.recv(65536)
         head, body = data.split(b"\r\n\r\n", 1)
         length = content_length(head)
+        if started is not None:
+            started.set()
         received, chunk, deadline = len(body), 16 * 1024, time.monotonic() + limit
         while received < length and time.monotonic() < deadline:
             part = sock.recv(chunk)
@@ -124,6 +131,37 @@ def test_a_slow_reader_gets_the_whole_page(tmp_path):
         length, received = read_slowly((url.hostname, url.port), "/oai?verb=ListRecords&metadataPrefix=oai_dc",
                                         rate=2_500_000, limit=60)
     assert length > 12_000_000
+    assert received == length, f"cut off after {received} of {length} bytes"
+
+
+def test_a_stopping_worker_finishes_the_page_it_is_sending(tmp_path):
+    """SIGTERM while the event loop sends a 17 MB page to a slow reader: the page still arrives whole.
+
+    A stopping worker waits for its connections (up to graceful_timeout), as gunicorn's gthread does.
+    """
+    env = big_page_instance(tmp_path, GUNICORN_WORKERS="1")
+    with shipped_gunicorn(env, tmp_path / "gunicorn.log") as (base, proc):
+        url = urllib.parse.urlsplit(base)
+        started, results = threading.Event(), []
+        reader = threading.Thread(target=lambda: results.append(read_slowly(
+            (url.hostname, url.port), "/oai?verb=ListRecords&metadataPrefix=oai_dc", 3_000_000, 60, started)))
+        reader.start()
+        assert started.wait(30), "no response head"
+        proc.send_signal(signal.SIGTERM)  # ~17 MB at 3 MB/s: the stop comes early in the sending
+        reader.join(70)
+        assert proc.wait(timeout=30) == 0
+    [(length, received)] = results
+    assert received == length, f"cut off after {received} of {length} bytes"
+
+
+def test_no_timeout_lets_a_reader_take_its_time(tmp_path):
+    """GUNICORN_TIMEOUT=0 (gunicorn's "no timeout"): a page sent by the event loop is not cut off either."""
+    env = big_page_instance(tmp_path, GUNICORN_TIMEOUT="0", GUNICORN_WORKERS="1")
+    with shipped_gunicorn(env, tmp_path / "gunicorn.log") as (base, _proc):
+        url = urllib.parse.urlsplit(base)
+        # ~17 MB at 5 MB/s: several turns of the worker's loop (it checks for stalled readers each second).
+        length, received = read_slowly((url.hostname, url.port), "/oai?verb=ListRecords&metadataPrefix=oai_dc",
+                                        rate=5_000_000, limit=60)
     assert received == length, f"cut off after {received} of {length} bytes"
 
 
