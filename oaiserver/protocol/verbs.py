@@ -203,7 +203,10 @@ def list_sets(request: OAIRequest, ctx: Context) -> str:
     # own: then it joins this one (decisions.md P10).
     rows = store.sets_page(ctx.conn, state.last[0] if state.last else None, size + 2)
     if not rows:
-        raise NoRecordsMatch("the list of sets has changed; start ListSets again")
+        # noRecordsMatch is no error of ListSets (OAI-PMH §4.6): the token's place is gone (a set
+        # removed by hand), so the token is what is wrong. The root sets always exist, so a
+        # first request always has rows.
+        raise BadResumptionToken("the list of sets has changed; start ListSets again")
     more = len(rows) > size + 1
     shown = rows[:size] if more else rows
     body = "".join(
