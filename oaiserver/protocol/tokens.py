@@ -112,7 +112,9 @@ def _state_from_payload(payload: t.Any) -> ListState | None:
         return None
     if last and len(last) != (1 if verb == "ListSets" else 2):  # (setSpec,) or (datestamp, identifier)
         return None
-    if not all(isinstance(n, int) and n >= 0 for n in (cursor, total, epoch, version)):
+    # JSON true and false decode to bool, an int subclass: a cursor of True would be rendered
+    # cursor="True", which the schema refuses (a nonNegativeInteger).
+    if not all(type(n) is int and n >= 0 for n in (cursor, total, epoch, version)):
         return None
     return ListState(verb, prefix, set_spec, from_, until, tuple(last) or None, cursor, total,
                      epoch, version)

@@ -174,10 +174,16 @@ def list_metadata_formats(request: OAIRequest, ctx: Context) -> str:
     prefixes = list(ctx.repo.formats)
     identifier = request.get("identifier")
     if identifier is not None:
-        available = store.formats_of(ctx.conn, identifier)
-        if available is None:
+        deleted = store.is_deleted(ctx.conn, identifier)
+        if deleted is None:
             raise IdDoesNotExist(f"no item has the identifier {identifier!r}")
-        prefixes = [p for p in prefixes if p in available]
+        # A deleted item is listed, header only, in every format, and GetRecord gives its
+        # deleted header in every format (storage/list_sizes.py): so every format is available
+        # for it, also those it was never rendered in (oai_openaire of a journal without an
+        # access right, a format added after it was deleted).
+        if not deleted:
+            available = store.formats_of(ctx.conn, identifier) or []
+            prefixes = [p for p in prefixes if p in available]
         if not prefixes:
             raise NoMetadataFormats(f"the item {identifier!r} is in no metadata format")
     body = "".join(
@@ -203,7 +209,10 @@ def list_sets(request: OAIRequest, ctx: Context) -> str:
     # own: then it joins this one (decisions.md P10).
     rows = store.sets_page(ctx.conn, state.last[0] if state.last else None, size + 2)
     if not rows:
-        raise NoRecordsMatch("the list of sets has changed; start ListSets again")
+        # noRecordsMatch is no error of ListSets (OAI-PMH §4.6): the token's place is gone (a set
+        # removed by hand), so the token is what is wrong. The root sets always exist, so a
+        # first request always has rows.
+        raise BadResumptionToken("the list of sets has changed; start ListSets again")
     more = len(rows) > size + 1
     shown = rows[:size] if more else rows
     body = "".join(

@@ -280,6 +280,12 @@ def get_record(conn: sqlite3.Connection, identifier: str, prefix: str) -> tuple[
     return (header, bool(deleted), None if xml is None else xml.decode("utf-8"))
 
 
+def is_deleted(conn: sqlite3.Connection, identifier: str) -> bool | None:
+    """Tell whether one record is deleted; None if it is unknown."""
+    row = conn.execute("SELECT deleted FROM records WHERE identifier = ?", (identifier,)).fetchone()
+    return None if row is None else bool(row[0])
+
+
 def formats_of(conn: sqlite3.Connection, identifier: str) -> list[str] | None:
     """Return the prefixes one record is available in, or None if it is unknown."""
     row = conn.execute("SELECT id FROM records WHERE identifier = ?", (identifier,)).fetchone()

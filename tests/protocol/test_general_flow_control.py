@@ -152,3 +152,16 @@ def test_every_remaining_record_changed(app, ingest, tmp_path, oai, clock):
     ingest(write_issue(tmp_path / "four.xml", [A("T-0"), A("T-1"), A("T-2", title="Changed"),
                                                A("T-3", title="Changed")]))
     assert error_codes(oai(verb="ListRecords", resumptionToken=token_of(first).text)) == ["noRecordsMatch"]
+
+
+@pytest.mark.parametrize("position", range(4), ids=["cursor", "total", "epoch", "version"])
+def test_signed_token_with_a_boolean_count(loaded, oai, config, position):
+    """§3.6: a token signed with this key (another release, another app) whose count is a JSON boolean
+    is badResumptionToken, not a page whose resumptionToken says cursor="True" (schema-invalid)."""
+    from oaiserver.protocol.tokens import TokenCodec
+
+    counts: list[object] = [2, 12, 0, 0]
+    counts[position] = True
+    payload = ["ListRecords", "oai_dc", None, "", "9999-12-31T23:59:59Z", [], *counts]
+    token = TokenCodec(config["SECRET_KEY"], 3600).serializer.dumps(payload)
+    assert error_codes(oai(verb="ListRecords", resumptionToken=token)) == ["badResumptionToken"]

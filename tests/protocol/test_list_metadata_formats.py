@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from metadata_formats import FORMATS
-from tests.helpers.oai import NS, REPOSITORY_IDENTIFIER, error_codes, identifiers
+from tests.helpers.oai import NS, REPOSITORY_IDENTIFIER, error_codes, harvest, identifiers
 from tests.helpers.issues import A, write_issue
 from tests.helpers.protocol import REVIEW, request_attrs, withdraw
 
@@ -64,10 +64,25 @@ def test_formats_of_an_item_without_jats(app, ingest, tmp_path, oai):
 
 
 def test_formats_of_a_deleted_item(loaded, oai, runner):
-    """§4.4 / §2.5.1: a deleted item is still known; its formats carry its deleted header."""
+    """§4.4 / §2.5.1: a deleted item is still known; every format carries its deleted header."""
     withdraw(runner, REVIEW)
     tree = oai(verb="ListMetadataFormats", identifier=REVIEW)
-    assert error_codes(tree) == [] and set(formats(tree)) == item_formats()
+    assert error_codes(tree) == [] and set(formats(tree)) == set(FORMATS)
+
+
+@pytest.mark.parametrize("deleted", [False, True], ids=["live", "deleted"])
+def test_formats_of_an_item_agree_with_get_record_and_lists(loaded, oai, runner, deleted):
+    """§4.4 / §4.1 / §4.3: a format is listed for an item exactly when GetRecord answers the item in
+    it and ListIdentifiers in it lists the item, live or deleted (in this module's configuration
+    no journal has an access right, so no live item is in oai_openaire)."""
+    if deleted:
+        withdraw(runner, REVIEW)
+    listed = set(formats(oai(verb="ListMetadataFormats", identifier=REVIEW)))
+    answered = {p for p in FORMATS
+                if not error_codes(oai(verb="GetRecord", identifier=REVIEW, metadataPrefix=p))}
+    in_lists = {p for p in FORMATS
+                if REVIEW in harvest(oai, "ListIdentifiers", metadataPrefix=p, set="type:review-article")[0]}
+    assert listed == answered == in_lists == (set(FORMATS) if deleted else item_formats())
 
 
 @pytest.mark.parametrize("identifier", [

@@ -152,3 +152,18 @@ def test_bad_token(loaded, oai, token):
     tree = oai(verb="ListSets", resumptionToken=token)
     assert error_codes(tree) == ["badResumptionToken"]
     assert request_attrs(tree) == {"verb": "ListSets", "resumptionToken": token}
+
+
+def test_token_whose_remaining_sets_are_gone(loaded, oai, app):
+    """§4.6: the sets after a token's place removed (by hand, in the sqlite3 shell): badResumptionToken,
+    never noRecordsMatch, which is no error of ListSets."""
+    import sqlite3
+
+    first = oai(verb="ListSets")
+    last = [s.text for s in first.iterfind(".//o:setSpec", NS)][-1]
+    conn = sqlite3.connect(app.config["DATABASE"])
+    with conn:
+        conn.execute("DELETE FROM sets WHERE spec > ?", (last,))
+    conn.close()
+    tree = oai(verb="ListSets", resumptionToken=token_of(first).text)
+    assert error_codes(tree) == ["badResumptionToken"]
