@@ -291,6 +291,7 @@ def test_a_change_undone_within_one_group_leaves_the_datestamp(path: Path, tmp_p
     run(store, [inputs["v1"], *fillers])
     conn = store.conn
     before = dict(conn.execute("SELECT identifier, datestamp FROM records"))
+    headers = dict(conn.execute("SELECT identifier, header || header_crc FROM records"))
     outcomes = run(store, [inputs["v2"], inputs["v3"], *fillers])  # one group (9 files, two workers)
     assert [o for _, o in outcomes[:2]] == [Counts(updated=3, unchanged=1, deleted=1),
                                             Counts(updated=2, unchanged=2, deleted=1)]
@@ -298,6 +299,8 @@ def test_a_change_undone_within_one_group_leaves_the_datestamp(path: Path, tmp_p
     base = "oai:oaiserver.localhost:1234-5679/"
     for kept in ("K-1", "K-2", "K-3", "K-5"):
         assert after[base + kept] == before[base + kept], kept
+        assert conn.execute("SELECT header || header_crc FROM records WHERE identifier = ?",
+                            (base + kept,)).fetchone()[0] == headers[base + kept], kept
     assert after[base + "K-4"] > before[base + "K-4"]
     assert conn.execute("SELECT identifier FROM records WHERE deleted = 1").fetchall() == [(base + "K-5",)]
     assert_exact(conn)
