@@ -95,6 +95,10 @@ class Writer:
         self._stamped: dict[str, list[int]] = {}
         self._lists = ListSizeKeeper(self.conn)
         self._group: _Group | None = None
+        # In an open group: what each existing record it changed disseminated before the group,
+        # (datestamp, deleted, what it shows: content hash if live, setSpecs if deleted) as
+        # first seen, to find the changes undone within the group.
+        self._before: dict[int, tuple[str, int, str | tuple[str, ...]]] = {}
 
     def save_issue(self, issue: PreparedIssue, digest: str | None = None,
                    dry_run: bool = False) -> Counts:
@@ -200,7 +204,7 @@ class Writer:
                 counts += self._save_articles([item], datestamp, force)
             return counts
         existing = {row[0]: row[1:] for row in self.conn.execute(
-            "SELECT identifier, id, source_hash, content_hash, deleted, issue_id, withdrawn "
+            "SELECT identifier, id, source_hash, content_hash, deleted, issue_id, withdrawn, datestamp "
             "FROM records WHERE identifier IN (SELECT value FROM json_each(?))",
             (json.dumps(identifiers),),
         )}
@@ -217,7 +221,7 @@ class Writer:
         """Decide what saving one article writes (into ``writes``); return its outcome.
 
         ``row`` is its record as it stands: (id, source_hash, content_hash, deleted,
-        issue_id, withdrawn), or None.
+        issue_id, withdrawn, datestamp), or None.
         """
         identifier, article_json, source_hash = (
             prepared.identifier, prepared.article_json, prepared.source_hash)
@@ -241,6 +245,7 @@ class Writer:
         else:
             record_id = row[0]
             writes.updated.append((*values, record_id))
+            self._seen_before(record_id, row[6], row[3], row[2])
         writes.renditions.extend(
             [(record_id, prefix, data, crc) for prefix, (data, crc) in rendered.renditions.items()])
         writes.members.extend([(spec, datestamp, identifier, record_id) for spec in specs])
@@ -249,6 +254,21 @@ class Writer:
             writes.sets[info.spec] = (info.spec, info.name, info.description)
         return "added" if row is None else "updated"
 
+    def _seen_before(self, record_id: int, datestamp: str, deleted: int, content_hash: str) -> None:
+        """Remember, in an open group, what a record disseminated before the group first changed it."""
+        # The first sighting is the state before the group (a file rolled back to its
+        # savepoint puts the record back as it was, so what it saw still holds), unless the
+        # group made the record: one it inserted has no datestamp from before to go back to.
+        if self._group is None or record_id in self._before or record_id in self._lists.changed:
+            return
+        # A deleted record shows only its header: its sets, not its last content, are what it shows.
+        self._before[record_id] = (datestamp, deleted, self._specs(record_id) if deleted else content_hash)
+
+    def _specs(self, record_id: int) -> tuple[str, ...]:
+        """The setSpecs of a record's set memberships, in order."""
+        return tuple(row[0] for row in self.conn.execute(
+            "SELECT set_spec FROM record_sets WHERE record_id = ? ORDER BY set_spec", (record_id,)))
+
     def _next_id(self, writes: RecordWrites) -> int:
         # What SQLite would give the row, inserted now: one more than the largest id.
         if writes.inserted:
@@ -256,6 +276,10 @@ class Writer:
         return self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM records").fetchone()[0]
 
     def _mark_deleted(self, record_id: int, identifier: str, datestamp: str) -> None:
+        if self._group is not None and record_id not in self._before and record_id not in self._lists.changed:
+            # (Only a live record is marked deleted: its content hash says what it showed.)
+            self._seen_before(record_id, *self.conn.execute(
+                "SELECT datestamp, 0, content_hash FROM records WHERE id = ?", (record_id,)).fetchone())
         self._lists.before_change([record_id])
         specs = [
             r[0]
@@ -364,7 +388,7 @@ class Writer:
         """
         if self._group is not None:
             raise RuntimeError("a group of files is open already")
-        self._touched, self._stamped = [], {}
+        self._touched, self._stamped, self._before = [], {}, {}
         self._lists = ListSizeKeeper(self.conn)
         db.begin_immediate(self.conn)
         self._group = _Group(time.monotonic())
@@ -393,12 +417,47 @@ class Writer:
         if not group.files:  # every file was known unchanged, or failed: nothing to commit
             timeline.rollback(self.conn)
             return
+        before, self._before = self._before, {}
         with timeline.write_transaction(self.conn, changes_data=True, begin=_begun, delay=self.delay):
+            self._unstamp_undone(before)
             self._lists.settle(self._restamp(self._stamped))
+
+    def _unstamp_undone(self, before: dict[int, tuple[str, int, str | tuple[str, ...]]]) -> None:
+        """Give back their datestamp to the records a group changed and changed back (v1, v2, v1 of an issue).
+
+        Readers see the group at once, never the states in between: a record that ends the
+        group disseminating what it did before it (the same deletion status, and the same
+        content hash, which covers its formats and sets, or if deleted the same sets) has not
+        changed for any harvester, so its datestamp must not move (decisions.md P2).
+        """
+        if not before:
+            return
+        undone = {}
+        for record_id, identifier, deleted, content_hash in self.conn.execute(
+                "SELECT id, identifier, deleted, content_hash FROM records "
+                "WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(before)),)):
+            datestamp, was_deleted, shown = before[record_id]
+            # (Seen by a file rolled back since, and not changed by another: nothing to undo.)
+            if record_id not in self._lists.changed or deleted != was_deleted:
+                continue
+            if shown == (self._specs(record_id) if deleted else content_hash):
+                undone[record_id] = (identifier, datestamp, bool(deleted))
+        if not undone:
+            return
+        # Not restamped with the commit, and counted by reading them back (their datestamps
+        # now differ from the commit's, which the keeper was told they would carry).
+        for touched in self._stamped.values():
+            touched[:] = [i for i in touched if i not in undone]
+        self._lists.forget_written(undone)
+        for record_id, (identifier, datestamp, deleted) in undone.items():
+            header = render_header(identifier, datestamp, self._specs(record_id), deleted)
+            self.conn.execute("UPDATE records SET datestamp = ?, header = ?, header_crc = ? WHERE id = ?",
+                              (datestamp, header, checksum(header), record_id))
+            self.conn.execute("UPDATE record_sets SET datestamp = ? WHERE record_id = ?", (datestamp, record_id))
 
     def abandon_group(self) -> None:
         """Roll the open group back (nothing of its files is written)."""
-        group, self._group = self._group, None
+        group, self._group, self._before = self._group, None, {}
         if group is not None:
             timeline.rollback(self.conn)
 

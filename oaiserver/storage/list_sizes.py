@@ -227,6 +227,11 @@ class ListSizeKeeper:
         """
         self.known[record_id] = lists
 
+    def forget_written(self, ids: t.Iterable[int]) -> None:
+        """Unsay :meth:`written` for records noted: :meth:`settle` reads them back instead (their datestamp is not the commit's)."""
+        for i in ids:
+            self.known.pop(i, None)
+
     def mark(self) -> tuple[dict[int, None], bool, dict[int, Lists]]:
         """What the keeper holds now, for :meth:`back_to` (a savepoint rolled back)."""
         return dict(self.changed), self.held, dict(self.known)

@@ -259,3 +259,48 @@ def test_a_group_is_committed_before_waiting_long_for_a_worker(path: Path, tmp_p
     assert reported[2] == ("v1n03.xml", {"1", "2", "3"})  # 1-3 reported (committed) before file 4 was ready
     assert issues_in(path) == {"1", "2", "3", "4", "5"}
     assert_exact(store.conn)
+
+
+def test_a_change_undone_within_one_group_leaves_the_datestamp(path: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """One group holds two versions of an issue, the second undoing the first: records that end as they began keep their datestamps.
+
+    A harvester never sees the version in between (the group is committed at once): a new
+    datestamp would announce a change that, for it, never happened. In the group, K-2 is
+    retitled and back, K-3 deleted and back, K-5 (deleted before) back with a new title
+    and deleted again; K-4 changes for good and is stamped with the commit.
+    """
+    monkeypatch.setattr(pipeline, "GROUP_SECONDS", 3600)
+    store = open_store(path)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    fillers = [(str(p), p) for p in (folder / f"f{n}.xml" for n in range(7))]
+    for n, (_, filler) in enumerate(fillers):
+        filler.write_bytes(issue([A(f"F-{n}")], number=str(10 + n)))
+    versions = {
+        "v0": [A("K-1"), A("K-2"), A("K-3"), A("K-4"), A("K-5")],
+        "v1": [A("K-1"), A("K-2"), A("K-3"), A("K-4")],
+        "v2": [A("K-1"), A("K-2", title="Retitled"), A("K-4", title="For good"), A("K-5", title="Back")],
+        "v3": [A("K-1"), A("K-2"), A("K-3"), A("K-4", title="For good")],
+    }
+    inputs = {}
+    for name, articles in versions.items():
+        (folder / f"{name}.xml").write_bytes(issue(articles))
+        inputs[name] = (str(folder / f"{name}.xml"), folder / f"{name}.xml")
+    run(store, [inputs["v0"]])
+    run(store, [inputs["v1"], *fillers])
+    conn = store.conn
+    before = dict(conn.execute("SELECT identifier, datestamp FROM records"))
+    headers = dict(conn.execute("SELECT identifier, header || header_crc FROM records"))
+    outcomes = run(store, [inputs["v2"], inputs["v3"], *fillers])  # one group (9 files, two workers)
+    assert [o for _, o in outcomes[:2]] == [Counts(updated=3, unchanged=1, deleted=1),
+                                            Counts(updated=2, unchanged=2, deleted=1)]
+    after = dict(conn.execute("SELECT identifier, datestamp FROM records"))
+    base = "oai:oaiserver.localhost:1234-5679/"
+    for kept in ("K-1", "K-2", "K-3", "K-5"):
+        assert after[base + kept] == before[base + kept], kept
+        assert conn.execute("SELECT header || header_crc FROM records WHERE identifier = ?",
+                            (base + kept,)).fetchone()[0] == headers[base + kept], kept
+    assert after[base + "K-4"] > before[base + "K-4"]
+    assert conn.execute("SELECT identifier FROM records WHERE deleted = 1").fetchall() == [(base + "K-5",)]
+    assert_exact(conn)
