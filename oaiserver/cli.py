@@ -192,8 +192,9 @@ def ingest_command(paths: tuple[str, ...], dry_run: bool, quiet: bool, as_json: 
     status is 1 if any file failed. A full disk or a damaged database stops the ingest at
     the file that met it; once it is fixed, the same command takes up the files not done.
     """
-    # A dry run checks against the database when there is one (then rolls back), so its
-    # counts say what a real ingest would do; it never creates the database.
+    # A dry run checks each file against the database when there is one (then rolls back), so
+    # its counts say what a real ingest of that file alone would do (not of the files before it
+    # in the same run: docs/admin.md); it never creates the database.
     exists = os.path.exists(current_app.config["DATABASE"])
     store = writing("ingest") if exists or not dry_run else None
     inputs = list(expand_paths(paths))
