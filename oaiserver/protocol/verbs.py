@@ -174,16 +174,16 @@ def list_metadata_formats(request: OAIRequest, ctx: Context) -> str:
     prefixes = list(ctx.repo.formats)
     identifier = request.get("identifier")
     if identifier is not None:
-        deleted = store.is_deleted(ctx.conn, identifier)
-        if deleted is None:
+        found = store.formats_of(ctx.conn, identifier)
+        if found is None:
             raise IdDoesNotExist(f"no item has the identifier {identifier!r}")
+        deleted, rendered = found
         # A deleted item is listed, header only, in every format, and GetRecord gives its
         # deleted header in every format (storage/list_sizes.py): so every format is available
         # for it, also those it was never rendered in (oai_openaire of a journal without an
         # access right, a format added after it was deleted).
         if not deleted:
-            available = store.formats_of(ctx.conn, identifier) or []
-            prefixes = [p for p in prefixes if p in available]
+            prefixes = [p for p in prefixes if p in rendered]
         if not prefixes:
             raise NoMetadataFormats(f"the item {identifier!r} is in no metadata format")
     body = "".join(

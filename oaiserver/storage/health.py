@@ -75,5 +75,6 @@ def _check_newest_record(conn: sqlite3.Connection) -> None:
     if row is None:
         return
     # A deleted record has no rendition: the prefix "" matches none, and its header is still checked.
-    for prefix in queries.formats_of(conn, row[0]) or [""]:
+    found = queries.formats_of(conn, row[0])
+    for prefix in (found[1] if found else []) or [""]:
         queries.get_record(conn, row[0], prefix)  # raises DamagedRecord on a bad header or rendition

@@ -280,23 +280,16 @@ def get_record(conn: sqlite3.Connection, identifier: str, prefix: str) -> tuple[
     return (header, bool(deleted), None if xml is None else xml.decode("utf-8"))
 
 
-def is_deleted(conn: sqlite3.Connection, identifier: str) -> bool | None:
-    """Tell whether one record is deleted; None if it is unknown."""
-    row = conn.execute("SELECT deleted FROM records WHERE identifier = ?", (identifier,)).fetchone()
-    return None if row is None else bool(row[0])
-
-
-def formats_of(conn: sqlite3.Connection, identifier: str) -> list[str] | None:
-    """Return the prefixes one record is available in, or None if it is unknown."""
-    row = conn.execute("SELECT id FROM records WHERE identifier = ?", (identifier,)).fetchone()
-    if row is None:
+def formats_of(conn: sqlite3.Connection, identifier: str) -> tuple[bool, list[str]] | None:
+    """Return whether one record is deleted and the prefixes it is rendered in; None if it is unknown."""
+    rows = conn.execute(
+        "SELECT r.deleted, x.prefix FROM records r LEFT JOIN renditions x ON x.record_id = r.id "
+        "WHERE r.identifier = ? ORDER BY x.prefix",
+        (identifier,),
+    ).fetchall()
+    if not rows:
         return None
-    return [
-        r[0]
-        for r in conn.execute(
-            "SELECT prefix FROM renditions WHERE record_id = ? ORDER BY prefix", (row[0],)
-        )
-    ]
+    return bool(rows[0][0]), [prefix for _, prefix in rows if prefix is not None]
 
 
 def count_sets(conn: sqlite3.Connection) -> int:
