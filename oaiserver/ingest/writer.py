@@ -254,12 +254,16 @@ class Writer:
             writes.sets[info.spec] = (info.spec, info.name, info.description)
         return "added" if row is None else "updated"
 
-    def _seen_before(self, record_id: int, datestamp: str, deleted: int, content_hash: str) -> None:
-        """Remember, in an open group, what a record disseminated before the group first changed it."""
+    def _first_change_in_group(self, record_id: int) -> bool:
+        """Whether an open group is about to change a record for the first time, and it existed before the group."""
         # The first sighting is the state before the group (a file rolled back to its
         # savepoint puts the record back as it was, so what it saw still holds), unless the
         # group made the record: one it inserted has no datestamp from before to go back to.
-        if self._group is None or record_id in self._before or record_id in self._lists.changed:
+        return self._group is not None and record_id not in self._before and record_id not in self._lists.changed
+
+    def _seen_before(self, record_id: int, datestamp: str, deleted: int, content_hash: str) -> None:
+        """Remember, in an open group, what a record disseminated before the group first changed it."""
+        if not self._first_change_in_group(record_id):
             return
         # A deleted record shows only its header: its sets, not its last content, are what it shows.
         self._before[record_id] = (datestamp, deleted, self._specs(record_id) if deleted else content_hash)
@@ -276,18 +280,12 @@ class Writer:
         return self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM records").fetchone()[0]
 
     def _mark_deleted(self, record_id: int, identifier: str, datestamp: str) -> None:
-        if self._group is not None and record_id not in self._before and record_id not in self._lists.changed:
+        if self._first_change_in_group(record_id):  # (the query only then)
             # (Only a live record is marked deleted: its content hash says what it showed.)
             self._seen_before(record_id, *self.conn.execute(
                 "SELECT datestamp, 0, content_hash FROM records WHERE id = ?", (record_id,)).fetchone())
         self._lists.before_change([record_id])
-        specs = [
-            r[0]
-            for r in self.conn.execute(
-                "SELECT set_spec FROM record_sets WHERE record_id = ? ORDER BY set_spec",
-                (record_id,),
-            )
-        ]
+        specs = self._specs(record_id)
         header = render_header(identifier, datestamp, specs, True)
         self.conn.execute(
             "UPDATE records SET deleted = 1, datestamp = ?, header = ?, header_crc = ? WHERE id = ?",
@@ -440,8 +438,9 @@ class Writer:
             # (Seen by a file rolled back since, and not changed by another: nothing to undo.)
             if record_id not in self._lists.changed or deleted != was_deleted:
                 continue
-            if shown == (self._specs(record_id) if deleted else content_hash):
-                undone[record_id] = (identifier, datestamp, bool(deleted))
+            specs = self._specs(record_id)
+            if shown == (specs if deleted else content_hash):
+                undone[record_id] = (identifier, datestamp, bool(deleted), specs)
         if not undone:
             return
         # Not restamped with the commit, and counted by reading them back (their datestamps
@@ -449,8 +448,8 @@ class Writer:
         for touched in self._stamped.values():
             touched[:] = [i for i in touched if i not in undone]
         self._lists.forget_written(undone)
-        for record_id, (identifier, datestamp, deleted) in undone.items():
-            header = render_header(identifier, datestamp, self._specs(record_id), deleted)
+        for record_id, (identifier, datestamp, deleted, specs) in undone.items():
+            header = render_header(identifier, datestamp, specs, deleted)
             self.conn.execute("UPDATE records SET datestamp = ?, header = ?, header_crc = ? WHERE id = ?",
                               (datestamp, header, checksum(header), record_id))
             self.conn.execute("UPDATE record_sets SET datestamp = ? WHERE record_id = ?", (datestamp, record_id))

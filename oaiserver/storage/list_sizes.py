@@ -205,8 +205,7 @@ class ListSizeKeeper:
     def before_change(self, ids: t.Iterable[int]) -> None:
         """Take away the items of existing records about to change (once per transaction)."""
         ids = dict.fromkeys(ids)
-        for i in ids:  # whatever was said of them no longer holds
-            self.known.pop(i, None)
+        self.forget_written(ids)  # whatever was said of them no longer holds
         fresh = [i for i in ids if i not in self.changed]
         if not fresh:
             return
