@@ -313,31 +313,31 @@ class MainLoopWorker(PromptCloseThreadWorker):
                 unreader.sock = sock  # a kept-alive connection's next request is read as usual
         if held.closing:
             keep_alive = False  # gunicorn closed it: what it kept is sent, then the connection closed
-        try:
-            send_kept(sock, held.kept)
-        except OSError:  # the client went away (reset, or closed) while its answer was made
-            held.kept.clear()
-            keep_alive = False
-        if not held.kept:
-            self._after_response(conn, keep_alive)
+        sending = _Sending(conn, held.kept, keep_alive, time.monotonic() + self.cfg.timeout)
+        if self._send_some(sock, sending):
+            self._after_response(conn, sending.keep_alive)
             return
         # The socket stays blocking for gunicorn's code: send_kept's sends never wait anyway.
-        sending = self.sending[sock] = _Sending(conn, held.kept, keep_alive, time.monotonic() + self.cfg.timeout)
+        self.sending[sock] = sending
         self.poller.register(sock, selectors.EVENT_WRITE, partial(self._on_writable, sending))
 
     def _on_writable(self, sending: _Sending, sock: t.Any) -> None:
         """Send more of a kept response; once it is all sent, finish the connection."""
-        try:
-            if send_kept(sock, sending.kept):
-                sending.deadline = time.monotonic() + self.cfg.timeout
-        except OSError:  # the client went away
-            sending.kept.clear()
-            sending.keep_alive = False
-        if sending.kept:
+        if not self._send_some(sock, sending):
             return
         self.poller.unregister(sock)
         del self.sending[sock]
         self._after_response(sending.conn, sending.keep_alive)
+
+    def _send_some(self, sock: t.Any, sending: _Sending) -> bool:
+        """Send what the socket takes now; whether the response is done with (all sent, or its client gone)."""
+        try:
+            if send_kept(sock, sending.kept):
+                sending.deadline = time.monotonic() + self.cfg.timeout
+        except OSError:  # the client went away (reset, or closed), perhaps while its answer was made
+            sending.kept.clear()
+            sending.keep_alive = False
+        return not sending.kept
 
     def _after_response(self, conn: t.Any, keep_alive: t.Any) -> None:
         """Close the connection, or keep it alive, once its whole response is with the kernel."""
