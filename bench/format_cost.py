@@ -26,11 +26,13 @@ server then compresses every page, which is most of its work on a page.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import random
 import sqlite3
 import time
+import typing as t
 from pathlib import Path
 
 from bench.format_sizes import LICENCE
@@ -181,14 +183,20 @@ def compare(args: argparse.Namespace) -> dict:
             "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
+def wsgi_get(app: t.Any, query: str) -> bytes:
+    """GET /oai?``query`` through the app's WSGI callable, in this process; the body."""
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/oai", "QUERY_STRING": query,
+               "SERVER_NAME": "localhost", "SERVER_PORT": "80", "wsgi.url_scheme": "http",
+               "wsgi.input": io.BytesIO(), "wsgi.errors": io.StringIO(), "SERVER_PROTOCOL": "HTTP/1.1"}
+    return b"".join(app(environ, lambda status, headers, exc_info=None: None))
+
+
 def in_process(args: argparse.Namespace) -> dict:
     """Full ListRecords harvests through the app's WSGI callable, no server: CPU per 100 records.
 
     Without gunicorn, HTTP and a client sharing the cores, what is left is our code's own
     cost, steadier on a busy machine; databases compared run back to back, format by format.
     """
-    import io
-
     from oaiserver import create_app
 
     results: dict[str, dict[str, list[float]]] = {}
@@ -200,12 +208,6 @@ def in_process(args: argparse.Namespace) -> dict:
                                     "TESTING": False})
     prefixes = _prefixes(args.db[0])
 
-    def call(app, query: str) -> bytes:  # type: ignore[no-untyped-def]
-        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/oai", "QUERY_STRING": query,
-                   "SERVER_NAME": "localhost", "SERVER_PORT": "80", "wsgi.url_scheme": "http",
-                   "wsgi.input": io.BytesIO(), "wsgi.errors": io.StringIO(), "SERVER_PROTOCOL": "HTTP/1.1"}
-        return b"".join(app(environ, lambda status, headers, exc_info=None: None))
-
     for run in range(args.runs):
         for prefix in prefixes:
             for db, app in apps.items():
@@ -214,7 +216,7 @@ def in_process(args: argparse.Namespace) -> dict:
                 started = time.process_time()
                 while query is not None:
                     called = time.process_time()
-                    body = call(app, query)
+                    body = wsgi_get(app, query)
                     app_cpu += time.process_time() - called
                     records += body.count(b"<record>")
                     query = next_query("ListRecords", body)

@@ -26,7 +26,6 @@ another guest may run on the core meanwhile).
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import time
@@ -34,21 +33,11 @@ import typing as t
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from bench.format_cost import _prefixes
+from bench.format_cost import _prefixes, wsgi_get
 from bench.harvest import next_query
 from oaiserver.storage import queries
 
 STAGES = ("sql", "unpack", "page", "protocol", "wsgi")
-
-
-def _environ(query: str) -> dict[str, t.Any]:
-    return {"REQUEST_METHOD": "GET", "PATH_INFO": "/oai", "QUERY_STRING": query, "SERVER_NAME": "localhost",
-            "SERVER_PORT": "80", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(),
-            "wsgi.errors": io.StringIO(), "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_ACCEPT_ENCODING": "identity"}
-
-
-def _call(app: t.Any, query: str) -> bytes:
-    return b"".join(app.wsgi_app(_environ(query), lambda status, headers, exc_info=None: None))
 
 
 def _best(runs: t.Mapping[str, t.Callable[[], None]], repeat: int, pages: int) -> dict[str, float]:
@@ -78,7 +67,7 @@ def stages(app: t.Any, prefix: str, repeat: int, pauses: t.Sequence[float] = ())
     query: str | None = f"verb=ListRecords&metadataPrefix={prefix}"
     while query is not None:
         requests.append(query)
-        body = _call(app, query)
+        body = wsgi_get(app, query)
         records += body.count(b"<record>")
         query = next_query("ListRecords", body)
     selection = queries.ListFilter(prefix, None, "", datestamps.format_datestamp(datestamps.now()))
@@ -113,7 +102,7 @@ def stages(app: t.Any, prefix: str, repeat: int, pauses: t.Sequence[float] = ())
 
     def wsgi() -> None:
         for q in requests:
-            _call(app, q)
+            wsgi_get(app, q)
 
     def wsgi_after(pause: float) -> float:
         # The CPU of the calls alone: the sleeps are outside the clock.
@@ -123,7 +112,7 @@ def stages(app: t.Any, prefix: str, repeat: int, pauses: t.Sequence[float] = ())
             for q in requests:
                 time.sleep(pause / 1000)
                 started = time.process_time()
-                _call(app, q)
+                wsgi_get(app, q)
                 spent += time.process_time() - started
             best = min(best, spent)
         return round(best * 1000 / len(requests), 3)
