@@ -118,6 +118,19 @@ def small_window_socket(address: tuple[str, int], timeout: float) -> socket.sock
     return sock
 
 
+def read_to_end(sock: socket.socket) -> bytes:
+    """Everything the server sends on ``sock`` until it closes the connection."""
+    answer = b""
+    while chunk := sock.recv(1 << 20):
+        answer += chunk
+    return answer
+
+
+def worker_pids(proc: subprocess.Popen) -> list[int]:
+    """The pids of a gunicorn master's live workers (Linux /proc)."""
+    return [int(pid) for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+
+
 def content_length(head: bytes) -> int:
     """The Content-Length of an HTTP response head (status line and headers)."""
     return next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))

@@ -25,7 +25,9 @@ import pytest
 from gunicorn import util as gunicorn_util
 
 from tests.helpers.oai import REPO
-from tests.helpers.servers import big_page_instance, content_length, shipped_env, shipped_gunicorn, small_window_socket
+from tests.helpers.servers import (
+    big_page_instance, content_length, read_to_end, shipped_env, shipped_gunicorn, small_window_socket, worker_pids,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -61,9 +63,7 @@ def test_whole_requests_in_the_main_thread_requests_in_pieces_in_a_pool_thread(t
             sock.sendall(b"GET /oai?verb=ListMetadataFormats HTTP/1.1\r\n")
             time.sleep(0.3)  # peeked at, unfinished: a pool thread reads the rest as it comes
             sock.sendall(b"Host: 127.0.0.1\r\nConnection: close\r\n\r\n")
-            answer = b""
-            while chunk := sock.recv(65536):
-                answer += chunk
+            answer = read_to_end(sock)
         assert answer.startswith(b"HTTP/1.1 200") and b"<ListMetadataFormats>" in answer
     answered = record.read_text().splitlines()  # (the first ones: the start-up check's Identify)
     assert answered[-2:] == ["main verb=Identify", "pool verb=ListMetadataFormats"]
@@ -219,7 +219,7 @@ def test_a_new_connection_wakes_one_worker(tmp_path):
         assert b"<Identify>" in identify(base)
         deadline = time.monotonic() + 10  # until both workers have booted and listen
         while True:
-            workers = [int(pid) for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+            workers = worker_pids(proc)
             masks = {pid: epoll_masks(pid) for pid in workers}
             exclusive = {pid: [m for m in found if m & select.EPOLLEXCLUSIVE] for pid, found in masks.items()}
             if len(workers) == 2 and all(exclusive.values()) or time.monotonic() > deadline:
@@ -234,7 +234,7 @@ def test_a_client_gone_before_its_answer_is_sent_costs_nothing_else(tmp_path):
     env = big_page_instance(tmp_path, GUNICORN_WORKERS="1")
     with shipped_gunicorn(env, tmp_path / "gunicorn.log") as (base, proc):
         url = urllib.parse.urlsplit(base)
-        workers = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        workers = worker_pids(proc)
         for _ in range(3):
             with socket.create_connection((url.hostname, url.port), timeout=10) as gone:
                 gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = reset
@@ -242,7 +242,7 @@ def test_a_client_gone_before_its_answer_is_sent_costs_nothing_else(tmp_path):
                 time.sleep(0.01)  # read by the worker, which is building the page
             time.sleep(0.3)
             assert b"<Identify>" in identify(base)
-        assert Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split() == workers  # none replaced
+        assert worker_pids(proc) == workers  # none replaced
 
 
 FAILING_APP = '''
@@ -279,10 +279,7 @@ def get_until_closed(address: tuple[str, int], path: str) -> bytes:
     """GET ``path`` on a new connection; all the server sent until it closed."""
     with socket.create_connection(address, timeout=10) as sock:
         sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
-        answer = b""
-        while chunk := sock.recv(1 << 20):
-            answer += chunk
-    return answer
+        return read_to_end(sock)
 
 
 def test_what_an_app_produced_before_failing_is_sent(tmp_path):
@@ -297,11 +294,11 @@ def test_what_an_app_produced_before_failing_is_sent(tmp_path):
     with shipped_gunicorn(env, tmp_path / "gunicorn.log", cwd=tmp_path, path="/") as (base, proc):
         url = urllib.parse.urlsplit(base)
         address = (url.hostname, url.port)
-        workers = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        workers = worker_pids(proc)
         whole = get_until_closed(address, "/close-fails")
         cut = get_until_closed(address, "/midway")
         assert get_until_closed(address, "/").endswith(b"\r\n\r\nok")
-        assert Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split() == workers
+        assert worker_pids(proc) == workers
     assert whole.startswith(b"HTTP/1.1 200 OK\r\n") and whole.endswith(b"\r\n\r\nok")
     head, _, body = cut.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 OK\r\n") and body == b"a" * 1_000_000
@@ -321,9 +318,7 @@ def test_a_body_announced_in_a_form_the_peek_does_not_read_is_waited_for(tmp_pat
                          b"Content-Length: 0000000000013\r\n\r\n")
             time.sleep(0.3)  # peeked at: the headers alone
             sock.sendall(b"verb=Identify")
-            answer = b""
-            while chunk := sock.recv(65536):
-                answer += chunk
+            answer = read_to_end(sock)
     assert answer.startswith(b"HTTP/1.1 200") and b"<Identify>" in answer
 
 
@@ -332,13 +327,12 @@ def test_workers_answering_in_the_main_thread_are_recycled(tmp_path):
     conf, record = recording_conf(tmp_path)
     env = shipped_env(tmp_path, GUNICORN_WORKERS="1", GUNICORN_MAX_REQUESTS="3")
     with shipped_gunicorn(env, tmp_path / "gunicorn.log", conf=conf) as (base, proc):
-        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
         seen = set()
         for _ in range(7):
             # (waits while the next worker boots: a request meanwhile waits in the listen queue)
             with urllib.request.urlopen(base + "?verb=Identify", timeout=30) as response:
                 assert b"<Identify>" in response.read()
-            seen.add(children.read_text())
+            seen.add(tuple(worker_pids(proc)))
     assert set(record.read_text().split()) == {"main", "verb=Identify"}
     assert len(seen) >= 2, seen  # (one of the 3 requests of the first worker: the start-up check)
     assert "Autorestarting worker after current request." in (tmp_path / "gunicorn.log").read_text()

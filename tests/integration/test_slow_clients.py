@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.helpers.servers import big_page_instance, content_length, shipped_env, shipped_gunicorn, small_window_socket
+from tests.helpers.servers import (
+    big_page_instance, content_length, read_to_end, shipped_env, shipped_gunicorn, small_window_socket,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -198,9 +200,7 @@ def test_an_unread_body_does_not_cut_the_answer_short(tmp_path):
             sock.sendall(b"POST /oai HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                          b"Content-Type: application/x-www-form-urlencoded\r\n"
                          b"Content-Length: %d\r\n\r\n" % len(body) + body)
-            answer = b""
-            while chunk := sock.recv(65536):
-                answer += chunk
+            answer = read_to_end(sock)
     head, _, rest = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413")
     assert len(rest) == content_length(head)
