@@ -438,9 +438,10 @@ class Writer:
             # (Seen by a file rolled back since, and not changed by another: nothing to undo.)
             if record_id not in self._lists.changed or deleted != was_deleted:
                 continue
-            specs = self._specs(record_id)
+            # (A live record is compared by its content hash: its sets are read only if undone.)
+            specs = self._specs(record_id) if deleted else None
             if shown == (specs if deleted else content_hash):
-                undone[record_id] = (identifier, datestamp, bool(deleted), specs)
+                undone[record_id] = (identifier, datestamp, bool(deleted), specs or self._specs(record_id))
         if not undone:
             return
         # Not restamped with the commit, and counted by reading them back (their datestamps
