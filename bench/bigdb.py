@@ -60,8 +60,8 @@ def clone(conn, seed: int, copy: int, datestamp: str) -> None:
             (offset, prefix, seed),
         )
     conn.execute(
-        "INSERT INTO record_sets (set_spec, datestamp, identifier, record_id) "
-        "SELECT set_spec, ?, identifier || ?, record_id + ? FROM record_sets WHERE record_id <= ?",
+        "INSERT INTO record_sets (set_spec, datestamp, identifier, record_id, gone) "
+        "SELECT set_spec, ?, identifier || ?, record_id + ?, gone FROM record_sets WHERE record_id <= ?",
         (datestamp, suffix, offset, seed),
     )
     conn.execute("COMMIT")

@@ -248,7 +248,7 @@ class Writer:
             self._seen_before(record_id, row[6], row[3], row[2])
         writes.renditions.extend(
             [(record_id, prefix, data, crc) for prefix, (data, crc) in rendered.renditions.items()])
-        writes.members.extend([(spec, datestamp, identifier, record_id) for spec in specs])
+        writes.members.extend([(spec, datestamp, identifier, record_id, 0) for spec in specs])
         writes.listed[record_id] = list_sizes.lists_of(False, specs, rendered.renditions)
         for info in rendered.sets:
             writes.sets[info.spec] = (info.spec, info.name, info.description)
@@ -269,9 +269,9 @@ class Writer:
         self._before[record_id] = (datestamp, deleted, self._specs(record_id) if deleted else content_hash)
 
     def _specs(self, record_id: int) -> tuple[str, ...]:
-        """The setSpecs of a record's set memberships, in order."""
+        """The setSpecs of a record's set memberships, in order (not the sets it has left: decisions.md P16)."""
         return tuple(row[0] for row in self.conn.execute(
-            "SELECT set_spec FROM record_sets WHERE record_id = ? ORDER BY set_spec", (record_id,)))
+            "SELECT set_spec FROM record_sets WHERE record_id = ? AND gone = 0 ORDER BY set_spec", (record_id,)))
 
     def _next_id(self, writes: RecordWrites) -> int:
         # What SQLite would give the row, inserted now: one more than the largest id.
@@ -285,7 +285,10 @@ class Writer:
             self._seen_before(record_id, *self.conn.execute(
                 "SELECT datestamp, 0, content_hash FROM records WHERE id = ?", (record_id,)).fetchone())
         self._lists.before_change([record_id])
-        specs = self._specs(record_id)
+        rows = self.conn.execute(
+            "SELECT set_spec, gone FROM record_sets WHERE record_id = ? ORDER BY set_spec", (record_id,)).fetchall()
+        # Its header names the sets it is in; it is listed, deleted, in those it has left too.
+        specs = [spec for spec, gone in rows if not gone]
         header = render_header(identifier, datestamp, specs, True)
         self.conn.execute(
             "UPDATE records SET deleted = 1, datestamp = ?, header = ?, header_crc = ? WHERE id = ?",
@@ -294,7 +297,7 @@ class Writer:
         self.conn.execute(
             "UPDATE record_sets SET datestamp = ? WHERE record_id = ?", (datestamp, record_id)
         )
-        self._lists.written(record_id, list_sizes.lists_of(True, specs, ()))
+        self._lists.written(record_id, list_sizes.lists_of(True, [spec for spec, _ in rows], ()))
         self._touched.append(record_id)
 
     def withdraw(self, identifier: str) -> str:
@@ -427,6 +430,9 @@ class Writer:
         group disseminating what it did before it (the same deletion status, and the same
         content hash, which covers its formats and sets, or if deleted the same sets) has not
         changed for any harvester, so its datestamp must not move (decisions.md P2).
+        A tombstone the group left on the way (a set the record left and came back to,
+        decisions.md P16) stays, on the old datestamp: it tells a harvester of that set or
+        format that the record is not there, which is true, and costs no query per record.
         """
         if not before:
             return

@@ -38,10 +38,44 @@ class RecordWrites:
     inserted: list[tuple[t.Any, ...]] = field(default_factory=list)  # (id, *RECORD_COLUMNS)
     updated: list[tuple[t.Any, ...]] = field(default_factory=list)  # (*RECORD_COLUMNS, id)
     renditions: list[tuple[int, str, bytes, int]] = field(default_factory=list)  # (record_id, prefix, stored, crc)
-    members: list[tuple[str, str, str, int]] = field(default_factory=list)  # record_sets rows
+    # record_sets rows: (set_spec, datestamp, identifier, record_id, gone)
+    members: list[tuple[str, str, str, int, int]] = field(default_factory=list)
     sets: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)  # spec -> row, last wins
     # The lists (list_sizes.lists_of) of each record inserted or updated, for the keeper.
     listed: dict[int, Lists] = field(default_factory=dict)
+
+    def _leave_tombstones(self, conn: sqlite3.Connection, ids: str) -> None:
+        """Add a tombstone for each format and set the updated records (``ids``, JSON) leave (decisions.md P16).
+
+        Whatever a record was listed in before, rendered or as a tombstone, and is not in now,
+        it stays listed in as deleted: a tombstone rendition (xml '', crc 0, the CRC-32 of no
+        bytes) or set row (gone = 1), on its new datestamp. Two reads of narrow indexes, for
+        the updated records only: a new record leaves nothing.
+        """
+        prefixes: dict[int, set[str]] = {}
+        specs: dict[int, set[str]] = {}
+        for record_id, prefix, *_ in self.renditions:
+            prefixes.setdefault(record_id, set()).add(prefix)
+        for spec, _, _, record_id, _ in self.members:
+            specs.setdefault(record_id, set()).add(spec)
+        updated = {row[-1]: row for row in self.updated}
+        for record_id, prefix in conn.execute(
+                "SELECT record_id, prefix FROM renditions WHERE record_id IN (SELECT value FROM json_each(?))",
+                (ids,)):
+            if prefix not in prefixes.setdefault(record_id, set()):
+                self.renditions.append((record_id, prefix, b"", 0))
+                self._also_listed(record_id, (), (prefix,))
+        for record_id, spec in conn.execute(
+                "SELECT record_id, set_spec FROM record_sets WHERE record_id IN (SELECT value FROM json_each(?))",
+                (ids,)):
+            if spec not in specs.setdefault(record_id, set()):
+                identifier, datestamp = updated[record_id][0], updated[record_id][1]
+                self.members.append((spec, datestamp, identifier, record_id, 1))
+                self._also_listed(record_id, (spec,), ())
+
+    def _also_listed(self, record_id: int, specs: tuple[str, ...], prefixes: tuple[str, ...]) -> None:
+        scopes, kinds = self.listed[record_id]
+        self.listed[record_id] = ((*scopes, *specs), (*kinds, *prefixes))
 
     def write(self, conn: sqlite3.Connection, lists: ListSizeKeeper) -> list[int]:
         """Write everything in order; return the ids of the records that got new output."""
@@ -53,6 +87,7 @@ class RecordWrites:
         if changed:
             lists.before_change(changed)
             ids = json.dumps(changed)
+            self._leave_tombstones(conn, ids)
             conn.execute("DELETE FROM renditions WHERE record_id IN (SELECT value FROM json_each(?))", (ids,))
             conn.execute("DELETE FROM record_sets WHERE record_id IN (SELECT value FROM json_each(?))", (ids,))
             assignments = ", ".join(f"{c} = {TEXT if c == 'article' else '?'}" for c in RECORD_COLUMNS)
@@ -69,7 +104,7 @@ class RecordWrites:
                     [row for row in ordered if not is_packed(row[2])])
         insert_many(conn, "renditions (record_id, prefix, xml, crc)", "(?, ?, ?, ?)",
                     [row for row in ordered if is_packed(row[2])])
-        insert_many(conn, "record_sets (set_spec, datestamp, identifier, record_id)", "(?, ?, ?, ?)",
+        insert_many(conn, "record_sets (set_spec, datestamp, identifier, record_id, gone)", "(?, ?, ?, ?, ?)",
                     self.members)
         conn.executemany(
             "INSERT INTO sets (spec, name, description) VALUES (?, ?, ?) "

@@ -110,6 +110,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
     list_sizes.install(db.conn)
     _add_rendition_checksums(db.conn)
     _add_header_checksums(db.conn)
+    _add_set_tombstones(db.conn)
     db.conn.execute(_HEADER_CHANGED_TRIGGER)  # once the column exists, in new files and old
     # The root sets always exist, so ListSets is never empty (noSetHierarchy cannot arise).
     db.conn.executemany(
@@ -267,6 +268,20 @@ def _add_header_checksums(conn: sqlite3.Connection) -> None:
             conn.execute("DROP INDEX IF EXISTS records_listing")
             conn.execute("CREATE INDEX records_listing ON records "
                          "(datestamp, identifier, deleted, id, header, header_crc)")
+
+
+def has_set_tombstones(conn: sqlite3.Connection) -> bool:
+    """Tell whether record_sets has its ``gone`` column (files made before set tombstones lack it)."""
+    return any(row[1] == "gone" for row in conn.execute("PRAGMA table_info(record_sets)"))
+
+
+def _add_set_tombstones(conn: sqlite3.Connection) -> None:
+    """Give a database from before set tombstones record_sets' ``gone`` column (0: every row a membership)."""
+    if has_set_tombstones(conn):
+        return
+    with timeline.write_transaction(conn, begin=begin_immediate):
+        if not has_set_tombstones(conn):  # (another writer may have added it while this one waited)
+            conn.execute("ALTER TABLE record_sets ADD COLUMN gone INTEGER NOT NULL DEFAULT 0")
 
 
 #: The file header's start, and what bytes 18 and 19 (write and read format) say: 1 rollback, 2 WAL.

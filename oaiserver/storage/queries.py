@@ -36,11 +36,28 @@ class Item(t.NamedTuple):
 # Without the XML, "is the record in this format?" is answered from this narrow index, not
 # from the wide renditions rows (several times faster for a 500-header page).
 _NARROW_PROBE = "INDEXED BY renditions_by_record"
+# And the tombstones (decisions.md P16) from their own index, a few pages at most.
+_TOMBSTONE_PROBE = "INDEXED BY renditions_gone"
+
+
+#: The columns a query may read that older files lack: (records.header_crc, renditions.crc,
+#: record_sets.gone); :func:`with_columns` finds which this file has.
+Present = tuple[bool, bool, bool]
+ALL_COLUMNS: Present = (True, True, True)
+
+# A tombstone's header is its record's live header, marked deleted (decisions.md P16).
+LIVE_HEADER, DELETED_HEADER = "<header>", '<header status="deleted">'
+
+
+def as_deleted(header: str) -> str:
+    """A live record's header as a tombstone shows it: the same, with status="deleted"."""
+    return header.replace(LIVE_HEADER, DELETED_HEADER, 1)
 
 
 def _selection(f: ListFilter, with_xml: bool, narrow: bool = False,
-               checksums: tuple[bool, bool] = (True, True)) -> tuple[str, dict]:
-    # Deleted records are listed in every format (header only); live ones where rendered.
+               present: Present = ALL_COLUMNS) -> tuple[str, dict]:
+    # Deleted records are listed in every format (header only); live ones where rendered, or
+    # where they have left a tombstone, listed as deleted (decisions.md P16).
     # CAST … AS BLOB hands the stored UTF-8 over as bytes: no decoding, no re-encoding.
     if f.set_spec:
         # The set's own index gives the order. The header comes from records_listing, found
@@ -55,21 +72,31 @@ def _selection(f: ListFilter, with_xml: bool, narrow: bool = False,
         # records_listing covers every column read here: the wide rows are never touched.
         source = "records s"
         record, record_id = "s", "s.id"
+    header_crc, crc, gone = present
+    # A live record listed as a tombstone: it has left the format (its rendition is xml ''),
+    # or, in a set's list, the set. Without the XML, the tombstones' own index tells.
+    left_format = "g.record_id IS NOT NULL" if narrow else "x.xml = ''"
+    left_set = " OR s.gone" if f.set_spec and gone else ""
+    tomb = f"({record}.deleted = 0 AND ({left_format}{left_set}))"
     # A row: the datestamp, identifier and header of an Item, the header's checksum, the
     # Item's metadata (a deleted record's page entry is its header alone), the rendition's
-    # checksum (integrity.py). A checksum the database has no column for is NULL.
-    header_crc, crc = checksums
+    # checksum (integrity.py). A checksum the database has no column for is NULL, and so is
+    # a tombstone's header's, made here (its shape is checked instead).
     columns = (
-        f"s.datestamp, s.identifier, CAST({record}.header AS BLOB), "
-        f"{f'{record}.header_crc' if header_crc else 'NULL'}, "
-        + (f"CASE WHEN {record}.deleted THEN NULL ELSE CAST(x.xml AS BLOB) END, {'x.crc' if crc else 'NULL'}"
+        f"s.datestamp, s.identifier, CAST(CASE WHEN {tomb} THEN "
+        f"replace({record}.header, '{LIVE_HEADER}', '{DELETED_HEADER}') ELSE {record}.header END AS BLOB), "
+        f"{f'CASE WHEN {tomb} THEN NULL ELSE {record}.header_crc END' if header_crc else 'NULL'}, "
+        + (f"CASE WHEN {record}.deleted OR {tomb} THEN NULL ELSE CAST(x.xml AS BLOB) END, "
+           f"{'x.crc' if crc else 'NULL'}"
            if with_xml else "NULL, NULL")
     )
     sql = (
         f"SELECT {columns} FROM {source} "
         f"LEFT JOIN renditions x {_NARROW_PROBE if narrow else ''} "
         f"ON x.record_id = {record_id} AND x.prefix = :prefix "
-        f"WHERE s.datestamp <= :until AND (x.prefix IS NOT NULL OR {record}.deleted = 1)"
+        + (f"LEFT JOIN renditions g {_TOMBSTONE_PROBE} ON g.record_id = {record_id} "
+           "AND g.prefix = :prefix AND g.xml = '' " if narrow else "")
+        + f"WHERE s.datestamp <= :until AND (x.prefix IS NOT NULL OR {record}.deleted = 1)"
     )
     params = {"prefix": f.prefix, "until": f.until}
     if f.set_spec:
@@ -186,36 +213,37 @@ def _checked(rows: list[tuple[t.Any, ...]]) -> list[Item]:
 def _execute_page(
     conn: sqlite3.Connection, f: ListFilter, with_xml: bool, low: tuple[str, ...], limit: int
 ) -> sqlite3.Cursor:
-    def execute(checksums: tuple[bool, bool]) -> sqlite3.Cursor:
+    def execute(present: Present) -> sqlite3.Cursor:
         if not with_xml:
             try:
-                return conn.execute(*_page_sql(f, False, low, limit, True, checksums))
+                return conn.execute(*_page_sql(f, False, low, limit, True, present))
             except sqlite3.OperationalError as error:
                 # A database made before that index: the plain query gives the same rows.
                 if "no such index" not in str(error):
                     raise
-        return conn.execute(*_page_sql(f, with_xml, low, limit, False, checksums))
+        return conn.execute(*_page_sql(f, with_xml, low, limit, False, present))
 
-    return with_checksums(execute)
+    return with_columns(execute)
 
 
 T = t.TypeVar("T")
 
 
-def with_checksums(run: t.Callable[[tuple[bool, bool]], T]) -> T:
-    """``run(checksums)`` with the checksum columns this database has: (header's, rendition's).
+def with_columns(run: t.Callable[[Present], T]) -> T:
+    """``run(present)`` with the columns this database has (:data:`Present`).
 
-    A database no writer has opened since header checksums came (or, older, since rendition
-    checksums came) lacks the column: its query fails with "no such column", and runs again
-    without it, the missing checksum read as NULL.
+    A database no writer has opened since set tombstones came (or, older, since header
+    checksums, or rendition checksums came) lacks the column: its query fails with "no such
+    column", and runs again without it, a missing checksum read as NULL and no set row a
+    tombstone.
     """
-    for checksums in ((True, True), (False, True)):
+    for present in ((True, True, True), (True, True, False), (False, True, False)):
         try:
-            return run(checksums)
+            return run(present)
         except sqlite3.OperationalError as error:
             if "no such column" not in str(error):
                 raise
-    return run((False, False))
+    return run((False, False, False))
 
 
 def _count_after(conn: sqlite3.Connection, f: ListFilter, position: tuple[str, str], most: int) -> int:
@@ -230,9 +258,9 @@ def _count_after(conn: sqlite3.Connection, f: ListFilter, position: tuple[str, s
 
 def _page_sql(
     f: ListFilter, with_xml: bool, low: tuple[str, ...], limit: int, narrow: bool = False,
-    checksums: tuple[bool, bool] = (True, True),
+    present: Present = ALL_COLUMNS,
 ) -> tuple[str, dict]:
-    sql, params = _selection(f, with_xml, narrow, checksums)
+    sql, params = _selection(f, with_xml, narrow, present)
     sql += (
         " AND (s.datestamp, s.identifier) > (:low_datestamp, :low_identifier)"
         " ORDER BY s.datestamp, s.identifier LIMIT :limit"
@@ -263,10 +291,13 @@ def sample_identifier(conn: sqlite3.Connection) -> str | None:
 
 
 def get_record(conn: sqlite3.Connection, identifier: str, prefix: str) -> tuple[str, bool, str | None] | None:
-    """Return (header, deleted, xml or None) for one record, or None if unknown."""
-    row = with_checksums(lambda checksums: conn.execute(
-        f"SELECT r.header, {'r.header_crc' if checksums[0] else 'NULL'}, r.deleted, "
-        f"CAST(x.xml AS BLOB), {'x.crc' if checksums[1] else 'NULL'} FROM records r "
+    """Return (header, deleted, xml or None) for one record, or None if unknown.
+
+    A live record with a tombstone in the format (decisions.md P16) is deleted there.
+    """
+    row = with_columns(lambda present: conn.execute(
+        f"SELECT r.header, {'r.header_crc' if present[0] else 'NULL'}, r.deleted, "
+        f"CAST(x.xml AS BLOB), {'x.crc' if present[1] else 'NULL'} FROM records r "
         "LEFT JOIN renditions x ON x.record_id = r.id AND x.prefix = ? WHERE r.identifier = ?",
         (prefix, identifier),
     ).fetchone())
@@ -277,11 +308,13 @@ def get_record(conn: sqlite3.Connection, identifier: str, prefix: str) -> tuple[
     if xml is not None:
         xml = packing.unpack(identifier, xml)
         integrity.check_rendition(identifier, xml, checksum)
+    if xml == b"" and not deleted:
+        return (as_deleted(header), True, None)
     return (header, bool(deleted), None if xml is None else xml.decode("utf-8"))
 
 
 def formats_of(conn: sqlite3.Connection, identifier: str) -> tuple[bool, list[str]] | None:
-    """Return whether one record is deleted and the prefixes it is rendered in; None if it is unknown."""
+    """Return whether one record is deleted and the prefixes it is rendered in or has a tombstone in; None if it is unknown."""
     rows = conn.execute(
         "SELECT r.deleted, x.prefix FROM records r LEFT JOIN renditions x ON x.record_id = r.id "
         "WHERE r.identifier = ? ORDER BY x.prefix",

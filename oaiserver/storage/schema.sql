@@ -57,6 +57,11 @@ CREATE TABLE IF NOT EXISTS renditions (
 ) WITHOUT ROWID;
 -- A record's formats, and the narrow "is it rendered?" probe of ListIdentifiers.
 CREATE INDEX IF NOT EXISTS renditions_by_record ON renditions (record_id, prefix);
+-- A live record that has left a format keeps a tombstone there, xml '' (crc 0, the CRC-32 of
+-- no bytes): it is listed in that format as deleted, header only (decisions.md P16). This
+-- index holds the tombstones alone, so that ListIdentifiers, which never reads the wide rows,
+-- tells a tombstone from a rendition by one probe of a tiny index.
+CREATE INDEX IF NOT EXISTS renditions_gone ON renditions (record_id, prefix) WHERE xml = '';
 
 -- The sets ListSets shows; `description` is an oai_dc fragment or NULL.
 CREATE TABLE IF NOT EXISTS sets (
@@ -67,11 +72,15 @@ CREATE TABLE IF NOT EXISTS sets (
 
 -- Set membership carries a copy of the record's (datestamp, identifier) so that a set's
 -- harvest walks one index in keyset order, whatever the size of the repository.
+-- `gone` = 1 is a tombstone: a live record that has left the set, listed in it as deleted,
+-- header only (decisions.md P16). A file made before tombstones gets the column from
+-- db._add_set_tombstones.
 CREATE TABLE IF NOT EXISTS record_sets (
     set_spec TEXT NOT NULL,
     datestamp TEXT NOT NULL,
     identifier TEXT NOT NULL,
     record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+    gone INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (set_spec, datestamp, identifier)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS record_sets_by_record ON record_sets (record_id);

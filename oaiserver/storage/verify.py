@@ -68,8 +68,8 @@ def _structure_quick(conn: sqlite3.Connection, report: Report) -> None:
 
 
 def _records(conn: sqlite3.Connection, report: Report) -> None:
-    rows = queries.with_checksums(lambda checksums: conn.execute(
-        f"SELECT identifier, CAST(header AS BLOB), {'header_crc' if checksums[0] else 'NULL'}, "
+    rows = queries.with_columns(lambda present: conn.execute(
+        f"SELECT identifier, CAST(header AS BLOB), {'header_crc' if present[0] else 'NULL'}, "
         "CAST(article AS BLOB) FROM records"))
     for identifier, header, header_crc, article in rows:
         report.records += 1

@@ -21,13 +21,19 @@ class Expected:
 
     records: dict[str, bool]
     sets: list[str]
-    members: dict[str, set[str]] = field(default_factory=dict)
+    members: dict[str, set[str]] = field(default_factory=dict)  # spec -> identifiers its harvest lists
     formats: dict[str, set[str]] = field(default_factory=dict)  # prefix -> identifiers rendered in it
+    # spec -> live records that have left the set: listed in it as deleted (decisions.md P16)
+    left: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def deleted(self) -> set[str]:
         """The identifiers of the deleted records."""
         return {i for i, d in self.records.items() if d}
+
+    def deleted_in(self, spec: str) -> set[str]:
+        """The identifiers a harvest of set ``spec`` lists as deleted: deleted records, and those that left it."""
+        return (self.members[spec] & self.deleted) | self.left.get(spec, set())
 
     @property
     def live(self) -> set[str]:
@@ -76,16 +82,19 @@ class Server:
         try:
             records = {r[0]: bool(r[1]) for r in conn.execute("SELECT identifier, deleted FROM records")}
             sets = [r[0] for r in conn.execute("SELECT spec FROM sets ORDER BY spec")]
-            members = {spec: set() for spec in sets}
-            for spec, identifier in conn.execute("SELECT set_spec, identifier FROM record_sets"):
+            members: dict[str, set[str]] = {spec: set() for spec in sets}
+            left: dict[str, set[str]] = {}
+            for spec, identifier, gone in conn.execute("SELECT set_spec, identifier, gone FROM record_sets"):
                 members[spec].add(identifier)
+                if gone and not records[identifier]:
+                    left.setdefault(spec, set()).add(identifier)
             formats: dict[str, set[str]] = {}
             for prefix, identifier in conn.execute(
                     "SELECT x.prefix, r.identifier FROM renditions x JOIN records r ON r.id = x.record_id"):
                 formats.setdefault(prefix, set()).add(identifier)
         finally:
             conn.close()
-        return Expected(records, sets, members, formats)
+        return Expected(records, sets, members, formats, left)
 
 
 #: The real sample's journal is open access (so it is in oai_openaire and the openaire set);
@@ -108,10 +117,10 @@ def environment(root: Path, page_size: int = 2, identifiers_page_size: int = 2) 
 
 
 def populated_server(root: Path, **sizes: int) -> Server:
-    """Ingest the samples, an extra issue, a withdrawn record and an emptied set; start gunicorn.
+    """Ingest the samples, an extra issue, a withdrawn record and a set left; start gunicorn.
 
     The extra issue is ingested twice: the second time its last article has another
-    subject, which leaves the set of the first subject in ListSets without any record.
+    subject, so the set of the first subject lists it, its one item, as deleted (P16).
     """
     server = Server(root, environment(root, **sizes))
     extra = [A(f"X-{i}") for i in range(4)] + [A("X-4", subject="Short Report")]

@@ -6,6 +6,7 @@ that run as separate programs are in test_harvester_clients.py.
 from __future__ import annotations
 
 import socket
+import time
 import urllib.parse
 import urllib.request
 
@@ -14,8 +15,8 @@ from lxml import etree
 
 from metadata_formats import FORMATS
 from tests.helpers.formats import root_tag
-from tests.helpers.oai import NS
-from tests.helpers.harvest_server import Expected, Server, populated_server
+from tests.helpers.oai import GOOD_SAMPLES, NS
+from tests.helpers.harvest_server import Expected, Server, environment, populated_server
 
 pytestmark = pytest.mark.integration
 
@@ -38,12 +39,13 @@ def expected(server: Server) -> Expected:
 
 
 def test_fixture_covers_the_hard_cases(expected: Expected):
-    """The served data has deleted records, nested sets, a set without records, and a format
-    (oai_openaire: only the open-access journal) that expresses some live records but not all."""
+    """The served data has deleted records, nested sets, a set whose one item is a live record that
+    left it, and a format (oai_openaire: only the open-access journal) that expresses some live
+    records but not all."""
     assert expected.deleted and expected.live
     assert expected.formats["oai_openaire"] and expected.live - expected.formats["oai_openaire"]
     assert any(spec.count(":") == 2 for spec in expected.sets)
-    assert any(not members for members in expected.members.values())
+    assert any(len(members) == 1 and members == expected.left.get(spec) for spec, members in expected.members.items())
 
 
 def assert_full_harvest(records: list, expected: Expected, prefix: str) -> None:
@@ -68,7 +70,7 @@ def test_sickle_full_harvest(server, expected, prefix):
 
 
 def test_sickle_identifiers_per_set(server, expected):
-    """Sickle: ListSets equals the database; ListIdentifiers of every set equals its members."""
+    """Sickle: ListSets equals the database; ListIdentifiers of every set equals its members, deletes flagged."""
     from sickle import Sickle
     from sickle.oaiexceptions import NoRecordsMatch
 
@@ -76,11 +78,12 @@ def test_sickle_identifiers_per_set(server, expected):
     assert sorted(s.setSpec for s in client.ListSets()) == expected.sets
     for spec in expected.sets:
         try:
-            got = [h.identifier for h in client.ListIdentifiers(metadataPrefix="oai_dc", set=spec,
-                                                                 ignore_deleted=False)]
+            headers = list(client.ListIdentifiers(metadataPrefix="oai_dc", set=spec, ignore_deleted=False))
         except NoRecordsMatch:
-            got = []
+            headers = []
+        got = [h.identifier for h in headers]
         assert len(got) == len(set(got)) and set(got) == expected.members[spec], spec
+        assert {h.identifier for h in headers if h.deleted} == expected.deleted_in(spec), spec
 
 
 @pytest.mark.parametrize("prefix", PREFIXES)
@@ -94,7 +97,7 @@ def test_scythe_full_harvest(server, expected, prefix):
 
 
 def test_scythe_identifiers_per_set(server, expected):
-    """oaipmh-scythe: ListIdentifiers of every set, the empty one ending in noRecordsMatch."""
+    """oaipmh-scythe: ListIdentifiers of every set (one whose only item left it: its tombstone)."""
     from oaipmh_scythe import Scythe
     from oaipmh_scythe.exceptions import NoRecordsMatch
 
@@ -207,3 +210,29 @@ def test_token_survives_a_restart(server, oai_schema):
     server.restart()
     after, _ = _page(_fetch(server.base, oai_schema, verb="ListIdentifiers", resumptionToken=token))
     assert after == before and after
+
+
+def test_sickle_learns_that_records_left_oai_openaire(tmp_path):
+    """decisions.md P16 end to end: the open journal loses its access right, the admin reindexes,
+    and Sickle's incremental harvests (oai_openaire; oai_dc of set openaire) get the records as deleted."""
+    from sickle import Sickle
+
+    server = Server(tmp_path, environment(tmp_path))
+    server.cli("ingest", *map(str, GOOD_SAMPLES))
+    server.start()
+    try:
+        client = Sickle(server.base, timeout=HTTP_TIMEOUT)
+        before = {h.identifier: h.deleted for h in client.ListIdentifiers(metadataPrefix="oai_openaire")}
+        assert before and not any(before.values())
+        since = etree.fromstring(urllib.request.urlopen(f"{server.base}?verb=Identify", timeout=HTTP_TIMEOUT).read())
+        since = since.findtext("o:responseDate", namespaces=NS)
+        server.env["OAISERVER_OAI_JOURNALS"] = "{}"
+        server.cli("reindex")
+        time.sleep(3)  # the visibility delay (2 s by default) has passed
+        for prefix, selection in (("oai_openaire", {}), ("oai_dc", {"set": "openaire"})):
+            headers = list(client.ListIdentifiers(metadataPrefix=prefix, ignore_deleted=False, **{"from": since},
+                                                  **selection))
+            assert {h.identifier: h.deleted for h in headers} == dict.fromkeys(before, True), prefix
+        assert not any(h.deleted for h in client.ListIdentifiers(metadataPrefix="oai_dc", ignore_deleted=False))
+    finally:
+        server.stop()

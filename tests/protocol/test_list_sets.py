@@ -99,17 +99,22 @@ def test_token_used_again(loaded, oai):
     assert request_attrs(again) == {"verb": "ListSets", "resumptionToken": token}
 
 
-def test_set_without_records(app, ingest, tmp_path, oai, clock):
-    """§4.6 / §4.5: a set whose last record moved elsewhere stays listed; harvesting it is noRecordsMatch."""
+def test_set_whose_last_record_moved_elsewhere(app, ingest, tmp_path, oai, clock):
+    """§4.6 / §2.5.1: a set whose last record moved elsewhere stays listed; its harvest says the record left (P16)."""
     ingest(write_issue(tmp_path / "issue.xml", [A("M-1", subject="Short Report"), A("M-2")]))
     clock.advance(5)
     ingest(write_issue(tmp_path / "issue.xml", [A("M-1", subject="Clinical Notes"), A("M-2")]))
+    moved = f"oai:{REPOSITORY_IDENTIFIER}:1234-5679/M-1"
     assert {"subject:short-report", "subject:clinical-notes"} <= set(all_specs(oai))
     for verb in ("ListRecords", "ListIdentifiers"):
         tree = oai(verb=verb, metadataPrefix="oai_dc", set="subject:short-report")
-        assert error_codes(tree) == ["noRecordsMatch"], verb
+        headers = tree.findall(".//o:header", NS)
+        assert [(h.findtext("o:identifier", namespaces=NS), h.get("status")) for h in headers] == [
+            (moved, "deleted")], verb
+        assert "subject:short-report" not in [s.text for s in headers[0].iterfind("o:setSpec", NS)]
+        assert tree.find(".//o:metadata", NS) is None
     ids, _ = harvest(oai, "ListIdentifiers", metadataPrefix="oai_dc", set="subject:clinical-notes")
-    assert ids == [f"oai:{REPOSITORY_IDENTIFIER}:1234-5679/M-1"]
+    assert ids == [moved]
 
 
 def test_sets_of_a_deleted_record(loaded, oai, runner):

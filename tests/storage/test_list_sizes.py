@@ -81,7 +81,7 @@ def fill(conn: sqlite3.Connection) -> None:
             conn.execute("INSERT INTO renditions (record_id, prefix, xml) VALUES (?, ?, '<x/>')",
                          (record_id, prefix))
         for spec in SPECS[: number % 4]:
-            conn.execute("INSERT INTO record_sets VALUES (?, ?, ?, ?)",
+            conn.execute("INSERT INTO record_sets (set_spec, datestamp, identifier, record_id) VALUES (?, ?, ?, ?)",
                          (spec, DATES[number % 3], f"oai:x:{number}", record_id))
 
 
@@ -193,7 +193,7 @@ def plan(conn: sqlite3.Connection, op: tuple[t.Any, ...]) -> tuple[list[Statemen
                 ("UPDATE record_sets SET datestamp = ? WHERE record_id = ?", (args[1], record))], [record], []
     if name == "join":
         datestamp = conn.execute("SELECT datestamp FROM records WHERE id = ?", (record,)).fetchone()[0]
-        return [("INSERT INTO record_sets VALUES (?, ?, ?, ?)",
+        return [("INSERT INTO record_sets (set_spec, datestamp, identifier, record_id) VALUES (?, ?, ?, ?)",
                  (args[1], datestamp, f"oai:x:{record}", record))], [record], []
     sql, params = {
         "restamp": ("UPDATE records SET datestamp = ? WHERE id = ?", (args[-1], record)),
@@ -254,7 +254,7 @@ def test_records_said_written_are_counted_by_the_rule_without_reading_them_back(
         for prefix in prefixes:
             conn.execute("INSERT INTO renditions (record_id, prefix, xml) VALUES (?, ?, '<x/>')", (number, prefix))
         for spec in specs:
-            conn.execute("INSERT INTO record_sets VALUES (?, ?, ?, ?)", (spec, datestamp, f"oai:x:{number}", number))
+            conn.execute("INSERT INTO record_sets (set_spec, datestamp, identifier, record_id) VALUES (?, ?, ?, ?)", (spec, datestamp, f"oai:x:{number}", number))
         keeper.written(number, list_sizes.lists_of(deleted, specs, prefixes))
     keeper.before_change([12])  # changed again after it was said (a format more): no longer known
     conn.execute("INSERT INTO renditions (record_id, prefix, xml) VALUES (12, 'jats', '<x/>')")
