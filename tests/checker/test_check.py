@@ -62,6 +62,19 @@ def statuses(document) -> dict[str, tuple[str, str]]:
 
 
 @pytest.mark.integration
+def test_our_server_with_tombstones_passes(config, ingest, tmp_path, bundle_dir):
+    """An article that changed type is listed, deleted, in its old type's set, its header naming the sets it is in now (decisions.md P16): every set's check passes."""
+    path = tmp_path / "issue.xml"
+    ingest(write_issue(path, [A(f"T-{i}") for i in range(4)]))
+    ingest(write_issue(path, [A("T-0", content_type="Letter"), *(A(f"T-{i}") for i in range(1, 4))]))
+    with gunicorn(oaiserver_env(config, tmp_path / "instance")) as base:
+        report = run_checks(Options(base, timeout=20, schemas=bundle_dir, max_sets=100))
+    failures = [line(r) for r in report.results if r.status == "FAIL"]
+    assert not failures, "\n".join(failures)
+    assert {r.name: r.status for r in report.results}["sets.type:original-article"] == "PASS"
+
+
+@pytest.mark.integration
 def test_our_server_passes(our_server, bundle_dir, runner):
     """Every check passes against gunicorn serving our repository (directly and via the app CLI)."""
     report = run_checks(Options(our_server, timeout=20, schemas=bundle_dir))
