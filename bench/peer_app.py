@@ -59,7 +59,7 @@ def build(our_db: str, peer_db: str, batch: int = 2000) -> int:
     dst.executemany("INSERT INTO peer_sets VALUES (?, ?)", src.execute("SELECT spec, name FROM sets"))
     rows = src.execute(
         "SELECT r.id, r.identifier, r.datestamp, r.deleted, x.xml, "
-        "(SELECT json_group_array(set_spec) FROM record_sets s WHERE s.record_id = r.id) "
+        "(SELECT json_group_array(set_spec) FROM record_sets s WHERE s.record_id = r.id AND s.gone = 0) "
         "FROM records r LEFT JOIN renditions x ON x.record_id = r.id AND x.prefix = 'oai_dc' "
         "ORDER BY r.id"
     )

@@ -106,6 +106,7 @@ def _sqlite_utils() -> types.ModuleType:
 def create_schema(db: sqlite_utils.Database) -> None:
     """Create the tables, indexes and the list_sizes cache (idempotent); switch the file to WAL mode."""
     switch_to_wal(db.conn)
+    _announce_tombstone_index(db.conn)
     db.conn.executescript(schema())
     list_sizes.install(db.conn)
     _add_rendition_checksums(db.conn)
@@ -268,6 +269,13 @@ def _add_header_checksums(conn: sqlite3.Connection) -> None:
             conn.execute("DROP INDEX IF EXISTS records_listing")
             conn.execute("CREATE INDEX records_listing ON records "
                          "(datestamp, identifier, deleted, id, header, header_crc)")
+
+
+def _announce_tombstone_index(conn: sqlite3.Connection) -> None:
+    """Say so when the schema is about to index the tombstones of a file made before them (a pass over every rendition)."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'renditions'").fetchone() and not conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'renditions_gone'").fetchone():
+        log.warning("indexing the tombstones of the stored renditions (once, after an upgrade)…")
 
 
 def has_set_tombstones(conn: sqlite3.Connection) -> bool:
