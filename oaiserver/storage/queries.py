@@ -73,23 +73,32 @@ def _selection(f: ListFilter, with_xml: bool, narrow: bool = False,
         source = "records s"
         record, record_id = "s", "s.id"
     header_crc, crc, gone = present
-    # A live record listed as a tombstone: it has left the format (its rendition is xml ''),
-    # or, in a set's list, the set. Without the XML, the tombstones' own index tells.
-    left_format = "g.record_id IS NOT NULL" if narrow else "x.xml = ''"
-    left_set = " OR s.gone" if f.set_spec and gone else ""
-    tomb = f"({record}.deleted = 0 AND ({left_format}{left_set}))"
+    header_crc_column = f"{record}.header_crc" if header_crc else "NULL"
     # A row: the datestamp, identifier and header of an Item, the header's checksum, the
     # Item's metadata (a deleted record's page entry is its header alone), the rendition's
-    # checksum (integrity.py). A checksum the database has no column for is NULL, and so is
-    # a tombstone's header's, made here (its shape is checked instead).
-    columns = (
-        f"s.datestamp, s.identifier, CAST(CASE WHEN {tomb} THEN "
-        f"replace({record}.header, '{LIVE_HEADER}', '{DELETED_HEADER}') ELSE {record}.header END AS BLOB), "
-        f"{f'CASE WHEN {tomb} THEN NULL ELSE {record}.header_crc END' if header_crc else 'NULL'}, "
-        + (f"CASE WHEN {record}.deleted OR {tomb} THEN NULL ELSE CAST(x.xml AS BLOB) END, "
-           f"{'x.crc' if crc else 'NULL'}"
-           if with_xml else "NULL, NULL")
-    )
+    # checksum (integrity.py). A checksum the database has no column for is NULL.
+    # A live record listed as a tombstone (decisions.md P16) has left the format (its
+    # rendition is xml '') or, in a set's list, the set (its set row is gone).
+    if with_xml:
+        # The metadata of a tombstone is b'', and _served makes its header: Python looks at
+        # each row's metadata anyway, so the query does no more than before for the others.
+        left_set = "WHEN s.gone THEN X'' " if f.set_spec and gone else ""
+        columns = (
+            f"s.datestamp, s.identifier, CAST({record}.header AS BLOB), {header_crc_column}, "
+            f"CASE WHEN {record}.deleted THEN NULL {left_set}ELSE CAST(x.xml AS BLOB) END, "
+            f"{'x.crc' if crc else 'NULL'}"
+        )
+    else:
+        # Headers alone, the tombstones' made here, with no checksum (their shape is checked
+        # instead). Without the XML, the tombstones' own index tells them.
+        left_format = "g.record_id IS NOT NULL" if narrow else "x.xml = ''"
+        left_set = " OR s.gone" if f.set_spec and gone else ""
+        tomb = f"({record}.deleted = 0 AND ({left_format}{left_set}))"
+        columns = (
+            f"s.datestamp, s.identifier, CAST(CASE WHEN {tomb} THEN "
+            f"replace({record}.header, '{LIVE_HEADER}', '{DELETED_HEADER}') ELSE {record}.header END AS BLOB), "
+            f"CASE WHEN {tomb} THEN NULL ELSE {header_crc_column} END, NULL, NULL"
+        )
     sql = (
         f"SELECT {columns} FROM {source} "
         f"LEFT JOIN renditions x {_NARROW_PROBE if narrow else ''} "
@@ -196,12 +205,23 @@ def _fill(rows: t.Iterable[tuple[t.Any, ...]], limit: int, max_bytes: int) -> tu
 
 
 def _served(row: tuple[t.Any, ...]) -> tuple[t.Any, ...]:
-    """A page row as it is served: a packed rendition (packing.py) replaced by its XML."""
+    """A page row as it is served: a packed rendition (packing.py) replaced by its XML, a tombstone by its deleted header."""
     xml = row[4]
-    if xml is None or not packing.is_packed(xml):
+    if xml is None:
         return row
+    if not packing.is_packed(xml):
+        return row if xml else _tombstone(row)
     datestamp, identifier, header, header_crc, _, crc = row
     return (datestamp, identifier, header, header_crc, packing.unpack(identifier, xml), crc)
+
+
+_LIVE_HEADER, _DELETED_HEADER = LIVE_HEADER.encode(), DELETED_HEADER.encode()
+
+
+def _tombstone(row: tuple[t.Any, ...]) -> tuple[t.Any, ...]:
+    """A tombstone's page row (decisions.md P16): its record's header marked deleted, no metadata; the header's shape is checked, not its checksum."""
+    datestamp, identifier, header = row[:3]
+    return (datestamp, identifier, header.replace(_LIVE_HEADER, _DELETED_HEADER, 1), None, None, None)
 
 
 def _checked(rows: list[tuple[t.Any, ...]]) -> list[Item]:
