@@ -21,7 +21,7 @@ from oaiserver.protocol import datestamps
 from oaiserver.protocol.datestamps import format_datestamp
 from oaiserver.ingest.headers import render_header
 from oaiserver.ingest.prepare import Prepared, PreparedIssue
-from oaiserver.ingest.writes import RecordWrites
+from oaiserver.ingest.writes import Listed, RecordWrites
 from oaiserver.storage import list_sizes
 from oaiserver.storage.list_sizes import ListSizeKeeper
 from oaiserver.storage import db, timeline
@@ -99,6 +99,9 @@ class Writer:
         # (datestamp, deleted, what it shows: content hash if live, setSpecs if deleted) as
         # first seen, to find the changes undone within the group.
         self._before: dict[int, tuple[str, int, str | tuple[str, ...]]] = {}
+        # What each record the open transaction has changed was listed in when it began (its
+        # formats and sets, live or as tombstones): where its tombstones go (writes.py).
+        self._visible: dict[int, Listed] = {}
 
     def save_issue(self, issue: PreparedIssue, digest: str | None = None,
                    dry_run: bool = False) -> Counts:
@@ -208,7 +211,7 @@ class Writer:
             "FROM records WHERE identifier IN (SELECT value FROM json_each(?))",
             (json.dumps(identifiers),),
         )}
-        writes = RecordWrites()
+        writes = RecordWrites(visible=self._visible)
         for prepared, issue_id in items:
             outcome = self._plan(prepared, existing.get(prepared.identifier), issue_id, datestamp,
                                  force, writes)
@@ -369,7 +372,7 @@ class Writer:
             with self._in_group(commit) as datestamp:
                 yield datestamp
             return
-        self._touched, self._stamped = [], {}
+        self._touched, self._stamped, self._visible = [], {}, {}
         self._lists = ListSizeKeeper(self.conn)
         # db.begin_immediate waits for a writer outside the admin commands' lock.
         with timeline.write_transaction(self.conn, changes_data=True, begin=db.begin_immediate,
@@ -389,7 +392,7 @@ class Writer:
         """
         if self._group is not None:
             raise RuntimeError("a group of files is open already")
-        self._touched, self._stamped, self._before = [], {}, {}
+        self._touched, self._stamped, self._before, self._visible = [], {}, {}, {}
         self._lists = ListSizeKeeper(self.conn)
         db.begin_immediate(self.conn)
         self._group = _Group(time.monotonic())
@@ -430,9 +433,8 @@ class Writer:
         group disseminating what it did before it (the same deletion status, and the same
         content hash, which covers its formats and sets, or if deleted the same sets) has not
         changed for any harvester, so its datestamp must not move (decisions.md P2).
-        A tombstone the group left on the way (a set the record left and came back to,
-        decisions.md P16) stays, on the old datestamp: it tells a harvester of that set or
-        format that the record is not there, which is true, and costs no query per record.
+        Its tombstones are as they were too: they go where the record was listed when the
+        group began and is not now (writes.py, decisions.md P16).
         """
         if not before:
             return

@@ -29,6 +29,11 @@ TEXT = "CAST(? AS TEXT)"
 _RECORD_VALUES = "(?, " + ", ".join(TEXT if c == "article" else "?" for c in RECORD_COLUMNS) + ")"
 
 
+#: The formats and the sets a record is listed in, live or as a tombstone (decisions.md P16).
+Listed = tuple[frozenset[str], frozenset[str]]
+_NOWHERE: Listed = (frozenset(), frozenset())
+
+
 @dataclass
 class RecordWrites:
     """What saving a batch of articles writes, gathered so that it takes a few statements."""
@@ -43,33 +48,49 @@ class RecordWrites:
     sets: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)  # spec -> row, last wins
     # The lists (list_sizes.lists_of) of each record inserted or updated, for the keeper.
     listed: dict[int, Lists] = field(default_factory=dict)
+    # The writer's, for its open transaction: what each record it has changed was listed in
+    # (formats, sets, as renditions or tombstones) when the transaction began.
+    visible: dict[int, Listed] = field(default_factory=dict)
 
-    def _leave_tombstones(self, conn: sqlite3.Connection, ids: str) -> None:
-        """Add a tombstone for each format and set the updated records (``ids``, JSON) leave (decisions.md P16).
+    def _leave_tombstones(self, conn: sqlite3.Connection, changed: list[int]) -> None:
+        """Add a tombstone for each format and set the updated records (``changed``) leave (decisions.md P16).
 
-        Whatever a record was listed in before, rendered or as a tombstone, and is not in now,
-        it stays listed in as deleted: a tombstone rendition (xml '', crc 0, the CRC-32 of no
-        bytes) or set row (gone = 1), on its new datestamp. Two reads of narrow indexes, for
-        the updated records only: a new record leaves nothing.
+        Whatever a record was listed in when the transaction began, rendered or as a
+        tombstone, and is not in now, it stays listed in as deleted: a tombstone rendition
+        (xml '', crc 0, the CRC-32 of no bytes) or set row (gone = 1), on its new datestamp.
+        What a record was listed in then is read at its first change in the transaction and
+        kept in ``visible``: a format or set it had only in between (a group's files, P15),
+        no harvester saw, so it leaves nothing. Two reads of narrow indexes, for the records
+        updated the first time only: a new record leaves nothing.
         """
+        unknown = [i for i in changed if i not in self.visible]
+        if unknown:
+            ids = json.dumps(unknown)
+            found_prefixes: dict[int, set[str]] = {i: set() for i in unknown}
+            found_specs: dict[int, set[str]] = {i: set() for i in unknown}
+            for record_id, prefix in conn.execute(
+                    "SELECT record_id, prefix FROM renditions WHERE record_id IN (SELECT value FROM json_each(?))",
+                    (ids,)):
+                found_prefixes[record_id].add(prefix)
+            for record_id, spec in conn.execute(
+                    "SELECT record_id, set_spec FROM record_sets WHERE record_id IN (SELECT value FROM json_each(?))",
+                    (ids,)):
+                found_specs[record_id].add(spec)
+            for i in unknown:
+                self.visible[i] = (frozenset(found_prefixes[i]), frozenset(found_specs[i]))
         prefixes: dict[int, set[str]] = {}
         specs: dict[int, set[str]] = {}
         for record_id, prefix, *_ in self.renditions:
             prefixes.setdefault(record_id, set()).add(prefix)
         for spec, _, _, record_id, _ in self.members:
             specs.setdefault(record_id, set()).add(spec)
-        updated = {row[-1]: row for row in self.updated}
-        for record_id, prefix in conn.execute(
-                "SELECT record_id, prefix FROM renditions WHERE record_id IN (SELECT value FROM json_each(?))",
-                (ids,)):
-            if prefix not in prefixes.setdefault(record_id, set()):
+        for row in self.updated:
+            identifier, datestamp, record_id = row[0], row[1], row[-1]
+            prefixes_then, specs_then = self.visible[record_id]
+            for prefix in sorted(prefixes_then - prefixes.get(record_id, set())):
                 self.renditions.append((record_id, prefix, b"", 0))
                 self._also_listed(record_id, (), (prefix,))
-        for record_id, spec in conn.execute(
-                "SELECT record_id, set_spec FROM record_sets WHERE record_id IN (SELECT value FROM json_each(?))",
-                (ids,)):
-            if spec not in specs.setdefault(record_id, set()):
-                identifier, datestamp = updated[record_id][0], updated[record_id][1]
+            for spec in sorted(specs_then - specs.get(record_id, set())):
                 self.members.append((spec, datestamp, identifier, record_id, 1))
                 self._also_listed(record_id, (spec,), ())
 
@@ -86,8 +107,8 @@ class RecordWrites:
         changed = [row[-1] for row in self.updated]
         if changed:
             lists.before_change(changed)
+            self._leave_tombstones(conn, changed)
             ids = json.dumps(changed)
-            self._leave_tombstones(conn, ids)
             conn.execute("DELETE FROM renditions WHERE record_id IN (SELECT value FROM json_each(?))", (ids,))
             conn.execute("DELETE FROM record_sets WHERE record_id IN (SELECT value FROM json_each(?))", (ids,))
             assignments = ", ".join(f"{c} = {TEXT if c == 'article' else '?'}" for c in RECORD_COLUMNS)
@@ -95,6 +116,8 @@ class RecordWrites:
         added = [row[0] for row in self.inserted]
         if added:
             lists.added(added)
+            for i in added:  # harvesters saw nothing of it before this transaction
+                self.visible.setdefault(i, _NOWHERE)
             insert_many(conn, f"records (id, {', '.join(RECORD_COLUMNS)})", _RECORD_VALUES,
                         self.inserted)
         # In key order: consecutive rows land on the same pages. A rendition stored as XML is

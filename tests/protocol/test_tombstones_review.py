@@ -256,6 +256,29 @@ def test_group_with_existing_set_harvesters(world, ingest, tmp_path):
     group(world, ingest, write_issue(tmp_path / "w5.xml", v1), write_issue(tmp_path / "w6.xml", v2))
 
 
+def test_a_state_only_a_group_held_leaves_no_tombstone(world, ingest, tmp_path, oai):
+    """Formats and sets a record had only between two files of one group no harvester saw: nothing of them is listed.
+
+    A new article with authors in v1 and none in v2 (datacite only in v1); an article without
+    authors that gains them in v1 and loses them in v2; one that moves to type Letter in v1 and
+    back in v2. The group is one commit (P15), so none is listed in datacite or type:letter.
+    """
+    base = [A("O-0"), A("O-1"), A("O-3", authors=[])]
+    step(world, ingest, write_issue(tmp_path / "v0.xml", base))
+    v1 = [A("O-0"), A("O-1", content_type="Letter"), A("O-3"), A("N-1")]
+    v2 = [A("N-1", authors=[]), A("O-3", authors=[]), A("O-1"), A("O-0")]
+    group(world, ingest, write_issue(tmp_path / "v1.xml", v1), write_issue(tmp_path / "v2.xml", v2))
+    listed = set(harvest(oai, "ListIdentifiers", metadataPrefix="datacite")[0])
+    assert {ident("O-0"), ident("O-1")} <= listed and not {ident("N-1"), ident("O-3")} & listed
+    for code in ("N-1", "O-3"):
+        assert error_codes(oai(verb="GetRecord", identifier=ident(code), metadataPrefix="datacite")) == [
+            "cannotDisseminateFormat"]
+    assert error_codes(oai(verb="ListIdentifiers", metadataPrefix="oai_dc", set="type:letter")) == [
+        "noRecordsMatch"]
+    assert db_rows(world.app, "SELECT COUNT(*) FROM renditions WHERE xml = ''") == [(0,)]
+    assert db_rows(world.app, "SELECT COUNT(*) FROM record_sets WHERE gone = 1") == [(0,)]
+
+
 def test_reindex_in_the_middle_of_a_harvest(world, ingest, tmp_path, oai):
     """A reindex that leaves tombstones between two pages: the harvest goes on, the next incremental one sees them."""
     from tests.helpers.oai import token_of
