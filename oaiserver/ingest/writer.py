@@ -288,6 +288,15 @@ class Writer:
             self._seen_before(record_id, *self.conn.execute(
                 "SELECT datestamp, 0, content_hash FROM records WHERE id = ?", (record_id,)).fetchone())
         self._lists.before_change([record_id])
+        then = self._visible.get(record_id) if self._group is not None and record_id in self._before else None
+        if then is not None:
+            # An earlier file of the group changed it, which no harvester saw: it is deleted
+            # from the sets it was listed in when the group began, as they were (decisions.md P16).
+            _, specs_then, gone_then = then
+            self.conn.execute("DELETE FROM record_sets WHERE record_id = ?", (record_id,))
+            self.conn.executemany(
+                "INSERT INTO record_sets (set_spec, datestamp, identifier, record_id, gone) VALUES (?, ?, ?, ?, ?)",
+                [(spec, datestamp, identifier, record_id, int(spec in gone_then)) for spec in sorted(specs_then)])
         rows = self.conn.execute(
             "SELECT set_spec, gone FROM record_sets WHERE record_id = ? ORDER BY set_spec", (record_id,)).fetchall()
         # Its header names the sets it is in; it is listed, deleted, in those it has left too.

@@ -29,9 +29,10 @@ TEXT = "CAST(? AS TEXT)"
 _RECORD_VALUES = "(?, " + ", ".join(TEXT if c == "article" else "?" for c in RECORD_COLUMNS) + ")"
 
 
-#: The formats and the sets a record is listed in, live or as a tombstone (decisions.md P16).
-Listed = tuple[frozenset[str], frozenset[str]]
-_NOWHERE: Listed = (frozenset(), frozenset())
+#: The formats and the sets a record is listed in, live or as a tombstone (decisions.md P16),
+#: and which of those sets it is in as a tombstone (its record_sets rows with gone = 1).
+Listed = tuple[frozenset[str], frozenset[str], frozenset[str]]
+_NOWHERE: Listed = (frozenset(), frozenset(), frozenset())
 
 
 @dataclass
@@ -68,16 +69,19 @@ class RecordWrites:
             ids = json.dumps(unknown)
             found_prefixes: dict[int, set[str]] = {i: set() for i in unknown}
             found_specs: dict[int, set[str]] = {i: set() for i in unknown}
+            found_gone: dict[int, set[str]] = {i: set() for i in unknown}
             for record_id, prefix in conn.execute(
                     "SELECT record_id, prefix FROM renditions WHERE record_id IN (SELECT value FROM json_each(?))",
                     (ids,)):
                 found_prefixes[record_id].add(prefix)
-            for record_id, spec in conn.execute(
-                    "SELECT record_id, set_spec FROM record_sets WHERE record_id IN (SELECT value FROM json_each(?))",
+            for record_id, spec, gone in conn.execute(
+                    "SELECT record_id, set_spec, gone FROM record_sets WHERE record_id IN (SELECT value FROM json_each(?))",
                     (ids,)):
                 found_specs[record_id].add(spec)
+                if gone:
+                    found_gone[record_id].add(spec)
             for i in unknown:
-                self.visible[i] = (frozenset(found_prefixes[i]), frozenset(found_specs[i]))
+                self.visible[i] = (frozenset(found_prefixes[i]), frozenset(found_specs[i]), frozenset(found_gone[i]))
         prefixes: dict[int, set[str]] = {}
         specs: dict[int, set[str]] = {}
         for record_id, prefix, *_ in self.renditions:
@@ -86,7 +90,7 @@ class RecordWrites:
             specs.setdefault(record_id, set()).add(spec)
         for row in self.updated:
             identifier, datestamp, record_id = row[0], row[1], row[-1]
-            prefixes_then, specs_then = self.visible[record_id]
+            prefixes_then, specs_then, _ = self.visible[record_id]
             for prefix in sorted(prefixes_then - prefixes.get(record_id, set())):
                 self.renditions.append((record_id, prefix, b"", 0))
                 self._also_listed(record_id, (), (prefix,))

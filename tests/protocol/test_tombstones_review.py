@@ -279,6 +279,37 @@ def test_a_state_only_a_group_held_leaves_no_tombstone(world, ingest, tmp_path, 
     assert db_rows(world.app, "SELECT COUNT(*) FROM record_sets WHERE gone = 1") == [(0,)]
 
 
+def test_a_deleted_record_revived_and_deleted_again_in_a_group_is_as_it_was(world, ingest, tmp_path, oai):
+    """A deleted article revived as a Letter by one file and deleted again by the next of one group: no harvester saw it.
+
+    It keeps its datestamp, its header and its set rows (P15), and is not listed in
+    type:letter, a set it had only between the two files (P16).
+    """
+    step(world, ingest, write_issue(tmp_path / "v0.xml", [A("O-0"), A("O-1"), A("O-2")]))
+    step(world, ingest, write_issue(tmp_path / "v1.xml", [A("O-0"), A("O-2")]))
+    o1 = "SELECT {} FROM records WHERE identifier LIKE '%/O-1'"
+    before = db_rows(world.app, o1.format("datestamp, header"))
+    sets_before = db_rows(world.app, "SELECT set_spec, gone, datestamp FROM record_sets "
+                                     "WHERE identifier LIKE '%/O-1' ORDER BY set_spec")
+    group(world, ingest, write_issue(tmp_path / "w1.xml", [A("O-0"), A("O-1", content_type="Letter"), A("O-2")]),
+          # (In another order than v1.xml: a file with the bytes of one ingested before is prepared outside the group.)
+          write_issue(tmp_path / "w2.xml", [A("O-2"), A("O-0")]))
+    assert db_rows(world.app, o1.format("datestamp, header")) == before
+    assert db_rows(world.app, "SELECT set_spec, gone, datestamp FROM record_sets "
+                              "WHERE identifier LIKE '%/O-1' ORDER BY set_spec") == sets_before
+    assert error_codes(oai(verb="ListIdentifiers", metadataPrefix="oai_dc", set="type:letter")) == [
+        "noRecordsMatch"]
+    # A live one made a Letter, then deleted: deleted where harvesters had it, not in type:letter.
+    group(world, ingest, write_issue(tmp_path / "w3.xml", [A("O-0", content_type="Letter"), A("O-2")]),
+          write_issue(tmp_path / "w4.xml", [A("O-2")]))
+    assert error_codes(oai(verb="ListIdentifiers", metadataPrefix="oai_dc", set="type:letter")) == [
+        "noRecordsMatch"]
+    listed = statuses(harvest(oai, "ListIdentifiers", metadataPrefix="oai_dc", set="type:original-article")[1])
+    assert listed[ident("O-0")] == "deleted"
+    header = headers(harvest(oai, "ListIdentifiers", metadataPrefix="oai_dc", set="type:original-article")[1])
+    assert "type:original-article" in set_specs(header[ident("O-0")])
+
+
 def test_reindex_in_the_middle_of_a_harvest(world, ingest, tmp_path, oai):
     """A reindex that leaves tombstones between two pages: the harvest goes on, the next incremental one sees them."""
     from tests.helpers.oai import token_of
