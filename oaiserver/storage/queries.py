@@ -46,12 +46,12 @@ Present = tuple[bool, bool, bool]
 ALL_COLUMNS: Present = (True, True, True)
 
 # A tombstone's header is its record's live header, marked deleted (decisions.md P16).
-LIVE_HEADER, DELETED_HEADER = "<header>", '<header status="deleted">'
+_LIVE_HEADER, _DELETED_HEADER = b"<header>", b'<header status="deleted">'
 
 
-def as_deleted(header: str) -> str:
+def _as_deleted(header: bytes) -> bytes:
     """A live record's header as a tombstone shows it: the same, with status="deleted"."""
-    return header.replace(LIVE_HEADER, DELETED_HEADER, 1)
+    return header.replace(_LIVE_HEADER, _DELETED_HEADER, 1)
 
 
 def _selection(f: ListFilter, with_xml: bool, narrow: bool = False,
@@ -73,32 +73,24 @@ def _selection(f: ListFilter, with_xml: bool, narrow: bool = False,
         source = "records s"
         record, record_id = "s", "s.id"
     header_crc, crc, gone = present
-    header_crc_column = f"{record}.header_crc" if header_crc else "NULL"
     # A row: the datestamp, identifier and header of an Item, the header's checksum, the
     # Item's metadata (a deleted record's page entry is its header alone), the rendition's
     # checksum (integrity.py). A checksum the database has no column for is NULL.
-    # A live record listed as a tombstone (decisions.md P16) has left the format (its
-    # rendition is xml '') or, in a set's list, the set (its set row is gone).
+    # A live record listed as a tombstone (decisions.md P16), having left the format (its
+    # rendition is xml '') or, in a set's list, the set (its set row is gone), has b'' for
+    # metadata, with or without the XML: _served makes its deleted header.
+    left_set = "WHEN s.gone THEN X'' " if f.set_spec and gone else ""
     if with_xml:
-        # The metadata of a tombstone is b'', and _served makes its header: Python looks at
-        # each row's metadata anyway, so the query does no more than before for the others.
-        left_set = "WHEN s.gone THEN X'' " if f.set_spec and gone else ""
-        columns = (
-            f"s.datestamp, s.identifier, CAST({record}.header AS BLOB), {header_crc_column}, "
-            f"CASE WHEN {record}.deleted THEN NULL {left_set}ELSE CAST(x.xml AS BLOB) END, "
-            f"{'x.crc' if crc else 'NULL'}"
-        )
+        metadata = f"CASE WHEN {record}.deleted THEN NULL {left_set}ELSE CAST(x.xml AS BLOB) END"
     else:
-        # Headers alone, the tombstones' made here, with no checksum (their shape is checked
-        # instead). Without the XML, the tombstones' own index tells them.
+        # Without the XML, the tombstones' own index tells them.
         left_format = "g.record_id IS NOT NULL" if narrow else "x.xml = ''"
-        left_set = " OR s.gone" if f.set_spec and gone else ""
-        tomb = f"({record}.deleted = 0 AND ({left_format}{left_set}))"
-        columns = (
-            f"s.datestamp, s.identifier, CAST(CASE WHEN {tomb} THEN "
-            f"replace({record}.header, '{LIVE_HEADER}', '{DELETED_HEADER}') ELSE {record}.header END AS BLOB), "
-            f"CASE WHEN {tomb} THEN NULL ELSE {header_crc_column} END, NULL, NULL"
-        )
+        metadata = f"CASE WHEN {record}.deleted THEN NULL {left_set}WHEN {left_format} THEN X'' END"
+    columns = (
+        f"s.datestamp, s.identifier, CAST({record}.header AS BLOB), "
+        f"{f'{record}.header_crc' if header_crc else 'NULL'}, {metadata}, "
+        f"{'x.crc' if crc and with_xml else 'NULL'}"
+    )
     sql = (
         f"SELECT {columns} FROM {source} "
         f"LEFT JOIN renditions x {_NARROW_PROBE if narrow else ''} "
@@ -176,9 +168,7 @@ def _read_rows(
     cursor = _execute_page(conn, f, with_xml, low, limit)
     try:
         if max_bytes is None:
-            rows = cursor.fetchall()
-            if with_xml:
-                rows = [_served(row) for row in rows]
+            rows = [_served(row) for row in cursor.fetchall()]
             return rows, len(rows) == limit
         return _fill(cursor, limit, max_bytes)
     finally:
@@ -215,13 +205,10 @@ def _served(row: tuple[t.Any, ...]) -> tuple[t.Any, ...]:
     return (datestamp, identifier, header, header_crc, packing.unpack(identifier, xml), crc)
 
 
-_LIVE_HEADER, _DELETED_HEADER = LIVE_HEADER.encode(), DELETED_HEADER.encode()
-
-
 def _tombstone(row: tuple[t.Any, ...]) -> tuple[t.Any, ...]:
     """A tombstone's page row (decisions.md P16): its record's header marked deleted, no metadata; the header's shape is checked, not its checksum."""
     datestamp, identifier, header = row[:3]
-    return (datestamp, identifier, header.replace(_LIVE_HEADER, _DELETED_HEADER, 1), None, None, None)
+    return (datestamp, identifier, _as_deleted(header), None, None, None)
 
 
 def _checked(rows: list[tuple[t.Any, ...]]) -> list[Item]:
@@ -329,7 +316,7 @@ def get_record(conn: sqlite3.Connection, identifier: str, prefix: str) -> tuple[
         xml = packing.unpack(identifier, xml)
         integrity.check_rendition(identifier, xml, checksum)
     if xml == b"" and not deleted:
-        return (as_deleted(header), True, None)
+        return (_as_deleted(header.encode("utf-8")).decode("utf-8"), True, None)
     return (header, bool(deleted), None if xml is None else xml.decode("utf-8"))
 
 
