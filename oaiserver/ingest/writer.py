@@ -289,25 +289,25 @@ class Writer:
                 "SELECT datestamp, 0, content_hash FROM records WHERE id = ?", (record_id,)).fetchone())
         self._lists.before_change([record_id])
         then = self._visible.get(record_id) if self._group is not None and record_id in self._before else None
-        if then is not None:
+        if then is None:
+            rows = self.conn.execute(
+                "SELECT set_spec, gone FROM record_sets WHERE record_id = ? ORDER BY set_spec", (record_id,)).fetchall()
+            self.conn.execute("UPDATE record_sets SET datestamp = ? WHERE record_id = ?", (datestamp, record_id))
+        else:
             # An earlier file of the group changed it, which no harvester saw: it is deleted
             # from the sets it was listed in when the group began, as they were (decisions.md P16).
             _, specs_then, gone_then = then
+            rows = [(spec, int(spec in gone_then)) for spec in sorted(specs_then)]
             self.conn.execute("DELETE FROM record_sets WHERE record_id = ?", (record_id,))
             self.conn.executemany(
                 "INSERT INTO record_sets (set_spec, datestamp, identifier, record_id, gone) VALUES (?, ?, ?, ?, ?)",
-                [(spec, datestamp, identifier, record_id, int(spec in gone_then)) for spec in sorted(specs_then)])
-        rows = self.conn.execute(
-            "SELECT set_spec, gone FROM record_sets WHERE record_id = ? ORDER BY set_spec", (record_id,)).fetchall()
+                [(spec, datestamp, identifier, record_id, gone) for spec, gone in rows])
         # Its header names the sets it is in; it is listed, deleted, in those it has left too.
         specs = [spec for spec, gone in rows if not gone]
         header = render_header(identifier, datestamp, specs, True)
         self.conn.execute(
             "UPDATE records SET deleted = 1, datestamp = ?, header = ?, header_crc = ? WHERE id = ?",
             (datestamp, header, checksum(header), record_id),
-        )
-        self.conn.execute(
-            "UPDATE record_sets SET datestamp = ? WHERE record_id = ?", (datestamp, record_id)
         )
         self._lists.written(record_id, list_sizes.lists_of(True, [spec for spec, _ in rows], ()))
         self._touched.append(record_id)

@@ -278,17 +278,17 @@ def _announce_tombstone_index(conn: sqlite3.Connection) -> None:
         log.warning("indexing the tombstones of the stored renditions (once, after an upgrade)…")
 
 
-def has_set_tombstones(conn: sqlite3.Connection) -> bool:
+def _has_set_tombstones(conn: sqlite3.Connection) -> bool:
     """Tell whether record_sets has its ``gone`` column (files made before set tombstones lack it)."""
     return any(row[1] == "gone" for row in conn.execute("PRAGMA table_info(record_sets)"))
 
 
 def _add_set_tombstones(conn: sqlite3.Connection) -> None:
     """Give a database from before set tombstones record_sets' ``gone`` column (0: every row a membership)."""
-    if has_set_tombstones(conn):
+    if _has_set_tombstones(conn):
         return
     with timeline.write_transaction(conn, begin=begin_immediate):
-        if not has_set_tombstones(conn):  # (another writer may have added it while this one waited)
+        if not _has_set_tombstones(conn):  # (another writer may have added it while this one waited)
             conn.execute("ALTER TABLE record_sets ADD COLUMN gone INTEGER NOT NULL DEFAULT 0")
 
 
