@@ -216,3 +216,22 @@ def test_a_file_from_before_set_tombstones(loaded, app, ingest, tmp_path, clock,
         conn.close()
     _, pages = harvest(oai, "ListIdentifiers", metadataPrefix="oai_openaire", set="openaire")
     assert status_by_identifier(pages)[OPEN_IDS[3]] == "deleted"
+
+
+def test_an_old_file_gets_the_tombstone_index_once_and_says_so(loaded, app, caplog):
+    """The first writer on a file from before tombstones builds their index with a log line; the next writer says nothing."""
+    import logging
+
+    from oaiserver.storage import db
+
+    conn = sqlite3.connect(app.config["DATABASE"])
+    conn.execute("DROP INDEX renditions_gone")
+    conn.commit()
+    conn.close()
+    for expected in (True, False):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="oaiserver.storage.db"):
+            writer = db.connect_writer(app.config["DATABASE"])
+            db.create_schema(writer)
+            writer.conn.close()
+        assert ("indexing the tombstones" in caplog.text) == expected
