@@ -402,7 +402,8 @@ def verify_command(quick: bool) -> None:
     finally:
         conn.close()
     unchecked = f" ({report.unchecked} without a checksum, parsed instead)" if report.unchecked else ""
-    read = f"{report.records} records, {report.renditions} renditions{unchecked}"
+    left = f", {report.tombstones} tombstones" if report.tombstones else ""
+    read = f"{report.records} records, {report.renditions} renditions{unchecked}{left}"
     if not report.found:
         click.echo(f"ok: {read}; SQLite's {'quick_check' if quick else 'integrity_check'} found nothing")
         return

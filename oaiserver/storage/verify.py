@@ -24,6 +24,7 @@ class Report:
 
     records: int = 0
     renditions: int = 0
+    tombstones: int = 0  # rendition rows that mark a format a record left (decisions.md P16), not among renditions
     unchecked: int = 0  # renditions without a checksum, checked by parsing instead
     problems: list[str] = field(default_factory=list)
     more: int = 0  # problems found beyond MAX_LISTED
@@ -90,6 +91,12 @@ def _renditions(conn: sqlite3.Connection, report: Report) -> None:
     for identifier, prefix, xml, crc in conn.execute(
             "SELECT r.identifier, x.prefix, CAST(x.xml AS BLOB), x.crc FROM renditions x "
             "JOIN records r ON r.id = x.record_id"):
+        if not xml:
+            # A tombstone: no XML, and the checksum of no bytes (0), as the writer leaves it.
+            report.tombstones += 1
+            if crc != integrity.checksum(b""):
+                report.add(f"{identifier}: its {prefix} tombstone is damaged (checksum)")
+            continue
         report.renditions += 1
         try:
             xml = packing.unpack(identifier, xml)

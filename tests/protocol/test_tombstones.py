@@ -146,6 +146,20 @@ def test_stats_and_verify_know_the_tombstones(closed_down, runner):
     assert json.loads(result.output)["formats"]["oai_openaire"] == len(OPEN_IDS)
     result = runner.invoke(args=["verify"])
     assert result.exit_code == 0, result.output
+    # The journal's records' oai_openaire rows are tombstones, told apart from renditions.
+    live = len(OPEN_IDS) * len(FORMATS) + len(CLOSED_IDS) * (len(FORMATS) - 1)
+    assert f"{live} renditions, {len(CLOSED_IDS)} tombstones;" in result.output
+
+
+def test_a_damaged_tombstone_is_found(closed_down, app, runner):
+    """A tombstone whose checksum is not that of no bytes is reported by `verify`."""
+    conn = sqlite3.connect(app.config["DATABASE"])
+    with conn:
+        conn.execute("UPDATE renditions SET crc = 7 WHERE xml = '' AND prefix = 'oai_openaire'")
+    conn.close()
+    result = runner.invoke(args=["verify"])
+    assert result.exit_code == 1
+    assert "its oai_openaire tombstone is damaged (checksum)" in result.output
 
 
 def test_withdrawn_and_restored_with_a_tombstone(closed_down, runner, clock, oai):
