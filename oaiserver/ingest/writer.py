@@ -289,19 +289,23 @@ class Writer:
                 "SELECT datestamp, 0, content_hash FROM records WHERE id = ?", (record_id,)).fetchone())
         self._lists.before_change([record_id])
         then = self._visible.get(record_id) if self._group is not None and record_id in self._before else None
+        # Deleted in the sets it is in; in those it has left, its tombstones keep their
+        # datestamps (decisions.md P16): the harvesters of those sets know it is gone.
         if then is None:
             rows = self.conn.execute(
                 "SELECT set_spec, gone FROM record_sets WHERE record_id = ? ORDER BY set_spec", (record_id,)).fetchall()
-            self.conn.execute("UPDATE record_sets SET datestamp = ? WHERE record_id = ?", (datestamp, record_id))
+            self.conn.execute("UPDATE record_sets SET datestamp = ? WHERE record_id = ? AND gone = 0",
+                              (datestamp, record_id))
         else:
             # An earlier file of the group changed it, which no harvester saw: it is deleted
             # from the sets it was listed in when the group began, as they were (decisions.md P16).
             _, specs_then, gone_then = then
-            rows = [(spec, int(spec in gone_then)) for spec in sorted(specs_then)]
+            left_before = dict(gone_then)
+            rows = [(spec, int(spec in left_before)) for spec in sorted(specs_then)]
             self.conn.execute("DELETE FROM record_sets WHERE record_id = ?", (record_id,))
             self.conn.executemany(
                 "INSERT INTO record_sets (set_spec, datestamp, identifier, record_id, gone) VALUES (?, ?, ?, ?, ?)",
-                [(spec, datestamp, identifier, record_id, gone) for spec, gone in rows])
+                [(spec, left_before.get(spec, datestamp), identifier, record_id, gone) for spec, gone in rows])
         # Its header names the sets it is in; it is listed, deleted, in those it has left too.
         specs = [spec for spec, gone in rows if not gone]
         header = render_header(identifier, datestamp, specs, True)
@@ -309,7 +313,10 @@ class Writer:
             "UPDATE records SET deleted = 1, datestamp = ?, header = ?, header_crc = ? WHERE id = ?",
             (datestamp, header, checksum(header), record_id),
         )
-        self._lists.written(record_id, list_sizes.lists_of(True, [spec for spec, _ in rows], ()))
+        if len(specs) == len(rows):
+            self._lists.written(record_id, list_sizes.lists_of(True, specs, ()))
+        # (Else its tombstones are not on the datestamp the keeper counts written records on:
+        # it reads the record back.)
         self._touched.append(record_id)
 
     def withdraw(self, identifier: str) -> str:
@@ -470,7 +477,9 @@ class Writer:
             header = render_header(identifier, datestamp, specs, deleted)
             self.conn.execute("UPDATE records SET datestamp = ?, header = ?, header_crc = ? WHERE id = ?",
                               (datestamp, header, checksum(header), record_id))
-            self.conn.execute("UPDATE record_sets SET datestamp = ? WHERE record_id = ?", (datestamp, record_id))
+            # (Its set tombstones are those it had when the group began, on their own datestamps.)
+            self.conn.execute("UPDATE record_sets SET datestamp = ? WHERE record_id = ? AND gone = 0",
+                              (datestamp, record_id))
 
     def abandon_group(self) -> None:
         """Roll the open group back (nothing of its files is written)."""

@@ -30,8 +30,9 @@ _RECORD_VALUES = "(?, " + ", ".join(TEXT if c == "article" else "?" for c in REC
 
 
 #: The formats and the sets a record is listed in, live or as a tombstone (decisions.md P16),
-#: and which of those sets it is in as a tombstone (its record_sets rows with gone = 1).
-Listed = tuple[frozenset[str], frozenset[str], frozenset[str]]
+#: and which of those sets it is in as a tombstone, each with that tombstone's datestamp (its
+#: record_sets rows with gone = 1, as (set_spec, datestamp) pairs).
+Listed = tuple[frozenset[str], frozenset[str], frozenset[tuple[str, str]]]
 _NOWHERE: Listed = (frozenset(), frozenset(), frozenset())
 
 
@@ -58,7 +59,10 @@ class RecordWrites:
 
         Whatever a record was listed in when the transaction began, rendered or as a
         tombstone, and is not in now, it stays listed in as deleted: a tombstone rendition
-        (xml '', crc 0, the CRC-32 of no bytes) or set row (gone = 1), on its new datestamp.
+        (xml '', crc 0, the CRC-32 of no bytes) or set row (gone = 1). A tombstone rendition
+        carries the record's new datestamp; a set tombstone the datestamp of the change that
+        took the record out of the set: this one's, or an earlier one's kept, so that later
+        changes of the record do not announce the deletion in that set again.
         What a record was listed in then is read at its first change in the transaction and
         kept in ``visible``: a format or set it had only in between (a group's files, P15),
         no harvester saw, so it leaves nothing. Two reads of narrow indexes, for the records
@@ -69,17 +73,17 @@ class RecordWrites:
             ids = json.dumps(unknown)
             found_prefixes: dict[int, set[str]] = {i: set() for i in unknown}
             found_specs: dict[int, set[str]] = {i: set() for i in unknown}
-            found_gone: dict[int, set[str]] = {i: set() for i in unknown}
+            found_gone: dict[int, set[tuple[str, str]]] = {i: set() for i in unknown}
             for record_id, prefix in conn.execute(
                     "SELECT record_id, prefix FROM renditions WHERE record_id IN (SELECT value FROM json_each(?))",
                     (ids,)):
                 found_prefixes[record_id].add(prefix)
-            for record_id, spec, gone in conn.execute(
-                    "SELECT record_id, set_spec, gone FROM record_sets WHERE record_id IN (SELECT value FROM json_each(?))",
-                    (ids,)):
+            for record_id, spec, gone, stamp in conn.execute(
+                    "SELECT record_id, set_spec, gone, datestamp FROM record_sets "
+                    "WHERE record_id IN (SELECT value FROM json_each(?))", (ids,)):
                 found_specs[record_id].add(spec)
                 if gone:
-                    found_gone[record_id].add(spec)
+                    found_gone[record_id].add((spec, stamp))
             for i in unknown:
                 self.visible[i] = (frozenset(found_prefixes[i]), frozenset(found_specs[i]), frozenset(found_gone[i]))
         prefixes: dict[int, set[str]] = {}
@@ -88,15 +92,22 @@ class RecordWrites:
             prefixes.setdefault(record_id, set()).add(prefix)
         for spec, _, _, record_id, _ in self.members:
             specs.setdefault(record_id, set()).add(spec)
+        kept_tombstones = set()
         for row in self.updated:
             identifier, datestamp, record_id = row[0], row[1], row[-1]
-            prefixes_then, specs_then, _ = self.visible[record_id]
+            prefixes_then, specs_then, gone_then = self.visible[record_id]
             for prefix in sorted(prefixes_then - prefixes.get(record_id, set())):
                 self.renditions.append((record_id, prefix, b"", 0))
                 self._also_listed(record_id, (), (prefix,))
+            left_before = dict(gone_then)
             for spec in sorted(specs_then - specs.get(record_id, set())):
-                self.members.append((spec, datestamp, identifier, record_id, 1))
+                self.members.append((spec, left_before.get(spec, datestamp), identifier, record_id, 1))
                 self._also_listed(record_id, (spec,), ())
+                if spec in left_before:
+                    kept_tombstones.add(record_id)
+        for record_id in kept_tombstones:
+            # Not all on the datestamp the keeper counts written records on: it reads them back.
+            del self.listed[record_id]
 
     def _also_listed(self, record_id: int, specs: tuple[str, ...], prefixes: tuple[str, ...]) -> None:
         scopes, kinds = self.listed[record_id]

@@ -47,6 +47,7 @@ ALL_COLUMNS: Present = (True, True, True)
 
 # A tombstone's header is its record's live header, marked deleted (decisions.md P16).
 _LIVE_HEADER, _DELETED_HEADER = b"<header>", b'<header status="deleted">'
+_DATESTAMP, _END_DATESTAMP = b"<datestamp>", b"</datestamp>"
 
 
 def _as_deleted(header: bytes) -> bytes:
@@ -59,12 +60,17 @@ def _selection(f: ListFilter, with_xml: bool, narrow: bool = False,
     # Deleted records are listed in every format (header only); live ones where rendered, or
     # where they have left a tombstone, listed as deleted (decisions.md P16).
     # CAST … AS BLOB hands the stored UTF-8 over as bytes: no decoding, no re-encoding.
+    header_crc, crc, gone = present
     if f.set_spec:
         # The set's own index gives the order. The header comes from records_listing, found
         # by the (datestamp, identifier) copy that ingest keeps equal to the record's; the
         # record id must match too ("+" keeps SQLite from reading the wide row by it instead).
+        # A set tombstone keeps the datestamp of the change that took the record out of the
+        # set (decisions.md P16): the record's own is looked up by id, for those rows alone.
+        record_datestamp = ("CASE WHEN s.gone THEN (SELECT d.datestamp FROM records d WHERE d.id = s.record_id) "
+                            "ELSE s.datestamp END" if gone else "s.datestamp")
         source = (
-            "record_sets s JOIN records r ON r.datestamp = s.datestamp "
+            f"record_sets s JOIN records r ON r.datestamp = {record_datestamp} "
             "AND r.identifier = s.identifier AND +r.id = s.record_id"
         )
         record, record_id = "r", "s.record_id"
@@ -72,20 +78,20 @@ def _selection(f: ListFilter, with_xml: bool, narrow: bool = False,
         # records_listing covers every column read here: the wide rows are never touched.
         source = "records s"
         record, record_id = "s", "s.id"
-    header_crc, crc, gone = present
     # A row: the datestamp, identifier and header of an Item, the header's checksum, the
     # Item's metadata (a deleted record's page entry is its header alone), the rendition's
     # checksum (integrity.py). A checksum the database has no column for is NULL.
-    # A live record listed as a tombstone (decisions.md P16), having left the format (its
-    # rendition is xml '') or, in a set's list, the set (its set row is gone), has b'' for
-    # metadata, with or without the XML: _served makes its deleted header.
+    # A record listed as a tombstone (decisions.md P16), having left the format (its
+    # rendition is xml '') or, in a set's list, the set (its set row is gone, and so, even
+    # if the record has been deleted since, its datestamp may not be the record's), has b''
+    # for metadata, with or without the XML: _served makes its deleted header.
     left_set = "WHEN s.gone THEN X'' " if f.set_spec and gone else ""
     if with_xml:
-        metadata = f"CASE WHEN {record}.deleted THEN NULL {left_set}ELSE CAST(x.xml AS BLOB) END"
+        metadata = f"CASE {left_set}WHEN {record}.deleted THEN NULL ELSE CAST(x.xml AS BLOB) END"
     else:
         # Without the XML, the tombstones' own index tells them.
         left_format = "g.record_id IS NOT NULL" if narrow else "x.xml = ''"
-        metadata = f"CASE WHEN {record}.deleted THEN NULL {left_set}WHEN {left_format} THEN X'' END"
+        metadata = f"CASE {left_set}WHEN {record}.deleted THEN NULL WHEN {left_format} THEN X'' END"
     columns = (
         f"s.datestamp, s.identifier, CAST({record}.header AS BLOB), "
         f"{f'{record}.header_crc' if header_crc else 'NULL'}, {metadata}, "
@@ -206,8 +212,16 @@ def _served(row: tuple[t.Any, ...]) -> tuple[t.Any, ...]:
 
 
 def _tombstone(row: tuple[t.Any, ...]) -> tuple[t.Any, ...]:
-    """A tombstone's page row (decisions.md P16): its record's header marked deleted, no metadata; the header's shape is checked, not its checksum."""
-    datestamp, identifier, header = row[:3]
+    """A tombstone's page row (decisions.md P16): its record's header, checked, marked deleted and given the tombstone's datestamp; no metadata."""
+    datestamp, identifier, header, header_crc = row[:4]
+    if header_crc is not None:
+        integrity.check_header(identifier, header, header_crc)
+    # A set tombstone keeps the datestamp of its record's change that left the set; a
+    # format tombstone has its record's. (The new header is checked by its shape: a header
+    # without a datestamp to replace is left as it is, and fails that check.)
+    start, end = header.find(_DATESTAMP), header.find(_END_DATESTAMP)
+    if 0 <= start < end:
+        header = header[:start + len(_DATESTAMP)] + datestamp.encode("ascii") + header[end:]
     return (datestamp, identifier, _as_deleted(header), None, None, None)
 
 

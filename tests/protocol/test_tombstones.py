@@ -179,6 +179,73 @@ def test_withdrawn_and_restored_with_a_tombstone(closed_down, runner, clock, oai
         assert status_by_identifier(pages)[identifier] == status, (prefix, selection)
 
 
+def datestamps_by_identifier(pages) -> dict[str, str]:
+    """Each listed identifier's header datestamp."""
+    return {identifier: header.findtext("o:datestamp", namespaces=NS)
+            for identifier, header in headers(pages).items()}
+
+
+@pytest.mark.parametrize("change", ["re-ingest", "withdraw", "withdraw and restore"])
+def test_a_set_tombstone_keeps_the_datestamp_of_the_record_leaving(closed_down, app, ingest, runner, tmp_path,
+                                                                    clock, oai, change):
+    """Later changes of a record that left a set do not announce its deletion there again (P2, P16).
+
+    A format tombstone moves with its record (decisions.md P16 says why): oai_openaire's
+    incremental harvest lists the changed records as deleted again.
+    """
+    since = clock.advance(5).strftime("%Y-%m-%dT%H:%M:%SZ")
+    clock.advance(5)
+    if change == "re-ingest":
+        ingest(write_issue(tmp_path / "closed.xml", [A(f"C-{i}", title=f"Retitled {i}") for i in range(3)],
+                           issn=CLOSED, host="closed.example.ac.ir"))
+    else:
+        withdraw(runner, CLOSED_IDS[1])
+        if change == "withdraw and restore":
+            clock.advance(5)
+            result = runner.invoke(args=["restore", CLOSED_IDS[1]])
+            assert result.exit_code == 0, result.output
+    clock.advance(5)
+    for verb in VERBS:
+        # In the set it left, the record is deleted on the reindex's datestamp, as it was.
+        _, pages = harvest(oai, verb, metadataPrefix="oai_dc", set="openaire")
+        assert status_by_identifier(pages) == {**dict.fromkeys(OPEN_IDS), **dict.fromkeys(CLOSED_IDS, "deleted")}
+        assert {datestamps_by_identifier(pages)[i] for i in CLOSED_IDS} == {closed_down}
+        assert error_codes(oai(verb=verb, metadataPrefix="oai_dc", set="openaire", from_=since)) == [
+            "noRecordsMatch"]
+        # Where the record is, the change is news.
+        _, pages = harvest(oai, verb, metadataPrefix="oai_dc", from_=since)
+        changed = CLOSED_IDS if change == "re-ingest" else CLOSED_IDS[1:2]
+        assert sorted(status_by_identifier(pages)) == sorted(changed)
+        _, pages = harvest(oai, verb, metadataPrefix="oai_openaire", from_=since)
+        assert status_by_identifier(pages) == dict.fromkeys(changed, "deleted")
+    assert_counts_exact(app)
+
+
+def test_a_set_tombstone_left_in_a_group_of_files(loaded, app, ingest, tmp_path, clock, oai):
+    """Two versions of an issue in one ingest (one transaction, P15): the tombstone the first left keeps its datestamp."""
+    articles = [A(f"O-{i}") for i in range(4)]
+    articles[2] = A("O-2", content_type="Letter")
+    left = clock.advance(0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ingest(write_issue(tmp_path / "open.xml", articles, issn=OPEN))
+    clock.advance(5)
+    since = clock.advance(5).strftime("%Y-%m-%dT%H:%M:%SZ")
+    clock.advance(5)
+    first = write_issue(tmp_path / "v1.xml", [*articles[:2], A("O-2", content_type="Letter", title="One"),
+                                              articles[3]], issn=OPEN)
+    second = write_issue(tmp_path / "v2.xml", [*articles[:2], A("O-2", content_type="Letter", title="Two"),
+                                               articles[3]], issn=OPEN)
+    ingest(first, second)
+    clock.advance(5)
+    _, pages = harvest(oai, "ListIdentifiers", metadataPrefix="oai_dc", set="type:original-article")
+    assert status_by_identifier(pages)[OPEN_IDS[2]] == "deleted"
+    assert datestamps_by_identifier(pages)[OPEN_IDS[2]] == left
+    assert error_codes(oai(verb="ListIdentifiers", metadataPrefix="oai_dc", set="type:original-article",
+                           from_=since)) == ["noRecordsMatch"]
+    _, pages = harvest(oai, "ListIdentifiers", metadataPrefix="oai_dc", set="type:letter", from_=since)
+    assert status_by_identifier(pages) == {OPEN_IDS[2]: None}
+    assert_counts_exact(app)
+
+
 def test_a_record_never_in_a_format_is_not_listed_there(app, ingest, tmp_path, clock, oai):
     """A tombstone is left only where the record was: a journal never open is not in oai_openaire at all."""
     app.config["OAI_JOURNALS"] = {OPEN: {"access_right": "open"}}
