@@ -21,7 +21,9 @@ from tests.helpers.servers import oaiserver_env
 
 BASE = f"oai:{REPOSITORY_IDENTIFIER}:1234-5679/"
 TIMEOUT = 300  # a deadlock fails the test instead of hanging it
-WAITING = "waiting for another writer (pid "
+#: The waiting line names the holder ("pid 12: oaiserver ingest"), or "an oaiserver command" when
+#: the holder has the lock but has not yet written its name into the lock file.
+WAITING = "waiting for another writer ("
 COUNTS = [5, pytest.param(20, marks=pytest.mark.skipif(
     not os.environ.get("OAISERVER_SLOW_TESTS"), reason="slow: set OAISERVER_SLOW_TESTS=1"))]
 
