@@ -72,6 +72,11 @@ class World:
         sizes = {p.find(".//o:resumptionToken", NS).get("completeListSize")
                  for p in pages if p.find(".//o:resumptionToken", NS) is not None}
         assert sizes <= {str(len(ids))}, (verb, prefix, spec, sizes, len(ids))
+        # Listed in the order of the header datestamps (the list's keyset), none before earliestDatestamp.
+        dates = [h.findtext("o:datestamp", namespaces=NS) for h in headers(pages).values()]
+        assert dates == sorted(dates), (verb, prefix, spec, dates)
+        earliest = self.oai(verb="Identify").findtext(".//o:earliestDatestamp", namespaces=NS)
+        assert all(date >= earliest for date in dates), (verb, prefix, spec, earliest, dates)
         return statuses(pages), pages, pages[0].findtext("o:responseDate", namespaces=NS)
 
     def check(self, step: str = "") -> None:
@@ -367,6 +372,17 @@ def test_a_deletion_is_announced_once(world, ingest, tmp_path, oai):
     step(world, ingest, write_issue(tmp_path / "open.xml", [A("O-0", content_type="Letter", title="Retitled"), A("O-1")]))
     tree = oai(verb="ListIdentifiers", metadataPrefix="oai_dc", set="type:original-article", from_=since)
     assert error_codes(tree) == ["noRecordsMatch"], statuses([tree])
+
+
+def test_earliest_datestamp_is_no_later_than_a_kept_set_tombstone(world, ingest, tmp_path, oai):
+    """Every record changed after one left a set: its tombstone there keeps the older datestamp, which Identify's earliestDatestamp must not pass (OAI-PMH §4.2)."""
+    step(world, ingest, write_issue(tmp_path / "v0.xml", [A("O-0"), A("O-1")]))
+    step(world, ingest, write_issue(tmp_path / "v1.xml", [A("O-0", content_type="Letter"), A("O-1")]))
+    left = db_rows(world.app, "SELECT datestamp FROM record_sets WHERE gone = 1")
+    step(world, ingest, write_issue(tmp_path / "v2.xml", [A("O-0", content_type="Letter", title="New"),
+                                                          A("O-1", title="New")]))
+    assert db_rows(world.app, "SELECT datestamp FROM record_sets WHERE gone = 1") == left
+    assert oai(verb="Identify").findtext(".//o:earliestDatestamp", namespaces=NS) == left[0][0]
 
 
 def test_a_set_tombstone_through_groups_keeps_its_datestamp(world, ingest, tmp_path, oai):
