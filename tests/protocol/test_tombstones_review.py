@@ -385,6 +385,33 @@ def test_earliest_datestamp_is_no_later_than_a_kept_set_tombstone(world, ingest,
     assert oai(verb="Identify").findtext(".//o:earliestDatestamp", namespaces=NS) == left[0][0]
 
 
+def test_a_set_tombstone_of_the_same_second_keeps_its_datestamp(world, ingest, tmp_path, monkeypatch):
+    """A withdrawal begun in the second an article left a set, committed in the next: the tombstone stays put.
+
+    The commit's restamp (writer.py) moves what the transaction wrote on its start's datestamp,
+    not a tombstone kept from before that happens to carry it (P16).
+    """
+    step(world, ingest, write_issue(tmp_path / "v0.xml", [A("O-0"), A("O-1")]))
+    ingest(write_issue(tmp_path / "v1.xml", [A("O-0", content_type="Letter"), A("O-1")]))
+    tombstone = "SELECT datestamp FROM record_sets WHERE identifier LIKE '%/O-0' AND gone = 1"
+    left = db_rows(world.app, tombstone)
+    assert left == [(world.clock().strftime("%Y-%m-%dT%H:%M:%SZ"),)]
+
+    def ticking():
+        # A second passes at every reading of the clock: the commit's is a second after the start's.
+        now = world.clock()
+        world.clock.advance(1)
+        return now
+
+    monkeypatch.setattr("oaiserver.protocol.datestamps.now", ticking)
+    withdraw(world.runner, ident("O-0"))
+    monkeypatch.setattr("oaiserver.protocol.datestamps.now", world.clock)
+    assert db_rows(world.app, "SELECT datestamp > ? FROM records WHERE identifier LIKE '%/O-0'", left[0]) == [(1,)]
+    assert db_rows(world.app, tombstone) == left
+    world.clock.advance(5)
+    world.check("withdrawn")
+
+
 def test_a_set_tombstone_through_groups_keeps_its_datestamp(world, ingest, tmp_path, oai):
     """An article that left type:original-article, then in groups changed and changed back, then changed and deleted.
 
