@@ -412,6 +412,29 @@ def test_a_set_tombstone_of_the_same_second_keeps_its_datestamp(world, ingest, t
     world.check("withdrawn")
 
 
+def test_a_set_tombstone_of_the_same_second_keeps_its_datestamp_through_a_group(world, ingest, tmp_path, monkeypatch):
+    """A group begun in the second an article left a set changes the article again, and commits in the next second."""
+    from oaiserver.ingest.writer import Writer
+
+    step(world, ingest, write_issue(tmp_path / "v0.xml", [A("O-0"), A("O-1")]))
+    ingest(write_issue(tmp_path / "v1.xml", [A("O-0", content_type="Letter"), A("O-1")]))
+    tombstone = "SELECT datestamp FROM record_sets WHERE identifier LIKE '%/O-0' AND gone = 1"
+    left = db_rows(world.app, tombstone)
+    commit_group = Writer.commit_group
+
+    def a_second_later(self):
+        world.clock.advance(1)
+        commit_group(self)
+
+    monkeypatch.setattr(Writer, "commit_group", a_second_later)
+    fillers = [write_issue(tmp_path / f"filler-{n}.xml", [A(f"F-{n}")], number=str(50 + n)) for n in range(8)]
+    ingest(write_issue(tmp_path / "w1.xml", [A("O-1"), A("O-0", content_type="Letter", title="New")]), *fillers)
+    assert db_rows(world.app, "SELECT datestamp > ? FROM records WHERE identifier LIKE '%/O-0'", left[0]) == [(1,)]
+    assert db_rows(world.app, tombstone) == left
+    world.clock.advance(5)
+    world.check("group")
+
+
 def test_a_set_tombstone_through_groups_keeps_its_datestamp(world, ingest, tmp_path, oai):
     """An article that left type:original-article, then in groups changed and changed back, then changed and deleted.
 
