@@ -538,11 +538,33 @@ class Writer:
             )
             self.conn.execute(
                 "UPDATE record_sets SET datestamp = ? "
-                "WHERE record_id IN (SELECT value FROM json_each(?)) AND datestamp = ?",
+                "WHERE record_id IN (SELECT value FROM json_each(?)) AND datestamp = ? AND gone = 0",
                 (committed, ids, started),
             )
+            self._restamp_left(ids, started, committed)
         # Every record changed (each is in ``stamped``) and its set memberships now carry it.
         return committed
+
+    def _restamp_left(self, ids: str, started: str, committed: str) -> None:
+        """Give the commit's datestamp to the set tombstones this transaction left on ``started`` (decisions.md P16).
+
+        A tombstone kept from an earlier transaction keeps its datestamp, even one that is
+        ``started`` (that transaction committed in the second this one began).
+        """
+        rows = self.conn.execute(
+            "SELECT record_id, set_spec FROM record_sets "
+            "WHERE record_id IN (SELECT value FROM json_each(?)) AND datestamp = ? AND gone = 1",
+            (ids, started)).fetchall()
+        left = [(committed, record_id, spec) for record_id, spec in rows if self._left_here(record_id, spec)]
+        self.conn.executemany(
+            "UPDATE record_sets SET datestamp = ? WHERE record_id = ? AND set_spec = ? AND gone = 1", left)
+
+    def _left_here(self, record_id: int, spec: str) -> bool:
+        """Whether a record's tombstone in a set is one the open transaction left (else it was there before)."""
+        # Only writes.py leaves set tombstones, and it notes first what the record was listed
+        # in when the transaction began; a set it was a tombstone in then keeps its tombstone.
+        then = self._visible.get(record_id)
+        return then is not None and spec not in dict(then[2])
 
 
 class _DryRun(Exception):

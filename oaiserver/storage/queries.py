@@ -302,7 +302,12 @@ def page_plan(conn: sqlite3.Connection, f: ListFilter, with_xml: bool = True) ->
 
 def earliest_datestamp(conn: sqlite3.Connection) -> str | None:
     """Return the smallest datestamp in the repository, or None when it is empty."""
-    return conn.execute("SELECT MIN(datestamp) FROM records").fetchone()[0]
+    # A set tombstone keeps the datestamp of its record's leaving (decisions.md P16), which
+    # may be older than every record's now: each set's smallest is one seek of its index.
+    return conn.execute(
+        "SELECT MIN(d) FROM (SELECT MIN(datestamp) AS d FROM records UNION ALL "
+        "SELECT (SELECT MIN(s.datestamp) FROM record_sets s WHERE s.set_spec = sets.spec) FROM sets)"
+    ).fetchone()[0]
 
 
 def sample_identifier(conn: sqlite3.Connection) -> str | None:
