@@ -102,6 +102,9 @@ class Writer:
         # What each record the open transaction has changed was listed in when it began (its
         # formats and sets, live or as tombstones): where its tombstones go (writes.py).
         self._visible: dict[int, Listed] = {}
+        # Whether the open transaction left a set tombstone on its datestamp (RecordWrites.left_sets):
+        # only then does the commit's restamp look for tombstones to move.
+        self._left_sets = False
 
     def save_issue(self, issue: PreparedIssue, digest: str | None = None,
                    dry_run: bool = False) -> Counts:
@@ -217,6 +220,8 @@ class Writer:
                                  force, writes)
             setattr(counts, outcome, getattr(counts, outcome) + 1)
         self._touched.extend(writes.write(self.conn, self._lists))
+        # (Not undone when a group's file rolls back: looking for tombstones that are not there is harmless.)
+        self._left_sets = self._left_sets or writes.left_sets
         return counts
 
     def _plan(self, prepared: Prepared, row: tuple | None, issue_id: int, datestamp: str,
@@ -388,7 +393,7 @@ class Writer:
             with self._in_group(commit) as datestamp:
                 yield datestamp
             return
-        self._touched, self._stamped, self._visible = [], {}, {}
+        self._touched, self._stamped, self._visible, self._left_sets = [], {}, {}, False
         self._lists = ListSizeKeeper(self.conn)
         # db.begin_immediate waits for a writer outside the admin commands' lock.
         with timeline.write_transaction(self.conn, changes_data=True, begin=db.begin_immediate,
@@ -409,6 +414,7 @@ class Writer:
         if self._group is not None:
             raise RuntimeError("a group of files is open already")
         self._touched, self._stamped, self._before, self._visible = [], {}, {}, {}
+        self._left_sets = False
         self._lists = ListSizeKeeper(self.conn)
         db.begin_immediate(self.conn)
         self._group = _Group(time.monotonic())
@@ -541,7 +547,8 @@ class Writer:
                 "WHERE record_id IN (SELECT value FROM json_each(?)) AND datestamp = ? AND gone = 0",
                 (committed, ids, started),
             )
-            self._restamp_left(ids, started, committed)
+            if self._left_sets:
+                self._restamp_left(ids, started, committed)
         # Every record changed (each is in ``stamped``) and its set memberships now carry it.
         return committed
 

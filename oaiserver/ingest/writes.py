@@ -53,6 +53,9 @@ class RecordWrites:
     # The writer's, for its open transaction: what each record it has changed was listed in
     # (formats, sets, as renditions or tombstones) when the transaction began.
     visible: dict[int, Listed] = field(default_factory=dict)
+    # Whether a record left a set here, on this transaction's datestamp: the commit's restamp
+    # then has set tombstones to move (writer.py), else it looks for none.
+    left_sets: bool = False
 
     def _leave_tombstones(self, conn: sqlite3.Connection, changed: list[int]) -> None:
         """Add a tombstone for each format and set the updated records (``changed``) leave (decisions.md P16).
@@ -105,6 +108,8 @@ class RecordWrites:
                 self._also_listed(record_id, (spec,), ())
                 if spec in left_before:
                     kept_tombstones.add(record_id)
+                else:
+                    self.left_sets = True
         for record_id in kept_tombstones:
             # Not all on the datestamp the keeper counts written records on: it reads them back.
             del self.listed[record_id]

@@ -283,13 +283,24 @@ def _has_set_tombstones(conn: sqlite3.Connection) -> bool:
     return any(row[1] == "gone" for row in conn.execute("PRAGMA table_info(record_sets)"))
 
 
+#: The set tombstones by datestamp, for Identify's earliestDatestamp (queries.earliest_datestamp):
+#: a set tombstone keeps the datestamp of its record's leaving, which may be older than every
+#: record's (decisions.md P16). Made here, not in schema.sql: older files get ``gone`` here first.
+_SET_TOMBSTONE_INDEX = "CREATE INDEX IF NOT EXISTS record_sets_gone ON record_sets (datestamp) WHERE gone = 1"
+
+
+def _has_set_tombstone_index(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'record_sets_gone'").fetchone() is not None
+
+
 def _add_set_tombstones(conn: sqlite3.Connection) -> None:
-    """Give a database from before set tombstones record_sets' ``gone`` column (0: every row a membership)."""
-    if _has_set_tombstones(conn):
+    """Give a database from before set tombstones record_sets' ``gone`` column (0: every row a membership) and its index."""
+    if _has_set_tombstones(conn) and _has_set_tombstone_index(conn):
         return
     with timeline.write_transaction(conn, begin=begin_immediate):
         if not _has_set_tombstones(conn):  # (another writer may have added it while this one waited)
             conn.execute("ALTER TABLE record_sets ADD COLUMN gone INTEGER NOT NULL DEFAULT 0")
+        conn.execute(_SET_TOMBSTONE_INDEX)  # one pass over record_sets, once
 
 
 #: The file header's start, and what bytes 18 and 19 (write and read format) say: 1 rollback, 2 WAL.

@@ -279,9 +279,12 @@ def test_a_file_from_before_set_tombstones(loaded, app, ingest, tmp_path, clock,
     """A database without the ``gone`` column or the tombstones' index is served as before, and gets both from the next writer."""
     conn = sqlite3.connect(app.config["DATABASE"])
     conn.execute("DROP INDEX renditions_gone")
+    conn.execute("DROP INDEX record_sets_gone")
     conn.execute("ALTER TABLE record_sets DROP COLUMN gone")
+    earliest = conn.execute("SELECT MIN(datestamp) FROM records").fetchone()[0]
     conn.commit()
     conn.close()
+    assert oai(verb="Identify").findtext(".//o:earliestDatestamp", namespaces=NS) == earliest
     for verb in VERBS:
         ids, _ = harvest(oai, verb, metadataPrefix="oai_dc", set="openaire")
         assert sorted(ids) == sorted(OPEN_IDS + CLOSED_IDS)
@@ -293,6 +296,7 @@ def test_a_file_from_before_set_tombstones(loaded, app, ingest, tmp_path, clock,
     try:
         assert any(row[1] == "gone" for row in conn.execute("PRAGMA table_info(record_sets)"))
         assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'renditions_gone'").fetchone()
+        assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'record_sets_gone'").fetchone()
     finally:
         conn.close()
     _, pages = harvest(oai, "ListIdentifiers", metadataPrefix="oai_openaire", set="openaire")

@@ -344,6 +344,7 @@ def test_an_old_file_served_then_written(world, ingest, tmp_path):
     step(world, ingest, write_issue(tmp_path / "other.xml", [A(f"C-{i}") for i in range(2)], issn=OTHER, host=HOST))
     conn = sqlite3.connect(world.app.config["DATABASE"])
     conn.execute("DROP INDEX renditions_gone")
+    conn.execute("DROP INDEX record_sets_gone")
     conn.execute("ALTER TABLE record_sets DROP COLUMN gone")
     conn.commit()
     conn.close()
