@@ -5,13 +5,15 @@ which both hold a werkzeug request, so the two give the same bytes.
 """
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
 import typing as t
 from pathlib import Path
 
-from werkzeug.datastructures import Accept
+from werkzeug.http import parse_accept_header
+from werkzeug.sansio.utils import get_current_url
 from werkzeug.wrappers import Request
 
 from oaiserver.protocol import datestamps, verbs
@@ -34,15 +36,32 @@ def answer(config: t.Mapping[str, t.Any], codec: TokenCodec,
     """
     follower = config["OAI_ROLE"] == "follower"
     conn = reader(config["DATABASE"], follower)
-    # The request's own URL only when none is configured: werkzeug builds it on every access.
-    base_url = config["OAI_BASE_URL"] or request.base_url
+    # The request's own URL only when none is configured.
+    base_url = config["OAI_BASE_URL"] or _url(request.scheme, request.host, request.root_path, request.path)
     context = verbs.Context(_repository(config, codec, base_url, request.script_root),
                             conn, datestamps.now(), max_lag=config["OAI_MAX_LAG"] if follower else None)
     try:
         body = verbs.handle(request.values.to_dict(flat=False), context)
     finally:
         end_request(conn)
-    return _encode(body, config["OAI_COMPRESSION"], request.accept_encodings)
+    return _encode(body, config["OAI_COMPRESSION"], request.headers.get("Accept-Encoding"))
+
+
+# werkzeug works out a request's URL and parses its Accept-Encoding anew for every request;
+# a server's requests have the same few of each, so their results are remembered (a few
+# dozen: both are the client's to choose). Each is a function of its arguments alone.
+
+@functools.lru_cache(maxsize=64)
+def _url(scheme: str, host: str, root_path: str, path: str) -> str:
+    """A request's URL without its query (werkzeug's ``request.base_url``), from its parts."""
+    return get_current_url(scheme, host, root_path, path)
+
+
+@functools.lru_cache(maxsize=64)
+def _coding(accept_encoding: str | None, offered: tuple[str, ...]) -> str | None:
+    """The content coding to answer in, of those ``offered``, for an Accept-Encoding header; None: none."""
+    accepted = parse_accept_header(accept_encoding)
+    return next((c for c in compression.CODINGS if c in offered and accepted[c] > 0), None)
 
 
 def _repository(config: t.Mapping[str, t.Any], codec: TokenCodec, base_url: str,
@@ -113,9 +132,9 @@ def end_request(conn: sqlite3.Connection) -> None:
         conn.rollback()
 
 
-def _encode(body: bytes, offered: t.Sequence[str], accepted: Accept) -> tuple[bytes, list[tuple[str, str]]]:
-    """Compress an OAI response as the client accepts; return it with its HTTP headers."""
-    coding = next((c for c in compression.CODINGS if c in offered and accepted[c] > 0), None)
+def _encode(body: bytes, offered: t.Sequence[str], accept_encoding: str | None) -> tuple[bytes, list[tuple[str, str]]]:
+    """Compress an OAI response as the client accepts (its Accept-Encoding header); return it with its HTTP headers."""
+    coding = _coding(accept_encoding, tuple(offered))
     if coding is not None:
         body = compression.compress(coding, body)
     headers = [("Content-Type", XML_TYPE), ("Content-Length", str(len(body)))]
