@@ -102,9 +102,8 @@ class Writer:
         # What each record the open transaction has changed was listed in when it began (its
         # formats and sets, live or as tombstones): where its tombstones go (writes.py).
         self._visible: dict[int, Listed] = {}
-        # Whether the open transaction left a set tombstone on its datestamp (RecordWrites.left_sets):
-        # only then does the commit's restamp look for tombstones to move.
-        self._left_sets = False
+        # The set tombstones the open transaction left (RecordWrites.left), for the commit's restamp.
+        self._left: list[tuple[str, int, str]] = []
 
     def save_issue(self, issue: PreparedIssue, digest: str | None = None,
                    dry_run: bool = False) -> Counts:
@@ -220,8 +219,8 @@ class Writer:
                                  force, writes)
             setattr(counts, outcome, getattr(counts, outcome) + 1)
         self._touched.extend(writes.write(self.conn, self._lists))
-        # (Not undone when a group's file rolls back: looking for tombstones that are not there is harmless.)
-        self._left_sets = self._left_sets or writes.left_sets
+        # (Not undone when a group's file rolls back: its rows are gone, so restamping them does nothing.)
+        self._left.extend(writes.left)
         return counts
 
     def _plan(self, prepared: Prepared, row: tuple | None, issue_id: int, datestamp: str,
@@ -393,7 +392,7 @@ class Writer:
             with self._in_group(commit) as datestamp:
                 yield datestamp
             return
-        self._touched, self._stamped, self._visible, self._left_sets = [], {}, {}, False
+        self._touched, self._stamped, self._visible, self._left = [], {}, {}, []
         self._lists = ListSizeKeeper(self.conn)
         # db.begin_immediate waits for a writer outside the admin commands' lock.
         with timeline.write_transaction(self.conn, changes_data=True, begin=db.begin_immediate,
@@ -414,7 +413,7 @@ class Writer:
         if self._group is not None:
             raise RuntimeError("a group of files is open already")
         self._touched, self._stamped, self._before, self._visible = [], {}, {}, {}
-        self._left_sets = False
+        self._left = []
         self._lists = ListSizeKeeper(self.conn)
         db.begin_immediate(self.conn)
         self._group = _Group(time.monotonic())
@@ -547,31 +546,15 @@ class Writer:
                 "WHERE record_id IN (SELECT value FROM json_each(?)) AND datestamp = ? AND gone = 0",
                 (committed, ids, started),
             )
-            if self._left_sets:
-                self._restamp_left(ids, started, committed)
+        # And the set tombstones it left, on their file's datestamp; one kept from an earlier
+        # transaction keeps its datestamp, even one that is a start datestamp here (P16).
+        self.conn.executemany(
+            "UPDATE record_sets SET datestamp = ? "
+            "WHERE record_id = ? AND set_spec = ? AND datestamp = ? AND gone = 1",
+            [(committed, record_id, spec, started) for started, record_id, spec in self._left
+             if started != committed])
         # Every record changed (each is in ``stamped``) and its set memberships now carry it.
         return committed
-
-    def _restamp_left(self, ids: str, started: str, committed: str) -> None:
-        """Give the commit's datestamp to the set tombstones this transaction left on ``started`` (decisions.md P16).
-
-        A tombstone kept from an earlier transaction keeps its datestamp, even one that is
-        ``started`` (that transaction committed in the second this one began).
-        """
-        rows = self.conn.execute(
-            "SELECT record_id, set_spec FROM record_sets "
-            "WHERE record_id IN (SELECT value FROM json_each(?)) AND datestamp = ? AND gone = 1",
-            (ids, started)).fetchall()
-        left = [(committed, record_id, spec) for record_id, spec in rows if self._left_here(record_id, spec)]
-        self.conn.executemany(
-            "UPDATE record_sets SET datestamp = ? WHERE record_id = ? AND set_spec = ? AND gone = 1", left)
-
-    def _left_here(self, record_id: int, spec: str) -> bool:
-        """Whether a record's tombstone in a set is one the open transaction left (else it was there before)."""
-        # Only writes.py leaves set tombstones, and it notes first what the record was listed
-        # in when the transaction began; a set it was a tombstone in then keeps its tombstone.
-        then = self._visible.get(record_id)
-        return then is not None and spec not in dict(then[2])
 
 
 class _DryRun(Exception):

@@ -53,9 +53,9 @@ class RecordWrites:
     # The writer's, for its open transaction: what each record it has changed was listed in
     # (formats, sets, as renditions or tombstones) when the transaction began.
     visible: dict[int, Listed] = field(default_factory=dict)
-    # Whether a record left a set here, on this transaction's datestamp: the commit's restamp
-    # then has set tombstones to move (writer.py), else it looks for none.
-    left_sets: bool = False
+    # The set tombstones left here on this transaction's datestamp, as (datestamp, record_id,
+    # set_spec): the commit's restamp moves these, and no tombstone kept from before (writer.py).
+    left: list[tuple[str, int, str]] = field(default_factory=list)
 
     def _leave_tombstones(self, conn: sqlite3.Connection, changed: list[int]) -> None:
         """Add a tombstone for each format and set the updated records (``changed``) leave (decisions.md P16).
@@ -109,7 +109,7 @@ class RecordWrites:
                 if spec in left_before:
                     kept_tombstones.add(record_id)
                 else:
-                    self.left_sets = True
+                    self.left.append((datestamp, record_id, spec))
         for record_id in kept_tombstones:
             # Not all on the datestamp the keeper counts written records on: it reads them back.
             del self.listed[record_id]
