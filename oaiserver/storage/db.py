@@ -273,8 +273,7 @@ def _add_header_checksums(conn: sqlite3.Connection) -> None:
 
 def _announce_tombstone_index(conn: sqlite3.Connection) -> None:
     """Say so when the schema is about to index the tombstones of a file made before them (a pass over every rendition)."""
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'renditions'").fetchone() and not conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE name = 'renditions_gone'").fetchone():
+    if _exists(conn, "renditions") and not _exists(conn, "renditions_gone"):
         log.warning("indexing the tombstones of the stored renditions (once, after an upgrade)…")
 
 
@@ -289,13 +288,14 @@ def _has_set_tombstones(conn: sqlite3.Connection) -> bool:
 _SET_TOMBSTONE_INDEX = "CREATE INDEX IF NOT EXISTS record_sets_gone ON record_sets (datestamp) WHERE gone = 1"
 
 
-def _has_set_tombstone_index(conn: sqlite3.Connection) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'record_sets_gone'").fetchone() is not None
+def _exists(conn: sqlite3.Connection, name: str) -> bool:
+    """Tell whether the schema has a table or index of that name."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
 
 
 def _add_set_tombstones(conn: sqlite3.Connection) -> None:
     """Give a database from before set tombstones record_sets' ``gone`` column (0: every row a membership) and its index."""
-    if _has_set_tombstones(conn) and _has_set_tombstone_index(conn):
+    if _has_set_tombstones(conn) and _exists(conn, "record_sets_gone"):
         return
     with timeline.write_transaction(conn, begin=begin_immediate):
         if not _has_set_tombstones(conn):  # (another writer may have added it while this one waited)

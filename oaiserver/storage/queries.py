@@ -302,18 +302,17 @@ def page_plan(conn: sqlite3.Connection, f: ListFilter, with_xml: bool = True) ->
 
 def earliest_datestamp(conn: sqlite3.Connection) -> str | None:
     """Return the smallest datestamp in the repository, or None when it is empty."""
-    records = conn.execute("SELECT MIN(datestamp) FROM records").fetchone()[0]
     # A set tombstone keeps the datestamp of its record's leaving (decisions.md P16), which
     # may be older than every record's now: the smallest is one seek of their own index.
     try:
-        tombstones = conn.execute(
-            "SELECT MIN(datestamp) FROM record_sets INDEXED BY record_sets_gone WHERE gone = 1").fetchone()[0]
+        return conn.execute(
+            "SELECT MIN(d) FROM (SELECT MIN(datestamp) AS d FROM records UNION ALL "
+            "SELECT MIN(datestamp) FROM record_sets INDEXED BY record_sets_gone WHERE gone = 1)").fetchone()[0]
     except sqlite3.OperationalError as error:
         # A file no writer has opened since set tombstones came has none (db._add_set_tombstones).
         if "no such" not in str(error):
             raise
-        return records
-    return records if tombstones is None or (records is not None and records <= tombstones) else tombstones
+        return conn.execute("SELECT MIN(datestamp) FROM records").fetchone()[0]
 
 
 def sample_identifier(conn: sqlite3.Connection) -> str | None:
