@@ -76,6 +76,14 @@ def test_base_url_defaults_to_the_request_url(config, oai_schema):
     assert tree.findtext("o:request", namespaces=NS) == "https://repo.example.net/oai"
 
 
+def test_base_url_follows_each_request(config, oai_schema):
+    """Without a configured base URL, each request gets its own URL, also when one server is asked by several names in turn."""
+    other = other_app_client(config, OAI_BASE_URL="")
+    for base in ["https://repo.example.net", "http://mirror.example.org:8080", "https://repo.example.net/journal"] * 2:
+        tree = check_response(other.get("/oai?verb=Identify", base_url=base), oai_schema)
+        assert tree.findtext(".//o:baseURL", namespaces=NS) == f"{base}/oai"
+
+
 def test_no_compression_offered(config, oai_schema):
     """§4.2 / §3.1.3: with compression switched off, Identify lists none and none is used."""
     other = other_app_client(config, OAI_COMPRESSION=[])
