@@ -5,7 +5,8 @@
 Generates articles (bench.corpus, a seed other than the benchmarks' 1, every journal open
 access), renders them in every format that packing.DICTIONARIES names, and writes per format
 the last ``--size`` bytes of their renditions one after the other: the markup every record of
-the format repeats, and the phrases that recur in such metadata. Prints each file's SHA-256
+the format repeats, and the phrases that recur in such metadata. For ``article`` (the stored
+article JSON, packing.ARTICLE) the same is done with the articles' JSON as ingest stores it. Prints each file's SHA-256
 for packing.DICTIONARIES. A shipped dictionary is never regenerated in place: a new one gets a
 new number and file name (see packing.py).
 """
@@ -19,6 +20,8 @@ from pathlib import Path
 import metadata_formats
 from bench.corpus import generate
 from bench.format_sizes import read_articles, settings_for
+from oaiserver.ingest.prepare import article_json
+from oaiserver.storage import packing
 
 #: Articles rendered for each dictionary: more than a dictionary holds.
 ARTICLES = 40
@@ -29,9 +32,12 @@ def build(prefix: str, seed: int, size: int) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         generate(ARTICLES, Path(folder), seed)
         articles = read_articles(Path(folder))
-    settings = settings_for(articles, open_access=True)
-    fmt = metadata_formats.FORMATS[prefix]
-    joined = b"".join(xml.encode() for xml in (fmt.render(a, settings) for a in articles) if xml)
+    if prefix == packing.ARTICLE:
+        joined = b"".join(article_json(a).encode() for a in articles)
+    else:
+        settings = settings_for(articles, open_access=True)
+        fmt = metadata_formats.FORMATS[prefix]
+        joined = b"".join(xml.encode() for xml in (fmt.render(a, settings) for a in articles) if xml)
     if len(joined) < size:
         raise SystemExit(f"{prefix}: only {len(joined)} bytes of renditions for a {size}-byte dictionary")
     return joined[-size:]
@@ -43,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--size", type=int, default=32768)
-    parser.add_argument("prefixes", nargs="*", default=["jats", "oai_openaire", "datacite", "mods", "marcxml"])
+    parser.add_argument("prefixes", nargs="*", default=["jats", "oai_openaire", "datacite", "mods", "marcxml", "article"])
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for prefix in args.prefixes:

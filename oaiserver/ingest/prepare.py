@@ -6,9 +6,9 @@ restore run :func:`prepare_stored` on an article read back from the database; ei
 the writer (writer.py) gets :class:`Prepared` articles and only decides what to write.
 
 What comes out is packed for a trip between processes: the article JSON and the renditions
-(~25 KB an article) as their UTF-8 bytes, the renditions already as they are stored (most of
-them packed, storage/packing.py) with their checksums, since pickle would encode them on one side, decode
-them on the other, and the writer encode them again to store them, while SQLite takes the
+(~25 KB an article) as the bytes the writer stores, the article JSON and most renditions packed
+(storage/packing.py), the renditions with their checksums, since pickle would encode text on one
+side, decode it on the other, and the writer encode it again to store it, while SQLite takes the
 bytes as they are (writes.TEXT); and the sets, alike across an issue, once per issue.
 """
 from __future__ import annotations
@@ -65,7 +65,7 @@ class Prepared:
     identifier: str
     journal_key: str
     article_key: str
-    article_json: bytes  # UTF-8
+    article_json: bytes  # as stored: its UTF-8 packed (storage/packing.py pack_article)
     source_hash: str
     rendered: Rendered
 
@@ -111,7 +111,7 @@ def prepare_article(article: Article, identifier: str, config: PrepareConfig,
     if shared_sets is not None:
         rendered = dataclasses.replace(
             rendered, sets=[shared_sets.setdefault(info, info) for info in rendered.sets])
-    return Prepared(identifier, article.journal.key, article.key, text.encode("utf-8"),
+    return Prepared(identifier, article.journal.key, article.key, packing.pack_article(text.encode("utf-8")),
                     source_hash(text, config.fingerprint), rendered)
 
 

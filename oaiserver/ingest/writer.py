@@ -24,7 +24,7 @@ from oaiserver.ingest.prepare import Prepared, PreparedIssue
 from oaiserver.ingest.writes import Listed, RecordWrites
 from oaiserver.storage import list_sizes
 from oaiserver.storage.list_sizes import ListSizeKeeper
-from oaiserver.storage import db, timeline
+from oaiserver.storage import db, packing, timeline
 from oaiserver.storage.integrity import checksum
 
 if t.TYPE_CHECKING:
@@ -73,7 +73,9 @@ _STORED = "id, identifier, article, source_hash, withdrawn"
 
 
 def _stored(row: tuple[t.Any, ...]) -> StoredArticle:
-    return StoredArticle(row[0], row[1], row[2], row[3], bool(row[4]))
+    # The article is packed, or TEXT where written before articles were (integrity.DamagedRecord
+    # if it cannot be unpacked).
+    return StoredArticle(row[0], row[1], packing.unpack_article(row[1], row[2]), row[3], bool(row[4]))
 
 
 class Writer:

@@ -23,10 +23,11 @@ RECORD_COLUMNS = (
     "identifier", "datestamp", "deleted", "withdrawn", "issue_id", "journal_key", "article_key",
     "source_hash", "content_hash", "article", "header", "header_crc",
 )
-# The article JSON and the renditions come as their UTF-8 bytes (packed by prepare.py for the
-# trip from a worker): SQLite stores them as the same TEXT, without a decode and encode in Python.
+# The renditions stored as XML come as their UTF-8 bytes (made so by prepare.py for the trip
+# from a worker): SQLite stores them as the same TEXT, without a decode and encode in Python.
+# The article JSON comes packed (storage/packing.py pack_article) and is stored as the BLOB it is.
 TEXT = "CAST(? AS TEXT)"
-_RECORD_VALUES = "(?, " + ", ".join(TEXT if c == "article" else "?" for c in RECORD_COLUMNS) + ")"
+_RECORD_VALUES = "(?, " + ", ".join("?" for _ in RECORD_COLUMNS) + ")"
 
 
 #: The formats and the sets a record is listed in, live or as a tombstone (decisions.md P16),
@@ -41,7 +42,7 @@ class RecordWrites:
     """What saving a batch of articles writes, gathered so that it takes a few statements."""
 
     moved: list[tuple[int, int]] = field(default_factory=list)  # (issue_id, id): unchanged otherwise
-    quiet: list[tuple[str, bytes, int, int]] = field(default_factory=list)  # (source_hash, article, issue_id, id)
+    quiet: list[tuple[str, bytes, int, int]] = field(default_factory=list)  # (source_hash, packed article, issue_id, id)
     inserted: list[tuple[t.Any, ...]] = field(default_factory=list)  # (id, *RECORD_COLUMNS)
     updated: list[tuple[t.Any, ...]] = field(default_factory=list)  # (*RECORD_COLUMNS, id)
     renditions: list[tuple[int, str, bytes, int]] = field(default_factory=list)  # (record_id, prefix, stored, crc)
@@ -122,7 +123,7 @@ class RecordWrites:
         """Write everything in order; return the ids of the records that got new output."""
         conn.executemany("UPDATE records SET issue_id = ? WHERE id = ?", self.moved)
         conn.executemany(
-            f"UPDATE records SET source_hash = ?, article = {TEXT}, issue_id = ? WHERE id = ?",
+            "UPDATE records SET source_hash = ?, article = ?, issue_id = ? WHERE id = ?",
             self.quiet)
         changed = [row[-1] for row in self.updated]
         if changed:
@@ -131,7 +132,7 @@ class RecordWrites:
             ids = json.dumps(changed)
             conn.execute("DELETE FROM renditions WHERE record_id IN (SELECT value FROM json_each(?))", (ids,))
             conn.execute("DELETE FROM record_sets WHERE record_id IN (SELECT value FROM json_each(?))", (ids,))
-            assignments = ", ".join(f"{c} = {TEXT if c == 'article' else '?'}" for c in RECORD_COLUMNS)
+            assignments = ", ".join(f"{c} = ?" for c in RECORD_COLUMNS)
             conn.executemany(f"UPDATE records SET {assignments} WHERE id = ?", self.updated)
         added = [row[0] for row in self.inserted]
         if added:

@@ -1,4 +1,4 @@
-"""Renditions stored packed: an LZ4 block against a preset dictionary of the format, unpacked when served.
+"""Renditions and articles stored packed: an LZ4 block against a preset dictionary, unpacked when read.
 
 Six formats rendered in advance would triple the renditions on disk; most of a rendition is
 the format's markup and phrases every record of the format repeats, which a preset
@@ -14,8 +14,12 @@ the dictionary's number (two bytes, big-endian), then the LZ4 block with its siz
 The number names the exact bytes the rendition was packed against: a dictionary, once
 shipped, is never changed or removed (its SHA-256 is pinned below and checked when it is
 loaded); a better one is added under a new number and used for what is packed from then on.
-A format without a dictionary is stored as XML (oai_dc, which harvesters take most: serving it
-costs no unpacking).
+Two formats are stored as XML: oai_dc, which harvesters take most, and jats, whose pages are
+the largest (a harvest of either costs no unpacking; jats rows packed by earlier versions are
+still unpacked by its dictionary, number 1). The article JSON that reindex and restore render
+again (the records table's ``article``) is packed the same way against a dictionary of its own
+(:func:`pack_article`); it is read only by those commands and ``oaiserver verify``, and packing
+it is what pays for jats's disk (decisions.md P11).
 
 The CRC-32 stored beside a rendition (integrity.py) is always that of the XML as served, so it
 also vouches for the unpacking, and a version of oaiserver from before packing refuses a
@@ -63,12 +67,23 @@ DICTIONARIES: dict[int, Dictionary] = {d.number: d for d in (
                    "50ae55e793db242b12566ad7f6bfc121d64e97cc0d2d8b1a1b6ac51aba0ba151"),
     Dictionary(5, "marcxml", "marcxml-1.bin",
                    "02c4c9f52d50afab2886f9e81fdd1068664794ab26bff3d75eea808d283eeba8"),
+    Dictionary(6, "article", "article-1.bin",
+                   "18f635aa4f2405cec07d7a24302451f45821f72a703ed6c35cc1d7bfd494adcb"),
 )}
+
+#: What the dictionaries named "article" pack: the stored article JSON, not a format.
+ARTICLE = "article"
+#: Formats that have a dictionary but are stored as XML now (decisions.md P11): what is
+#: packed with theirs is still unpacked.
+AS_XML = frozenset({"jats"})
 
 #: The dictionary each packed format is packed with now.
 CURRENT: dict[str, int] = {}
 for _d in sorted(DICTIONARIES.values()):
-    CURRENT[_d.prefix] = _d.number
+    if _d.prefix != ARTICLE and _d.prefix not in AS_XML:
+        CURRENT[_d.prefix] = _d.number
+#: The dictionary articles are packed with now.
+ARTICLE_DICTIONARY = max(d.number for d in DICTIONARIES.values() if d.prefix == ARTICLE)
 
 
 @functools.lru_cache(maxsize=1)
@@ -126,16 +141,23 @@ def _forget_loaded() -> None:
 
 
 def pack(prefix: str, xml: bytes) -> bytes:
-    """What to store for the UTF-8 ``xml`` of a rendition in ``prefix``: packed if the format has a dictionary."""
+    """What to store for the UTF-8 ``xml`` of a rendition in ``prefix``: packed if the format is packed now."""
     number = CURRENT.get(prefix)
-    if number is None:
-        return xml
+    return xml if number is None else _pack(number, xml)
+
+
+def pack_article(text: bytes) -> bytes:
+    """What to store for an article's JSON (its UTF-8 bytes): packed against the articles' dictionary."""
+    return _pack(ARTICLE_DICTIONARY, text)
+
+
+def _pack(number: int, data: bytes) -> bytes:
     packer = _packer(number)
     if packer.codec is not None:
-        packed = packer.codec.compress(xml, packer.head)
+        packed = packer.codec.compress(data, packer.head)
         if packed is not None:
             return packed
-    return packer.head + _lz4().compress(xml, dict=packer.preset)
+    return packer.head + _lz4().compress(data, dict=packer.preset)
 
 
 def is_packed(stored: bytes) -> bool:
@@ -143,8 +165,11 @@ def is_packed(stored: bytes) -> bool:
     return stored[:1] == MARKER
 
 
-def unpack(identifier: str, stored: bytes) -> bytes:
-    """The XML of a stored rendition (as it is when not packed); :class:`DamagedRecord` if it cannot be unpacked."""
+def unpack(identifier: str, stored: bytes, what: str = "a rendition") -> bytes:
+    """The XML of a stored rendition (as it is when not packed); :class:`DamagedRecord` if it cannot be unpacked.
+
+    ``what`` names what is unpacked in that error: "a rendition", or "the article".
+    """
     if stored[:1] != MARKER:
         return stored
     # The common case in few steps (this runs for every record of a page): a dictionary
@@ -155,23 +180,33 @@ def unpack(identifier: str, stored: bytes) -> bytes:
             xml = decompress(stored[7:], int.from_bytes(stored[3:7], "little"))
         except _DamagedBlock:
             raise DamagedRecord(
-                f"database disk image is malformed: a rendition of {identifier} is damaged") from None
+                f"database disk image is malformed: {what} of {identifier} is damaged") from None
         if xml is not None:
             return xml
-    return _unpack(identifier, stored)
+    return _unpack(identifier, stored, what)
 
 
-def _unpack(identifier: str, stored: bytes) -> bytes:
+def unpack_article(identifier: str, stored: str | bytes) -> str:
+    """The JSON of a stored article: TEXT as written before articles were packed, or a packed BLOB (:class:`DamagedRecord` if damaged)."""
+    if isinstance(stored, str):
+        return stored
+    try:
+        return unpack(identifier, stored, "the article").decode("utf-8")
+    except UnicodeDecodeError:
+        raise DamagedRecord(f"database disk image is malformed: the article of {identifier} is damaged") from None
+
+
+def _unpack(identifier: str, stored: bytes, what: str) -> bytes:
     # unpack, all cases: the dictionary loaded (and its codec remembered), python-lz4's call.
     number = int.from_bytes(stored[1:3], "big")
     try:
         packer = _packer(number)  # loaded and checked once, then remembered
     except KeyError:
-        raise DamagedRecord(f"database disk image is malformed: a rendition of {identifier} is packed "
+        raise DamagedRecord(f"database disk image is malformed: {what} of {identifier} is packed "
                             f"with dictionary {number}, which this version of oaiserver does not have") from None
     size = int.from_bytes(stored[3:7], "little")
     if len(stored) < 7 or size > MAX_UNPACKED:
-        raise DamagedRecord(f"database disk image is malformed: a rendition of {identifier} is damaged")
+        raise DamagedRecord(f"database disk image is malformed: {what} of {identifier} is damaged")
     try:
         if packer.codec is not None:
             xml = packer.codec.decompress(stored[7:], size)
@@ -180,5 +215,4 @@ def _unpack(identifier: str, stored: bytes) -> bytes:
         # A view, not a slice: the block is not copied.
         return _lz4().decompress(memoryview(stored)[3:], dict=packer.preset)
     except (_DamagedBlock, _lz4().LZ4BlockError):
-        raise DamagedRecord(
-            f"database disk image is malformed: a rendition of {identifier} is damaged") from None
+        raise DamagedRecord(f"database disk image is malformed: {what} of {identifier} is damaged") from None

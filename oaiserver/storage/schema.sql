@@ -14,7 +14,8 @@ CREATE TABLE IF NOT EXISTS issues (
 -- One OAI item per article. `header` is its OAI header, ready to serve, and `header_crc` the
 -- CRC-32 of its UTF-8 bytes, checked when served (integrity.py), or NULL where unknown (the
 -- header's shape is checked instead); `article` the normalised article as JSON, from which
--- every format is rendered again on reindex.
+-- every format is rendered again on reindex: a BLOB packed against the articles' dictionary
+-- (packing.py pack_article), or TEXT where written before articles were packed.
 -- A deleted record keeps its row (the header says status="deleted"); `withdrawn` marks one
 -- deleted by an admin, which ingest leaves deleted.
 CREATE TABLE IF NOT EXISTS records (

@@ -2,8 +2,8 @@
 
 SQLite's integrity_check covers the structure (pages, b-trees, indexes against their tables);
 the rest is what SQLite cannot see: every header and rendition as the server would check it
-(integrity.py, packed ones unpacked first: packing.py), renditions without a checksum parsed as XML, every stored article parsed as
-JSON (reindex and restore read them), and the kept list sizes against a count from scratch.
+(integrity.py, packed ones unpacked first: packing.py), renditions without a checksum parsed as XML, every stored article unpacked
+and parsed as JSON (reindex and restore read them), and the kept list sizes against a count from scratch.
 """
 from __future__ import annotations
 
@@ -79,7 +79,9 @@ def _records(conn: sqlite3.Connection, report: Report) -> None:
         except integrity.DamagedRecord:
             report.add(f"{identifier}: its header is damaged")
         try:
-            json.loads(article)
+            json.loads(packing.unpack(identifier, article, "the article"))
+        except integrity.DamagedRecord:
+            report.add(f"{identifier}: its stored article is damaged (cannot be unpacked; reindex and restore need it)")
         except ValueError:
             report.add(f"{identifier}: its stored article is not valid JSON (reindex and restore need it)")
 

@@ -100,6 +100,25 @@ def test_show_and_verify_name_a_damaged_record(runner, filled):
     assert CORRUPT in lines[-1] and "restore the last good backup" in lines[-1]
 
 
+def test_a_damaged_stored_article_stops_reindex_and_restore_in_one_line(runner, filled):
+    """A packed article that cannot be unpacked: reindex and restore say the database is corrupt; verify names it."""
+    with sqlite3.connect(filled) as conn:
+        (stored,) = conn.execute("SELECT article FROM records WHERE identifier = ?", (DAMAGED_ID,)).fetchone()
+        assert isinstance(stored, bytes)  # packed (storage/packing.py)
+        conn.execute("UPDATE records SET article = ? WHERE identifier = ?", (stored[:-9], DAMAGED_ID))
+    conn.close()
+    results = [runner.invoke(args=["reindex"])]
+    assert runner.invoke(args=["withdraw", DAMAGED_ID]).exit_code == 0  # withdrawing reads no article
+    results.append(runner.invoke(args=["restore", DAMAGED_ID]))
+    for result in results:
+        assert result.exit_code == 1, result.output
+        last = result.stderr.splitlines()[-1]
+        assert CORRUPT in last and f"the article of {DAMAGED_ID} is damaged" in last and NEXT_STEP in last, last
+    verified = runner.invoke(args=["verify"])
+    assert verified.exit_code == 1
+    assert f"problem: {DAMAGED_ID}: its stored article is damaged" in verified.stderr
+
+
 def test_verify_on_a_sound_database(runner, filled):
     """verify reads everything and says ok, exit 0."""
     with sqlite3.connect(filled) as conn:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from oaiserver.storage import packing
 from tests.helpers.oai import REPO, REPOSITORY_IDENTIFIER
 from tests.helpers.issues import A, write_issue
 from tests.helpers.servers import oaiserver_env
@@ -97,7 +98,7 @@ def issue_versions(conn: sqlite3.Connection) -> dict[int, int | None]:
         "SELECT i.number, r.article_key, r.article FROM records r JOIN issues i ON i.id = r.issue_id "
         "WHERE r.deleted = 0")
     for number, key, article in rows:
-        live[int(number)][key] = json.loads(article)["title_en"]
+        live[int(number)][key] = json.loads(packing.unpack_article(key, article))["title_en"]
     found: dict[int, int | None] = {}
     for number in ISSUES:
         if not live[number]:

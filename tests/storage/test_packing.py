@@ -49,15 +49,16 @@ def served(path) -> dict[str, t.Any]:
         reader.close()
 
 
-def test_every_format_but_oai_dc_is_stored_packed_and_smaller(path):
-    """Packed rows are BLOBs under half their XML's size; oai_dc stays XML text; every CRC is the XML's."""
+def test_every_format_but_oai_dc_and_jats_is_stored_packed_and_smaller(path):
+    """Packed rows are BLOBs under half their XML's size; oai_dc and jats stay XML text; every CRC is the XML's."""
     conn = sqlite3.connect(path)
     rows = conn.execute("SELECT prefix, typeof(xml), CAST(xml AS BLOB), crc FROM renditions").fetchall()
     assert {prefix for prefix, *_ in rows} == set(metadata_formats.FORMATS)
+    assert set(packing.CURRENT) == set(metadata_formats.FORMATS) - {"oai_dc", "jats"}
     for prefix, kind, stored, crc in rows:
         xml = packing.unpack("x", stored)
         assert crc == integrity.checksum(xml)
-        if prefix == "oai_dc":
+        if prefix in ("oai_dc", "jats"):
             assert (kind, stored[:1]) == ("text", b"<")
         else:
             assert kind == "blob" and packing.is_packed(stored) and len(stored) < len(xml) / 2
@@ -121,10 +122,11 @@ def test_a_shipped_dictionary_never_changes():
     for number, entry in packing.DICTIONARIES.items():
         assert entry.number == number
         assert hashlib.sha256(packing.dictionary(number)).hexdigest() == entry.sha256
-        assert entry.prefix in metadata_formats.FORMATS
+        assert entry.prefix in metadata_formats.FORMATS or entry.prefix == packing.ARTICLE
     for prefix, number in packing.CURRENT.items():
         assert number == max(n for n, d in packing.DICTIONARIES.items() if d.prefix == prefix)
-    assert "oai_dc" not in packing.CURRENT
+    assert packing.ARTICLE_DICTIONARY == max(n for n, d in packing.DICTIONARIES.items() if d.prefix == packing.ARTICLE)
+    assert "oai_dc" not in packing.CURRENT and packing.ARTICLE not in packing.CURRENT
 
 
 def test_pack_round_trips_any_text():
