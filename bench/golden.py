@@ -26,7 +26,7 @@ from lxml import etree
 from metadata_formats import CrosswalkSettings
 from oaiserver.model import Article
 from oaiserver.ingest.prepare import PrepareConfig, Prepared, oai_identifier, prepare_article, prepare_issue
-from oaiserver.storage.packing import unpack
+from oaiserver.storage.packing import unpack, unpack_article
 
 CORPUS = (Path("/tmp/c4k"), Path("/work/shared/samples"))
 REPOSITORY = "oaiserver.localhost"
@@ -75,7 +75,7 @@ def article_record(prepared: Prepared) -> dict[str, str]:
         "identifier": sha(prepared.identifier),
         "journal_key": sha(prepared.journal_key),
         "article_key": sha(prepared.article_key),
-        "article_json": sha(prepared.article_json),
+        "article_json": sha(unpack_article(prepared.identifier, prepared.article_json).encode()),
         "source_hash": sha(prepared.source_hash),
     }
     rendered = prepared.rendered
