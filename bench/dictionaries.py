@@ -6,8 +6,8 @@ Generates articles (bench.corpus, a seed other than the benchmarks' 1, every jou
 access), renders them in every format that packing.DICTIONARIES names, and writes per format
 the last ``--size`` bytes of their renditions one after the other: the markup every record of
 the format repeats, and the phrases that recur in such metadata. For ``article`` (the stored
-article JSON, packing.ARTICLE) the same is done with the articles' JSON as ingest stores it. Prints each file's SHA-256
-for packing.DICTIONARIES. A shipped dictionary is never regenerated in place: a new one gets a
+article JSON, packing.ARTICLE) the same is done with the articles' JSON as ingest stores it.
+Prints each file's SHA-256 for packing.DICTIONARIES. A shipped dictionary is never regenerated in place: a new one gets a
 new number and file name (see packing.py).
 """
 from __future__ import annotations
