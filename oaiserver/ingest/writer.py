@@ -387,6 +387,11 @@ class Writer:
                      if current.get(seen.id, (None,))[0] == seen.source_hash]
             return self._save_articles(items, datestamp, force=True)
 
+    def _start_state(self) -> None:
+        """Forget what the last transaction noted: a new one (or a group) begins."""
+        self._touched, self._stamped, self._before, self._visible, self._left = [], {}, {}, {}, []
+        self._lists = ListSizeKeeper(self.conn)
+
     @contextlib.contextmanager
     def _transaction(self, commit: bool = True) -> t.Iterator[str]:
         """One write transaction (a savepoint inside an open group); yields the datestamp for the records it changes."""
@@ -394,8 +399,7 @@ class Writer:
             with self._in_group(commit) as datestamp:
                 yield datestamp
             return
-        self._touched, self._stamped, self._visible, self._left = [], {}, {}, []
-        self._lists = ListSizeKeeper(self.conn)
+        self._start_state()
         # db.begin_immediate waits for a writer outside the admin commands' lock.
         with timeline.write_transaction(self.conn, changes_data=True, begin=db.begin_immediate,
                                         delay=self.delay, commit=commit):
@@ -414,9 +418,7 @@ class Writer:
         """
         if self._group is not None:
             raise RuntimeError("a group of files is open already")
-        self._touched, self._stamped, self._before, self._visible = [], {}, {}, {}
-        self._left = []
-        self._lists = ListSizeKeeper(self.conn)
+        self._start_state()
         db.begin_immediate(self.conn)
         self._group = _Group(time.monotonic())
 
