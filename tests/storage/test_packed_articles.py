@@ -8,41 +8,28 @@ import sqlite3
 
 import pytest
 
-from metadata_formats import CrosswalkSettings
 from oaiserver.ingest import Counts, Ingester
 from oaiserver.storage import db, integrity, packing, verify
-from tests.helpers.issues import A, issue
 from tests.helpers.oai import REPOSITORY_IDENTIFIER
-from tests.storage.test_packing import IDENTIFIER, served
-
-OPEN = CrosswalkSettings.from_config({"OAI_JOURNALS": {"1234-5679": {"access_right": "open"}}})
-TITLES = [f"Packed {k} \u0645\u0642\u0627\u0644\u0647 \u00e9" for k in range(5)]
+from tests.storage.test_packing import IDENTIFIER, OPEN, TITLES, path, served  # noqa: F401 (path: a fixture)
 
 
-@pytest.fixture
-def path(tmp_path):
-    """Five open-access articles ingested at a fixed time, every format rendered."""
-    path = tmp_path / "oai.sqlite3"
-    store = Ingester(db.connect_writer(path), REPOSITORY_IDENTIFIER, OPEN)
-    store.save_file(issue([A(f"P-{k}", title=TITLES[k]) for k in range(5)]))
-    store.db.close()
-    return path
+def records(path, columns: str) -> list[tuple]:
+    """``columns`` of every record, in id order."""
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(f"SELECT {columns} FROM records ORDER BY id").fetchall()
+    conn.close()
+    return rows
 
 
 def articles(path) -> list[tuple[str, str, object]]:
     """(identifier, SQLite type, stored value) of every record's article."""
-    with sqlite3.connect(path) as conn:
-        rows = conn.execute("SELECT identifier, typeof(article), article FROM records ORDER BY id").fetchall()
-    conn.close()
-    return rows
+    return records(path, "identifier, typeof(article), article")
 
 
 def datestamps(path) -> list[tuple[str, str]]:
     """Every record's identifier and datestamp."""
-    with sqlite3.connect(path) as conn:
-        rows = conn.execute("SELECT identifier, datestamp FROM records ORDER BY id").fetchall()
-    conn.close()
-    return rows
+    return records(path, "identifier, datestamp")
 
 
 def test_articles_are_stored_packed_and_read_back_the_same(path):

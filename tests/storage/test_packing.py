@@ -25,12 +25,16 @@ def listing(prefix: str) -> queries.ListFilter:
     return queries.ListFilter(prefix, None, "", "9999-12-31T23:59:59Z")
 
 
+#: The titles of the articles in ``path``, non-ASCII text included.
+TITLES = [f"Packed {k} \u0645\u0642\u0627\u0644\u0647 \u00e9" for k in range(5)]
+
+
 @pytest.fixture
 def path(tmp_path):
     """A database with five open-access articles, rendered in every format."""
     path = tmp_path / "oai.sqlite3"
     store = Ingester(db.connect_writer(path), REPOSITORY_IDENTIFIER, OPEN)
-    store.save_file(issue([A(f"P-{k}", title=f"Packed {k} \u0645\u0642\u0627\u0644\u0647") for k in range(5)]))
+    store.save_file(issue([A(f"P-{k}", title=title) for k, title in enumerate(TITLES)]))
     store.db.close()
     return path
 
