@@ -360,3 +360,27 @@ def test_the_page_cost_breakdown_runs(files: list[Path], tmp_path: Path, monkeyp
         assert all(ms > 0 for ms in found["ms_per_page"].values())
         assert sum(found["added_ms_per_page"].values()) == pytest.approx(found["ms_per_page"]["wsgi"], abs=0.01)
         assert list(found["wsgi_after_pause"]) == ["1"] and found["wsgi_after_pause"]["1"] > 0
+
+
+def test_golden_records_hash_the_article_json_unpacked() -> None:
+    """bench.golden hashes the JSON an article is stored as, unpacked: recordings from before articles were packed still compare."""
+    from bench import golden
+    from oaiserver.ingest import parse_issue
+    from oaiserver.ingest.prepare import PrepareConfig, article_json, prepare_issue
+    from tests.helpers.oai import SAMPLES
+
+    data = (SAMPLES / "nkums-v18n2.xml").read_bytes()
+    prepared = prepare_issue(data, PrepareConfig(golden.REPOSITORY, CrosswalkSettings(), golden.FINGERPRINT))
+    article = parse_issue(data).articles[0]
+    assert golden.article_record(prepared.articles[0])["article_json"] == golden.sha(article_json(article))
+
+
+def test_the_article_dictionary_is_made_again_byte_for_byte() -> None:
+    """bench.dictionaries builds the shipped article dictionary (packing.ARTICLE) from the stored JSON of generated articles."""
+    import hashlib
+
+    from bench import dictionaries
+    from oaiserver.storage import packing
+
+    built = dictionaries.build(packing.ARTICLE, 7, 32768)
+    assert hashlib.sha256(built).hexdigest() == packing.DICTIONARIES[packing.ARTICLE_DICTIONARY].sha256
